@@ -1,0 +1,110 @@
+"""Caseflow: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from caseflow.config import PROJECT_ROOT, load_config
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_logging(app)
+    register_extensions(app)
+    register_workflows(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    # Log lines carry request ids and actions, never child data (see audit/ for who did what).
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("transitions", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from caseflow.auth import passwords
+    from caseflow.auth.session import init_login
+    from caseflow.extensions import babel, csrf, db
+    from caseflow.i18n import select_locale, select_timezone
+
+    passwords.configure(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    init_login(app)
+
+
+#: the packages that register guards, effects, schemas and clock anchors with the engine
+RULE_MODULES = (
+    "caseflow.cases.rules",
+    "caseflow.assessment.rules",
+    "caseflow.review.rules",
+    "caseflow.handover.rules",
+    "caseflow.reintegration.rules",
+)
+
+
+def register_workflows(app: Flask) -> None:
+    """Load and validate every workflows/*.yaml; a mistake stops start-up, naming file and key."""
+    import importlib
+
+    from caseflow.auth.roles import Role
+    from caseflow.workflow.definition import load_folder
+
+    for module in RULE_MODULES:
+        importlib.import_module(module)
+    found = load_folder(app.config["WORKFLOWS_DIR"], {r.value for r in Role})
+    if app.config["DEFAULT_WORKFLOW"] not in found:
+        from caseflow.workflow.definition import WorkflowError
+
+        raise WorkflowError(f"CASEFLOW_DEFAULT_WORKFLOW names {app.config['DEFAULT_WORKFLOW']!r}, "
+                            f"which no file in {app.config['WORKFLOWS_DIR']} defines")
+    app.extensions["caseflow.workflows"] = found
+
+
+def register_blueprints(app: Flask) -> None:
+    from caseflow.auth.views import bp as auth_bp
+    from caseflow.cases.views import bp as cases_bp
+    from caseflow.reports.views import bp as reports_bp
+    from caseflow.workflow.views import bp as workflow_bp
+
+    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from caseflow.templating import init_templating
+    from caseflow.web import init_request_hooks
+
+    init_request_hooks(app)
+    init_templating(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from caseflow.web import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from caseflow.cli import init_cli
+
+    init_cli(app)

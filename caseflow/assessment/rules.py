@@ -1,0 +1,109 @@
+"""Guards and effects of the age-assessment stage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+
+from caseflow.assessment.age import effective_age
+from caseflow.assessment.models import AgeAssessment
+from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
+from caseflow.auth.models import Organisation
+from caseflow.auth.roles import CARING_KINDS, OrgKind
+from caseflow.workflow.registry import effect, guard, register_schema
+
+register_schema("assessment_request", AssessmentRequestSchema)
+register_schema("assessment_result", AssessmentResultSchema)
+register_schema("assessment_appeal", AppealSchema)
+
+
+def _assessor_org_refusal(ctx, org_id):
+    org = ctx.session.get(Organisation, org_id)
+    if org is None or not org.active:
+        return _("Choose an active organisation of assessors.")
+    if org.kind != OrgKind.assessor:
+        return _("Age assessment must be done by independent assessors, not by %(org)s.", org=org.name)
+    return None
+
+
+@guard("assessor_org_valid")
+def assessor_org_valid(ctx):
+    if ctx.data is None:
+        return None
+    return _assessor_org_refusal(ctx, ctx.data["assessor_org_id"])
+
+
+@guard("no_open_assessment")
+def no_open_assessment(ctx):
+    if AgeAssessment.open_request(ctx.session, ctx.subject.id):
+        return _("An age assessment is already under way.")
+    return None
+
+
+@guard("assessor_independent")
+def assessor_independent(ctx):
+    """Independent of anyone who will care for or be responsible for the child."""
+    org = ctx.actor.organisation
+    case = ctx.subject
+    if org.kind in CARING_KINDS or (case.receiving_org_id is not None and case.receiving_org_id == org.id):
+        return _("An assessor from an organisation that will care for the child is not independent.")
+    request = AgeAssessment.open_request(ctx.session, case.id)
+    if request is None:
+        return _("No age assessment has been requested.")
+    if request.assessor_org_id != org.id:
+        return _("This assessment was assigned to %(org)s.", org=request.assessor_org.name)
+    return None
+
+
+@guard("appeal_window_open")
+def appeal_window_open(ctx):
+    last = AgeAssessment.latest_concluded(ctx.session, ctx.subject.id)
+    if last is None:
+        return _("There is no concluded age assessment to appeal.")
+    if last.consent == "refused":
+        return _("Consent was refused: the person is already treated as a child.")
+    if last.appeal_deadline is None or ctx.now.date() > last.appeal_deadline:
+        return _("The appeal window closed on %(day)s.", day=last.appeal_deadline)
+    if AgeAssessment.open_request(ctx.session, ctx.subject.id):
+        return _("An age assessment is already under way.")
+    return None
+
+
+@effect("request_assessment")
+def request_assessment(ctx):
+    data = ctx.data
+    ctx.session.add(AgeAssessment(
+        case_id=ctx.subject.id,
+        status="requested",
+        reason_for_doubt=data.get("reason_for_doubt") or data.get("grounds"),
+        requested_at=ctx.now,
+        requested_by_id=ctx.actor.id,
+        assessor_org_id=data["assessor_org_id"],
+        is_appeal="grounds" in data,
+        appeal_grounds=data.get("grounds"),
+    ))
+
+
+@effect("conclude_assessment")
+def conclude_assessment(ctx):
+    data, case = ctx.data, ctx.subject
+    a = AgeAssessment.open_request(ctx.session, case.id)
+    a.status = "concluded"
+    a.assessor_id = ctx.actor.id
+    a.concluded_at = ctx.now
+    a.consent = data["consent"]
+    a.consent_by = data["consent_by"]
+    a.guardian_present = data["guardian_present"]
+    a.methods = ",".join(data.get("methods") or [])
+    a.independence_declared = data["independence_declared"]
+    a.min_age = data.get("min_age")
+    a.max_age = data.get("max_age")
+    a.findings = data.get("findings")
+    a.explained_on = data["explained_on"]
+    a.appeal_deadline = data["explained_on"] + timedelta(days=ctx.settings["appeal_window_days"])
+    ctx.session.flush()
+    age = effective_age(ctx.session, case)
+    ctx.details["effective_age_at_encounter"] = age.years
+    ctx.details["age_basis"] = age.basis
+    ctx.details["appeal_deadline"] = a.appeal_deadline

@@ -1,0 +1,1 @@
+"""Append-only, hash-chained audit log. Generic: it knows chains and events, not cases."""

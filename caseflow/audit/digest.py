@@ -1,0 +1,91 @@
+"""A digest over every chain's head: a Merkle root of (chain, seq, head hash), with its time.
+
+An auditor keeps the printed token (``v1-<UTC time>-<root>``). Later, ``audit verify --against``
+recomputes the heads as they stood at that time; a removed or altered event from before then —
+including a truncated tail, which leaves every remaining link intact — changes the root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.orm import Session
+
+from caseflow.audit.hashing import canonical_json, sha256_hex
+from caseflow.audit.models import AuditEvent
+from caseflow.db import utcnow
+
+TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}Z)-([0-9a-f]{64})$")
+
+
+def merkle_root(leaves: list[tuple[str, int, str]]) -> str:
+    """Root over leaves sorted by chain; an empty set has the hash of nothing."""
+    level = [sha256_hex(canonical_json([c, s, h])) for c, s, h in sorted(leaves)]
+    if not level:
+        return sha256_hex(b"")
+    while len(level) > 1:
+        nxt = [sha256_hex((level[i] + level[i + 1]).encode()) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+@dataclass(frozen=True)
+class Digest:
+    at: datetime
+    root: str
+    chains: int
+    events: int
+
+    @property
+    def token(self) -> str:
+        return f"v1-{self.at.strftime('%Y%m%dT%H%M%SZ')}-{self.root}"
+
+
+def parse_token(token: str) -> tuple[datetime, str]:
+    m = TOKEN_RE.match(token.strip())
+    if not m:
+        raise ValueError("a digest looks like v1-20260101T120000Z-<64 hex digits>")
+    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return at, m.group(2)
+
+
+def heads_as_of(session: Session, at: datetime) -> list[tuple[str, int, str]]:
+    last = (
+        select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
+        .where(AuditEvent.occurred_at <= at)
+        .group_by(AuditEvent.chain)
+        .subquery()
+    )
+    rows = session.execute(
+        select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
+            last, and_(AuditEvent.chain == last.c.chain, AuditEvent.seq == last.c.seq)
+        )
+    )
+    return [(c, s, h) for c, s, h in rows]
+
+
+def digest_at(session: Session, at: datetime) -> Digest:
+    heads = heads_as_of(session, at)
+    return Digest(at=at, root=merkle_root(heads), chains=len(heads), events=sum(s for _, s, _ in heads))
+
+
+def current_digest(session: Session) -> Digest:
+    """The digest now. Appends are held for the moment it takes, so no event that commits later
+    can carry an earlier time (which would make the digest unverifiable)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE audit_events IN SHARE MODE"))
+    else:
+        session.execute(text("SELECT 1 FROM audit_chain_heads LIMIT 1"))
+    now = utcnow().replace(microsecond=0)
+    return digest_at(session, now)
+
+
+def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
+    at, root = parse_token(token)
+    d = digest_at(session, at)
+    return d.root == root, d, root

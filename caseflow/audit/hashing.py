@@ -1,0 +1,78 @@
+"""The canonical encoding of an event and its hash (hash_version 1).
+
+hash = SHA-256( canonical_json(content) ) where content holds every recorded field, the digest
+of the identifying part (not the values) and the previous hash. canonical_json: sorted keys,
+no spaces, UTF-8, no floats, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+
+HASH_VERSION = 1
+
+
+class NotCanonical(TypeError):
+    """A value that has no stable encoding (a float, an object)."""
+
+
+def format_ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise NotCanonical("naive datetime in audit content")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def plain(value):
+    """Turn a value into JSON-safe, float-free data (dates to ISO text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
+        return value.value
+    if isinstance(value, float):
+        raise NotCanonical("floats are not allowed in audit content; use text or integers")
+    raise NotCanonical(f"cannot encode {type(value).__name__} in audit content")
+
+
+def canonical_json(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def identifying_digest(identifying: dict | None) -> str:
+    return sha256_hex(canonical_json(identifying)) if identifying else ""
+
+
+def event_content(ev) -> dict:
+    """Every field that the hash covers, from an AuditEvent or any object with the same names."""
+    return {
+        "v": HASH_VERSION,
+        "chain": ev.chain,
+        "seq": ev.seq,
+        "at": format_ts(ev.occurred_at) if isinstance(ev.occurred_at, datetime) else ev.occurred_at,
+        "actor": [ev.actor_id, ev.actor_name, ev.actor_role, ev.actor_org],
+        "action": ev.action,
+        "from": ev.from_state,
+        "to": ev.to_state,
+        "details": ev.details or {},
+        "ident": ev.ident_digest or "",
+        "request": [ev.request_id, ev.client_addr],
+        "prev": ev.prev_hash,
+    }
+
+
+def event_hash(ev) -> str:
+    return sha256_hex(canonical_json(event_content(ev)))

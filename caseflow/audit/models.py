@@ -1,0 +1,52 @@
+"""Audit events (append-only; database triggers refuse UPDATE, DELETE and TRUNCATE) and chain heads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from caseflow.db import Base, UTCDateTime
+
+SYSTEM_CHAIN = "system"
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    actor_org: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: values that identify a child (names, ...), with a random salt; withheld from pseudonymised
+    #: exports, which still carry ``ident_digest`` so the chain verifies without them.
+    identifying: Mapped[dict | None] = mapped_column(JSON)
+    ident_digest: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str | None] = mapped_column(String(40))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    hash_version: Mapped[int] = mapped_column(Integer, default=1)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The last link of each chain; the lock point that serialises appends to one chain."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

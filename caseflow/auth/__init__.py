@@ -1,0 +1,1 @@
+"""Users, organisations, roles, login sessions and permission predicates."""

@@ -1,0 +1,174 @@
+"""Verbs on users and sessions. They add and flush; the request or CLI command commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from caseflow.audit.log import record
+from caseflow.auth.models import LOCALES, LoginSession, Organisation, User, token_digest
+from caseflow.auth.passwords import hash_password, needs_rehash, verify_password
+from caseflow.auth.roles import OrgKind, Role
+from caseflow.db import utcnow
+from caseflow.errors import NotFound, ValidationFailed
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    token: str | None = None
+    throttled: bool = False
+
+
+def validate_password(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password or "") < minimum:
+        raise ValidationFailed(errors={"password": [_("At least %(n)d characters.", n=minimum)]})
+    if len(password) > 1024:
+        raise ValidationFailed(errors={"password": [_("At most 1024 characters.")]})
+
+
+def find_user(session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+
+
+def authenticate(session, email: str, password: str) -> LoginResult:
+    """Check a login; record the outcome; throttle an account after repeated failures."""
+    cfg = current_app.config
+    now = utcnow()
+    user = find_user(session, email)
+    if user is not None:
+        session.execute(select(User).where(User.id == user.id).with_for_update(of=User))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        record(session, "login_throttled", actor=user, details={"until": user.locked_until})
+        return LoginResult(None, throttled=True)
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if user is None:
+        label = email.strip()[:254] if email and "@" in email else None
+        record(session, "login_failed", actor_label=None, details={"reason": "unknown account", "email": label})
+        return LoginResult(None)
+    if not ok or not user.active or not user.organisation.active:
+        user.failed_logins += 1
+        reason = "wrong password" if not ok else "account disabled"
+        details = {"reason": reason, "failures": user.failed_logins}
+        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            details["locked_until"] = user.locked_until
+        record(session, "login_failed", actor=user, details=details)
+        return LoginResult(None)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    token = LoginSession.new_token()
+    session.add(LoginSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+    record(session, "login", actor=user)
+    session.flush()
+    return LoginResult(user, token)
+
+
+def logout(session, user: User) -> None:
+    if user.session_token:
+        session.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == token_digest(user.session_token))
+            .values(revoked_at=utcnow())
+        )
+    record(session, "logout", actor=user)
+
+
+def revoke_sessions(session, user: User) -> None:
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def get_organisation(session, name: str) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.name == name))
+    if org is None:
+        raise NotFound(_("No organisation named %(name)s.", name=name))
+    return org
+
+
+def create_organisation(session, name: str, kind: str, actor=None) -> Organisation:
+    if kind not in {k.value for k in OrgKind}:
+        raise ValidationFailed(errors={"kind": [_("Unknown organisation kind.")]})
+    if not (name or "").strip():
+        raise ValidationFailed(errors={"name": [_("A name is required.")]})
+    if session.scalar(select(Organisation).where(Organisation.name == name.strip())):
+        raise ValidationFailed(errors={"name": [_("An organisation with this name exists.")]})
+    org = Organisation(name=name.strip(), kind=kind)
+    session.add(org)
+    session.flush()
+    record(session, "organisation_created", actor=actor, details={"organisation": org.name, "kind": kind})
+    return org
+
+
+def create_user(session, *, email: str, full_name: str, role: str, organisation: Organisation,
+                password: str, locale: str = "en", actor=None) -> User:
+    errors = {}
+    email = (email or "").strip()
+    if "@" not in email or len(email) > 254:
+        errors["email"] = [_("A valid e-mail address is required.")]
+    elif find_user(session, email) is not None:
+        errors["email"] = [_("A user with this e-mail address exists.")]
+    if not (full_name or "").strip():
+        errors["full_name"] = [_("A name is required.")]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [_("Unknown role.")]
+    if locale not in LOCALES:
+        errors["locale"] = [_("Unknown language.")]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    validate_password(password)
+    user = User(email=email, full_name=full_name.strip(), role=role, organisation_id=organisation.id,
+                locale=locale, password_hash=hash_password(password), active=True)
+    session.add(user)
+    session.flush()
+    record(session, "user_created", actor=actor,
+           details={"user": user.email, "role": role, "organisation": organisation.name})
+    return user
+
+
+def set_active(session, user: User, active: bool, actor=None) -> None:
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        revoke_sessions(session, user)
+    record(session, "user_enabled" if active else "user_disabled", actor=actor, details={"user": user.email})
+
+
+def set_role(session, user: User, role: str, actor=None) -> None:
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(errors={"role": [_("Unknown role.")]})
+    before = user.role
+    if before == role:
+        return
+    user.role = role
+    revoke_sessions(session, user)  # a new role starts with a new login
+    record(session, "user_role_changed", actor=actor, details={"user": user.email, "role": [before, role]})
+
+
+def set_password(session, user: User, password: str, actor=None) -> None:
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    revoke_sessions(session, user)
+    record(session, "user_password_set", actor=actor, details={"user": user.email})
+
+
+def set_locale(session, user: User, locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValidationFailed(errors={"locale": [_("Unknown language.")]})
+    if user.locale != locale:
+        record(session, "user_language_changed", actor=user, details={"locale": [user.locale, locale]})
+        user.locale = locale

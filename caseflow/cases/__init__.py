@@ -1,0 +1,1 @@
+"""The case record of one child: intake, custody, consent; scope; codes; clocks."""

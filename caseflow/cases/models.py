@@ -1,0 +1,188 @@
+"""The case record, its running clocks and the case-code counter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseflow import vocab
+from caseflow.auth.models import Organisation, User
+from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
+
+
+def _in(column: str, codes) -> CheckConstraint:
+    allowed = ", ".join(f"'{c}'" for c in codes)
+    return CheckConstraint(f"{column} IS NULL OR {column} IN ({allowed})", name=f"{column}_allowed")
+
+
+#: fields that identify the child: hidden by default, their views audited, left out of exports
+IDENTIFYING_FIELDS = ("given_name", "family_name", "other_names", "date_of_birth")
+
+#: intake fields that must be filled before the case goes to joint review
+REQUIRED_FOR_REVIEW = (
+    "sex", "encounter_type", "encounter_at", "encounter_place", "region", "detaining_authority",
+    "facility_type",
+)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        _in("sex", vocab.SEX),
+        _in("encounter_type", vocab.ENCOUNTER_TYPES),
+        _in("facility_type", vocab.FACILITY_TYPES),
+        _in("closed_reason", vocab.CLOSURE_REASONS),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("claimed_age IS NULL OR (claimed_age >= 0 AND claimed_age <= 30)", name="claimed_age_range"),
+        CheckConstraint("state <> 'closed' OR closed_reason IS NOT NULL", name="closed_has_reason"),
+        CheckConstraint(
+            "state NOT IN ('handover_pending', 'handed_over', 'in_reintegration', 'diversion') "
+            "OR receiving_org_id IS NOT NULL",
+            name="handover_has_receiver",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    workflow: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    registering_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    receiving_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    # identity (identifying fields are listed in IDENTIFYING_FIELDS)
+    given_name: Mapped[str | None] = mapped_column(String(120))
+    family_name: Mapped[str | None] = mapped_column(String(120))
+    other_names: Mapped[str | None] = mapped_column(String(200))
+    sex: Mapped[str | None] = mapped_column(String(10), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    claimed_age: Mapped[int | None] = mapped_column(Integer)
+    age_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    nationality: Mapped[str | None] = mapped_column(String(80))
+    languages: Mapped[str | None] = mapped_column(String(200))
+
+    # place
+    region: Mapped[str | None] = mapped_column(String(80), index=True)
+    cercle: Mapped[str | None] = mapped_column(String(80))
+    commune: Mapped[str | None] = mapped_column(String(80))
+
+    # encounter
+    encounter_type: Mapped[str | None] = mapped_column(String(30))
+    encounter_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    encounter_place: Mapped[str | None] = mapped_column(String(200))
+    apprehending_unit: Mapped[str | None] = mapped_column(String(200))
+
+    # custody
+    detaining_authority: Mapped[str | None] = mapped_column(String(200), index=True)
+    facility_type: Mapped[str | None] = mapped_column(String(40))
+    facility_reference: Mapped[str | None] = mapped_column(String(80))
+    separated_from_adults: Mapped[bool | None] = mapped_column(Boolean)
+    legal_counsel: Mapped[bool | None] = mapped_column(Boolean)
+    family_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unicef_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    charges: Mapped[str | None] = mapped_column(Text)
+    ill_treatment_reported: Mapped[bool | None] = mapped_column(Boolean)
+    custody_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    custody_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # association
+    alleged_group: Mapped[str | None] = mapped_column(String(200))
+    association_roles: Mapped[str | None] = mapped_column(Text)
+    girl_mother: Mapped[bool | None] = mapped_column(Boolean)
+    protection_concerns: Mapped[str | None] = mapped_column(Text)
+
+    # consent
+    consent_services: Mapped[bool | None] = mapped_column(Boolean)
+    consent_reporting: Mapped[bool | None] = mapped_column(Boolean)
+    consent_by: Mapped[str | None] = mapped_column(String(200))
+
+    # outcome
+    closed_reason: Mapped[str | None] = mapped_column(String(30))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    registering_org: Mapped[Organisation] = relationship(foreign_keys=[registering_org_id])
+    receiving_org: Mapped[Organisation | None] = relationship(foreign_keys=[receiving_org_id])
+    clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+    # --- the engine's subject protocol -------------------------------------------------------
+    @property
+    def audit_chain(self) -> str:
+        return self.code
+
+    def lock_for_update(self, session) -> Case:
+        """Re-read this row under a lock (SQLite: the request already holds BEGIN IMMEDIATE)."""
+        stmt = select(Case).where(Case.id == self.id).execution_options(populate_existing=True)
+        if not is_sqlite(session):
+            stmt = stmt.with_for_update()
+        return session.scalars(stmt).one()
+
+    def running_clocks(self) -> dict[str, tuple[datetime, datetime | None]]:
+        return {c.name: (c.started_at, c.due_at) for c in self.clocks if c.stopped_at is None}
+
+    def set_clock(self, name: str, started_at: datetime, due_at: datetime | None) -> None:
+        for c in self.clocks:
+            if c.name == name and c.stopped_at is None:
+                c.started_at, c.due_at = started_at, due_at
+                return
+        self.clocks.append(CaseClock(name=name, started_at=started_at, due_at=due_at))
+
+    def stop_clock(self, name: str, at: datetime) -> None:
+        for c in self.clocks:
+            if c.name == name and c.stopped_at is None:
+                c.stopped_at = at
+
+    def can_be_acted_on_by(self, user) -> bool:
+        from caseflow.cases.scope import can_view
+
+        return can_view(user, self)
+
+    # --- facts ------------------------------------------------------------------------------
+    def missing_for_review(self) -> list[str]:
+        return [f for f in REQUIRED_FOR_REVIEW if getattr(self, f) in (None, "")]
+
+    def __repr__(self) -> str:
+        return f"<Case {self.code} {self.state} v{self.version}>"
+
+
+class CaseClock(Base):
+    """A deadline that runs while the case is in certain states (see the workflow's clocks)."""
+
+    __tablename__ = "case_clocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="clocks")
+
+
+class CaseCodeCounter(Base):
+    """Next number per prefix and year; locked while a code is taken, so codes never repeat."""
+
+    __tablename__ = "case_code_counters"
+    __table_args__ = (UniqueConstraint("prefix", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)

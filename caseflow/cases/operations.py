@@ -1,0 +1,104 @@
+"""Verbs on the case record. They add and flush; the request or CLI command commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from caseflow.audit.log import record
+from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
+from caseflow.cases.schemas import IntakeSchema
+from caseflow.cases.scope import can_see_identity, can_view
+from caseflow.db import is_sqlite, utcnow
+from caseflow.errors import Forbidden, NotFound, ValidationFailed
+from caseflow.schemas import translate_errors
+from caseflow.workflow.engine import fire, get_workflow, update_clocks
+
+
+def next_case_code(session, prefix: str, year: int) -> str:
+    """Prefix, year and a sequence: pseudonymous, never derived from the child's name."""
+    stmt = select(CaseCodeCounter).where(CaseCodeCounter.prefix == prefix, CaseCodeCounter.year == year)
+    if not is_sqlite(session):
+        stmt = stmt.with_for_update()
+    counter = session.scalar(stmt)
+    if counter is None:
+        counter = CaseCodeCounter(prefix=prefix, year=year, last=0)
+        session.add(counter)
+    counter.last += 1
+    session.flush()
+    return f"{prefix}-{year}-{counter.last:05d}"
+
+
+def load_intake(data: dict) -> dict:
+    try:
+        return IntakeSchema().load(data or {})
+    except ValidationError as exc:
+        raise ValidationFailed(errors=translate_errors(exc.messages)) from None
+
+
+def register_case(session, data: dict, actor, *, workflow: str, source: dict | None = None) -> Case:
+    """Open a case in the workflow's initial state; the handover clock starts at the encounter."""
+    from flask_babel import gettext as _
+
+    if actor.role != "registrar":
+        raise Forbidden(_("Only registrars open cases."))
+    values = load_intake(data)
+    wf = get_workflow(workflow)
+    now = utcnow()
+    case = Case(
+        code=next_case_code(session, wf.settings["case_code_prefix"], now.year),
+        workflow=wf.name,
+        state=wf.initial,
+        version=1,
+        state_entered_at=now,
+        created_at=now,
+        created_by_id=actor.id,
+        registering_org_id=actor.organisation_id,
+        **values,
+    )
+    session.add(case)
+    session.flush()
+    update_clocks(wf, case, now)
+    public = {k: v for k, v in values.items() if k not in IDENTIFYING_FIELDS}
+    identifying = {k: v for k, v in values.items() if k in IDENTIFYING_FIELDS}
+    details = {"fields": public}
+    if source:
+        details["source"] = source
+    record(session, "case_registered", actor=actor, chain=case.audit_chain, case_id=case.id,
+           to_state=case.state, details=details, identifying=identifying or None)
+    session.flush()
+    return case
+
+
+def edit_intake(session, case: Case, data: dict, actor, *, expected_version: int | None) -> Case:
+    fire(session, case, "edit_intake", actor, data, expected_version=expected_version)
+    return case
+
+
+def get_case(session, code: str, user) -> Case:
+    """A case by code, only within the user's remit (404 either way: no hint that it exists)."""
+    from flask_babel import gettext as _
+
+    case = session.scalar(select(Case).where(Case.code == code))
+    if case is None or not can_view(user, case):
+        raise NotFound(_("No case %(code)s in your remit.", code=code))
+    return case
+
+
+def reveal_identity(session, case: Case, user) -> dict:
+    """The identifying fields, for a role that may see them; every reveal is recorded."""
+    from flask_babel import gettext as _
+
+    if not can_see_identity(user) or not can_view(user, case):
+        raise Forbidden(_("Your role may not see who this child is."))
+    record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,
+           from_state=case.state, to_state=case.state, details={"fields": list(IDENTIFYING_FIELDS)})
+    return {f: getattr(case, f) for f in IDENTIFYING_FIELDS}
+
+
+def as_plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

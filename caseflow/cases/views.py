@@ -1,0 +1,174 @@
+"""HTML pages of cases: list, registration, the case page, and one form per workflow action."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from caseflow import vocab
+from caseflow.assessment.age import age_band, effective_age
+from caseflow.assessment.models import AgeAssessment
+from caseflow.audit.log import events_for_chain
+from caseflow.audit.verify import verify_events
+from caseflow.auth.permissions import roles_required
+from caseflow.cases import operations
+from caseflow.cases.models import IDENTIFYING_FIELDS
+from caseflow.cases.queries import case_page, regions
+from caseflow.cases.schemas import INTAKE_FIELDS, IntakeSchema
+from caseflow.cases.scope import can_see_identity
+from caseflow.db import utcnow
+from caseflow.errors import DomainError, NotFound, ValidationFailed
+from caseflow.extensions import db
+from caseflow.forms import build_form, form_data
+from caseflow.handover.models import Handover
+from caseflow.labels import field_label
+from caseflow.reintegration.models import FollowUp, Referral
+from caseflow.review.models import ReviewRound
+from caseflow.review.quorum import quorum_status
+from caseflow.workflow import registry
+from caseflow.workflow.engine import available_transitions, fire, get_workflow, label
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+class PostForm(FlaskForm):
+    """A form with nothing but its CSRF token (buttons that post)."""
+
+
+@bp.route("/")
+@login_required
+def index():
+    args = request.args
+    try:
+        page = int(args.get("page", 1))
+    except ValueError:
+        page = 1
+    result = case_page(
+        db.session, current_user, state=args.get("state") or None, region=args.get("region") or None,
+        sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
+        sort=args.get("sort", "created"), page=page,
+    )
+    wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
+    return render_template("cases/list.html", page=result, wf=wf, regions=regions(db.session, current_user),
+                           args=args, sex_labels=vocab.SEX)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("registrar")
+def new():
+    form = PostForm()
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = form_data(request.form, IntakeSchema)
+        if form.validate_on_submit():
+            try:
+                case = operations.register_case(db.session, values, current_user,
+                                                workflow=current_app.config["DEFAULT_WORKFLOW"])
+            except ValidationFailed as exc:
+                db.rollback()
+                errors = exc.errors
+            else:
+                flash(_("Case %(code)s registered.", code=case.code), "success")
+                return redirect(url_for("cases.show", code=case.code))
+        else:
+            errors = {"_schema": [_("The form expired; please send it again.")]}
+    fields = build_form(IntakeSchema, db.session, values, errors)
+    status = 422 if errors else 200
+    return render_template("cases/new.html", form=form, fields=fields, errors=errors), status
+
+
+def case_facts(case) -> dict:
+    session = db.session
+    wf = get_workflow(case.workflow)
+    rounds = ReviewRound.for_case(session, case.id)
+    current = next((r for r in rounds if r.closed_at is None), None)
+    events = events_for_chain(session, case.audit_chain)
+    verdict = verify_events(events)
+    age = effective_age(session, case)
+    return {
+        "wf": wf,
+        "age": age,
+        "age_band": age_band(age.years),
+        "assessments": AgeAssessment.for_case(case),
+        "rounds": rounds,
+        "current_round": current,
+        "quorum": quorum_status(wf.quorum, current.votes) if current else None,
+        "handover": Handover.latest(session, case.id),
+        "referrals": Referral.for_case(session, case.id),
+        "follow_ups": FollowUp.for_case(session, case.id),
+        "clocks": sorted(case.clocks, key=lambda c: c.started_at),
+        "events": events,
+        "verdict": verdict,
+        "actions": available_transitions(session, case, current_user),
+        "intake_fields": [(f, field_label(f)) for f in INTAKE_FIELDS if f not in IDENTIFYING_FIELDS],
+        "identifying_fields": [(f, field_label(f)) for f in IDENTIFYING_FIELDS],
+        "can_see_identity": can_see_identity(current_user),
+        "vocab": vocab,
+        "now": utcnow(),
+    }
+
+
+@bp.route("/<code>")
+@login_required
+def show(code):
+    case = operations.get_case(db.session, code, current_user)
+    return render_template("cases/show.html", case=case, identity=None, post_form=PostForm(), **case_facts(case))
+
+
+@bp.route("/<code>/identity", methods=["POST"])
+@login_required
+def identity(code):
+    case = operations.get_case(db.session, code, current_user)
+    form = PostForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(_("The form expired; please reload the page."))
+    shown = operations.reveal_identity(db.session, case, current_user)
+    return render_template("cases/show.html", case=case, identity=shown, post_form=PostForm(), **case_facts(case))
+
+
+@bp.route("/<code>/act/<trigger>", methods=["GET", "POST"])
+@login_required
+def act(code, trigger):
+    case = operations.get_case(db.session, code, current_user)
+    wf = get_workflow(case.workflow)
+    transition = wf.transition_for(trigger, case.state) or next(iter(wf.by_trigger(trigger)), None)
+    if transition is None:
+        raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
+    schema_cls = registry.SCHEMAS.get(transition.schema or "")
+    form = PostForm()
+    values, errors, problem = {}, {}, None
+    if trigger == "edit_intake" and request.method == "GET":
+        values = {f: getattr(case, f) for f in INTAKE_FIELDS}
+    if request.method == "POST":
+        values = form_data(request.form, schema_cls) if schema_cls else {}
+        if not form.validate_on_submit():
+            problem = _("The form expired; please send it again.")
+        else:
+            try:
+                fire(db.session, case, trigger, current_user, values,
+                     expected_version=_int(request.form.get("version")))
+            except DomainError as exc:
+                db.rollback()
+                if exc.status in (403, 404):
+                    raise
+                errors, problem = exc.errors, exc.detail
+                status = exc.status
+                case = operations.get_case(db.session, code, current_user)
+                fields = build_form(schema_cls, db.session, values, errors) if schema_cls else []
+                return render_template("cases/act.html", case=case, transition=transition, label=label,
+                                       fields=fields, form=form, problem=problem, wf=wf,
+                                       stale=exc.type_slug == "stale-version"), status
+            flash(_("Done: %(action)s.", action=label(transition.label)), "success")
+            return redirect(url_for("cases.show", code=case.code))
+    fields = build_form(schema_cls, db.session, values, errors) if schema_cls else []
+    return render_template("cases/act.html", case=case, transition=transition, label=label, fields=fields,
+                           form=form, problem=problem, wf=wf, stale=False)
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return -1

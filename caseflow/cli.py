@@ -1,0 +1,206 @@
+"""flask --app caseflow <group> <command>: database, users, demo data, audit.
+
+Each command runs in one transaction and commits once at its end (rollback on any error).
+Passwords are prompted for, or read from standard input with --password-stdin; never arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from caseflow.db import write_intent
+from caseflow.errors import DomainError
+from caseflow.extensions import db
+
+
+def in_transaction(fn):
+    """Run the command as one writing transaction; a domain error prints its message, exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        token = write_intent.set(True)
+        try:
+            result = fn(*args, **kwargs)
+            db.commit()
+            return result
+        except DomainError as exc:
+            db.rollback()
+            messages = [str(exc.detail)] + [f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()]
+            raise click.ClickException("\n".join(messages)) from None
+        finally:
+            write_intent.reset(token)
+
+    return wrapper
+
+
+db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
+users_cli = AppGroup("users", help="User accounts.")
+demo_cli = AppGroup("demo", help="Demonstration data (never in production).")
+audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision):
+    """Apply the migrations to DATABASE_URL."""
+    from caseflow.migrate import current_revision, upgrade
+
+    upgrade(db.engine, revision)
+    click.echo(f"database at revision {current_revision(db.engine)}")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _user(email):
+    from caseflow.auth.operations import find_user
+
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "registrar", "reviewer", "assessor",
+                                                           "partner", "auditor"]))
+@click.option("--organisation", required=True, help="organisation name")
+@click.option("--locale", default="en", type=click.Choice(["en", "fr"]))
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@in_transaction
+def users_create(email, full_name, role, organisation, locale, password_stdin):
+    """Create a user (the password is prompted for)."""
+    from caseflow.auth.operations import create_user, get_organisation
+
+    org = get_organisation(db.session, organisation)
+    user = create_user(db.session, email=email, full_name=full_name, role=role, organisation=org,
+                       password=_read_password(password_stdin), locale=locale, actor=None)
+    click.echo(f"created {user.email} ({user.role}, {org.name})")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@in_transaction
+def users_disable(email):
+    """Disable a user; their open sessions end at once."""
+    from caseflow.auth.operations import set_active
+
+    set_active(db.session, _user(email), False)
+    click.echo(f"disabled {email}")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+@in_transaction
+def users_enable(email):
+    from caseflow.auth.operations import set_active
+
+    set_active(db.session, _user(email), True)
+    click.echo(f"enabled {email}")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["admin", "registrar", "reviewer", "assessor", "partner", "auditor"]))
+@in_transaction
+def users_set_role(email, role):
+    from caseflow.auth.operations import set_role
+
+    set_role(db.session, _user(email), role)
+    click.echo(f"{email} is now {role}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True)
+@in_transaction
+def users_set_password(email, password_stdin):
+    from caseflow.auth.operations import set_password
+
+    set_password(db.session, _user(email), _read_password(password_stdin))
+    click.echo(f"password set for {email}; their sessions were ended")
+
+
+@users_cli.command("list")
+def users_list():
+    from caseflow.auth.models import User
+
+    for u in db.session.scalars(select(User).order_by(User.email)):
+        state = "active" if u.active else "disabled"
+        click.echo(f"{u.email:40} {u.role:10} {state:8} {u.organisation.name}")
+
+
+@demo_cli.command("load")
+@in_transaction
+def demo_load():
+    """Organisations, one user per role (three reviewers) and a few cases; safe to run twice."""
+    from caseflow.demo import DEMO_PASSWORD, load_demo
+
+    if not current_app.config.get("ALLOW_DEMO_DATA"):
+        raise click.ClickException("demo data is refused in production")
+    created, users = load_demo(db.session)
+    click.echo("demo data loaded" if created else "demo data already present; nothing added")
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for u in users:
+        click.echo(f"  {u.role:10} {u.email:34} {u.organisation.name}")
+
+
+@audit_cli.command("verify")
+@click.option("--case", "case_code", help="only this case's chain")
+@click.option("--against", "token", help="a digest printed earlier by `audit heads`")
+def audit_verify(case_code, token):
+    """Recompute every chain; exit 1 on the first broken link or a digest mismatch."""
+    from caseflow.audit.digest import check_against
+    from caseflow.audit.verify import verify_database
+
+    report = verify_database(db.session, case_code)
+    click.echo(f"checked {report.events} events in {report.chains} chains in {report.seconds:.2f} s "
+               f"({report.rate:,.0f} events/s)")
+    failed = not report.ok
+    for b in report.breaks[:5]:
+        click.echo(f"BROKEN: {b.describe()}", err=True)
+    if token:
+        try:
+            ok, digest, expected = check_against(db.session, token)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        if ok:
+            click.echo(f"digest of {digest.at:%Y-%m-%d %H:%M:%S} UTC matches ({digest.chains} chains)")
+        else:
+            failed = True
+            click.echo(f"BROKEN: the heads as of {digest.at:%Y-%m-%d %H:%M:%S} UTC give {digest.root}, "
+                       f"not {expected}: events recorded before then were removed or altered", err=True)
+    if failed:
+        sys.exit(1)
+    click.echo("OK")
+
+
+@audit_cli.command("heads")
+def audit_heads():
+    """Print the digest over every chain's head, to keep and check against later."""
+    from caseflow.audit.digest import current_digest
+
+    token = write_intent.set(True)
+    try:
+        d = current_digest(db.session)
+        db.rollback()
+    finally:
+        write_intent.reset(token)
+    click.echo(f"at {d.at:%Y-%m-%d %H:%M:%S} UTC: {d.chains} chains, {d.events} events")
+    click.echo(d.token)
+
+
+def init_cli(app: Flask) -> None:
+    for group in (db_cli, users_cli, demo_cli, audit_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,71 @@
+"""Settings, read from the environment once, when the app is made.
+
+CASEFLOW_ENV      development (default) | production | testing
+SECRET_KEY        required in production
+DATABASE_URL      SQLAlchemy URL; default: SQLite in the instance folder
+CASEFLOW_WORKFLOWS_DIR   folder of workflow YAML files (default: ./workflows)
+CASEFLOW_IDLE_TIMEOUT_MINUTES, CASEFLOW_ABSOLUTE_TIMEOUT_HOURS   session timeouts
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot make a safe application."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    overrides = dict(overrides or {})
+    env = overrides.get("CASEFLOW_ENV") or os.environ.get("CASEFLOW_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"CASEFLOW_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
+        secret = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
+    default_db = "sqlite:///" + str(Path(instance_path) / "caseflow.sqlite3")
+    config = {
+        "CASEFLOW_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        "WORKFLOWS_DIR": os.environ.get("CASEFLOW_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
+        "DEFAULT_WORKFLOW": os.environ.get("CASEFLOW_DEFAULT_WORKFLOW", "detained_child"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "caseflow_session",
+        "IDLE_TIMEOUT_MINUTES": _int("CASEFLOW_IDLE_TIMEOUT_MINUTES", 30),
+        "ABSOLUTE_TIMEOUT_HOURS": _int("CASEFLOW_ABSOLUTE_TIMEOUT_HOURS", 12),
+        "LOGIN_MAX_FAILURES": _int("CASEFLOW_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int("CASEFLOW_LOGIN_LOCK_MINUTES", 15),
+        "PASSWORD_MIN_LENGTH": 12,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("CASEFLOW_TIMEZONE", "UTC"),
+        "LANGUAGES": ("en", "fr"),
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "ALLOW_DEMO_DATA": not production,
+    }
+    config.update(overrides)
+    if config["CASEFLOW_ENV"] == "production" and config.get("ALLOW_DEMO_DATA"):
+        raise ConfigError("demo data is never allowed in production")
+    return config

@@ -1,0 +1,147 @@
+"""Engine, session, declarative Base and the transaction rules.
+
+One session per application context (``db.session``). Operations add and flush; the request
+(or CLI command) commits once at its boundary and rolls back on any error. On SQLite every
+transaction of a writing request begins with ``BEGIN IMMEDIATE`` so writers queue instead of
+failing on lock upgrade; on PostgreSQL writers lock the rows they change (``FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+
+from flask import Flask, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import DateTime, TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: set while a request intends to write; SQLite then begins transactions IMMEDIATE.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, always returns aware UTC datetimes (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def normalise_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, **kw) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15}, **kw)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kw)
+
+
+def is_sqlite(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"
+
+
+class Database:
+    """The app's engine and its per-app-context session."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["caseflow.db"] = {
+            "engine": engine,
+            "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),
+        }
+        app.teardown_appcontext(self._teardown)
+
+    @staticmethod
+    def _state():
+        from flask import current_app
+
+        return current_app.extensions["caseflow.db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state()["engine"]
+
+    def bind_sessions_to(self, app: Flask, bind, **options) -> None:
+        """Tests: make every session of ``app`` use ``bind`` (a connection inside a transaction)."""
+        app.extensions["caseflow.db"]["sessionmaker"] = sessionmaker(
+            bind=bind, expire_on_commit=False, **options
+        )
+
+    @property
+    def session(self) -> Session:
+        sess = g.get("_caseflow_session")
+        if sess is None:
+            sess = self._state()["sessionmaker"]()
+            g._caseflow_session = sess
+        return sess
+
+    @staticmethod
+    def _teardown(_exc) -> None:
+        sess = g.pop("_caseflow_session", None)
+        if sess is not None:
+            sess.rollback()
+            sess.close()
+
+    def commit(self) -> None:
+        sess = g.get("_caseflow_session")
+        if sess is not None:
+            sess.commit()
+
+    def rollback(self) -> None:
+        sess = g.get("_caseflow_session")
+        if sess is not None:
+            sess.rollback()

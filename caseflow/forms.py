@@ -1,0 +1,105 @@
+"""HTML forms drawn from the marshmallow input schemas, so every transition has a form without a
+second description of its fields. The schema validates; this only says how to draw each field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from marshmallow import fields as mf
+from sqlalchemy import select
+
+from caseflow.labels import HELP, field_label
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    widget: str  # text | textarea | select | date | datetime | number | boolean | checkboxes
+    required: bool
+    help: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: object = None
+    errors: list[str] = field(default_factory=list)
+    maxlength: int | None = None
+
+
+def _max_length(f) -> int | None:
+    for v in f.validators:
+        if getattr(v, "max", None) is not None and v.__class__.__name__ == "Length":
+            return v.max
+    return None
+
+
+def _organisation_choices(session, kinds) -> list[tuple[str, str]]:
+    from caseflow.auth.models import Organisation
+
+    orgs = session.scalars(
+        select(Organisation)
+        .where(Organisation.kind.in_(kinds), Organisation.active.is_(True))
+        .order_by(Organisation.name)
+    )
+    return [(str(o.id), o.name) for o in orgs]
+
+
+def _display(value, widget):
+    if value is None:
+        return ""
+    if widget == "datetime" and isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    if widget == "date" and isinstance(value, date):
+        return value.isoformat()
+    if widget == "boolean" and isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def build_form(schema_cls, session, values: dict | None = None, errors: dict | None = None) -> list[FormField]:
+    values, errors = values or {}, errors or {}
+    out = []
+    for name, f in schema_cls().fields.items():
+        meta = f.metadata or {}
+        maxlength = None
+        if "choices" in meta:
+            widget = "select"
+            choices = [(k, str(v)) for k, v in meta["choices"].items()]
+        elif "org_kinds" in meta:
+            widget = "select"
+            choices = _organisation_choices(session, meta["org_kinds"])
+        elif isinstance(f, mf.List):
+            widget = "checkboxes"
+            choices = [(k, str(v)) for k, v in (f.inner.metadata or {}).get("choices", {}).items()]
+        elif isinstance(f, mf.Boolean):
+            widget, choices = "boolean", []
+        elif isinstance(f, mf.DateTime):
+            widget, choices = "datetime", []
+        elif isinstance(f, mf.Date):
+            widget, choices = "date", []
+        elif isinstance(f, mf.Integer):
+            widget, choices = "number", []
+        else:
+            maxlength = _max_length(f)
+            widget = "textarea" if (maxlength or 0) > 300 else "text"
+            choices = []
+        value = values.get(name)
+        if widget == "checkboxes" and not isinstance(value, list):
+            value = [value] if value else []
+        out.append(FormField(
+            name=name, label=field_label(name), widget=widget, required=bool(f.required),
+            help=str(HELP[name]) if name in HELP else None, choices=choices,
+            value=[str(v) for v in value] if widget == "checkboxes" else _display(value, widget),
+            errors=[str(e) for e in errors.get(name, [])], maxlength=maxlength,
+        ))
+    return out
+
+
+def form_data(request_form, schema_cls) -> dict:
+    """The posted values for the schema's fields (lists for multi-choice fields)."""
+    data = {}
+    for name, f in schema_cls().fields.items():
+        if isinstance(f, mf.List):
+            data[name] = request_form.getlist(name)
+        elif name in request_form:
+            data[name] = request_form.get(name)
+    return data

@@ -1,0 +1,19 @@
+"""Input schema of the handover record."""
+
+from marshmallow import fields
+
+from caseflow.schemas import InputSchema, not_in_future, required_text, text, utc_datetime
+
+
+class HandoverSchema(InputSchema):
+    identifying_fields = ("child_condition", "medical_notes")
+
+    handing_officer = required_text(200)
+    handing_unit = required_text(200)
+    receiving_person = required_text(200)
+    handed_over_at = utc_datetime(required=True, validate=not_in_future)
+    place = required_text(200)
+    child_condition = required_text(4000)
+    medical_check = fields.Boolean(required=True)
+    medical_notes = text(4000)
+    document_reference = text(100)

@@ -1,0 +1,15 @@
+"""Every mapped class, imported once so that Base.metadata is complete (Alembic, tests)."""
+
+from caseflow.assessment.models import AgeAssessment
+from caseflow.audit.models import AuditEvent, ChainHead
+from caseflow.auth.models import LoginSession, Organisation, User
+from caseflow.cases.models import Case, CaseClock, CaseCodeCounter
+from caseflow.db import Base
+from caseflow.handover.models import Handover
+from caseflow.reintegration.models import FollowUp, Referral
+from caseflow.review.models import ReviewRound, Vote
+
+__all__ = [
+    "AgeAssessment", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead", "FollowUp",
+    "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
+]

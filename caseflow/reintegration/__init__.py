@@ -1,0 +1,1 @@
+"""reintegration stage."""

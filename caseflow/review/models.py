@@ -1,0 +1,73 @@
+"""Joint review rounds and the votes cast in them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseflow import vocab
+from caseflow.auth.models import Organisation, User
+from caseflow.db import Base, UTCDateTime
+
+
+def _in(column, codes):
+    allowed = ", ".join(f"'{c}'" for c in codes)
+    return CheckConstraint(f"{column} IS NULL OR {column} IN ({allowed})", name=f"{column}_allowed")
+
+
+class ReviewRound(Base):
+    __tablename__ = "review_rounds"
+    __table_args__ = (
+        UniqueConstraint("case_id", "number"),
+        _in("decision", vocab.VOTE_OUTCOMES),
+        _in("offence_category", vocab.OFFENCE_CATEGORIES),
+        CheckConstraint("closed_at IS NULL OR decision IS NOT NULL", name="closed_has_decision"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    offence_category: Mapped[str | None] = mapped_column(String(20))
+    next_review_date: Mapped[date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    votes: Mapped[list[Vote]] = relationship(back_populates="round", order_by="Vote.id")
+
+    @classmethod
+    def current(cls, session, case_id: int) -> ReviewRound | None:
+        return session.scalar(
+            select(cls).where(cls.case_id == case_id, cls.closed_at.is_(None)).order_by(cls.number.desc()).limit(1)
+        )
+
+    @classmethod
+    def for_case(cls, session, case_id: int) -> list[ReviewRound]:
+        return list(session.scalars(select(cls).where(cls.case_id == case_id).order_by(cls.number)))
+
+
+class Vote(Base):
+    __tablename__ = "review_votes"
+    __table_args__ = (
+        UniqueConstraint("round_id", "voter_id"),
+        _in("outcome", vocab.VOTE_OUTCOMES),
+        _in("offence_category", vocab.OFFENCE_CATEGORIES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    organisation_kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    offence_category: Mapped[str] = mapped_column(String(20))
+    reasons: Mapped[str] = mapped_column(Text)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    round: Mapped[ReviewRound] = relationship(back_populates="votes")
+    voter: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()

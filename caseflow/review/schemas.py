@@ -1,0 +1,49 @@
+"""Input schemas of the joint-review stage: a vote, and each kind of decision."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validates
+
+from caseflow import vocab
+from caseflow.schemas import InputSchema, choice, organisation, required_text
+
+
+class VoteSchema(InputSchema):
+    outcome = choice(vocab.VOTE_OUTCOMES, required=True)
+    offence_category = choice(vocab.OFFENCE_CATEGORIES, required=True)
+    reasons = required_text(4000, 5)
+
+
+class DecisionSchema(InputSchema):
+    reasons = required_text(4000, 5)
+    offence_category = choice(vocab.OFFENCE_CATEGORIES, required=True)
+
+
+class ReleaseDecisionSchema(DecisionSchema):
+    receiving_org_id = organisation("partner_ngo", required=True)
+
+
+class DiversionDecisionSchema(ReleaseDecisionSchema):
+    child_consent = fields.Boolean(required=True)
+    guardian_consent = fields.Boolean(required=True)
+    consent_notes = required_text(2000, 1)
+
+
+class JuvenileJusticeDecisionSchema(DecisionSchema):
+    offence_date = fields.Date()
+
+
+class DeferDecisionSchema(DecisionSchema):
+    next_review_date = fields.Date(required=True)
+
+    @validates("next_review_date")
+    def _future(self, value, **_kw):
+        if value <= date.today():
+            raise ValidationError(str(_l("The next review must be after today.")))
+
+
+class ReopenSchema(InputSchema):
+    reason = required_text(2000, 5)

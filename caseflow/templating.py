@@ -1,0 +1,103 @@
+"""Template helpers: language, localised dates and numbers, audit events in words."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from caseflow import vocab
+from caseflow.labels import field_label
+from caseflow.workflow.engine import label
+
+#: events that are not workflow transitions
+ACTION_LABELS = {
+    "case_registered": _l("Case registered"),
+    "identity_viewed": _l("Identity viewed"),
+    "case_exported": _l("Case history exported"),
+    "case_imported": _l("Case imported"),
+    "login": _l("Signed in"),
+    "logout": _l("Signed out"),
+    "login_failed": _l("Failed sign-in"),
+    "login_throttled": _l("Sign-in refused: too many failures"),
+    "user_created": _l("User created"),
+    "user_disabled": _l("User disabled"),
+    "user_enabled": _l("User enabled"),
+    "user_role_changed": _l("Role changed"),
+    "user_password_set": _l("Password set"),
+    "user_language_changed": _l("Language changed"),
+    "organisation_created": _l("Organisation created"),
+}
+
+#: fields whose values are codes of a vocabulary
+CODED = {
+    "sex": vocab.SEX, "encounter_type": vocab.ENCOUNTER_TYPES, "facility_type": vocab.FACILITY_TYPES,
+    "outcome": vocab.VOTE_OUTCOMES, "decision": vocab.VOTE_OUTCOMES, "offence_category": vocab.OFFENCE_CATEGORIES,
+    "consent": vocab.CONSENT, "service_type": vocab.SERVICE_TYPES, "status": vocab.REFERRAL_STATUSES,
+    "visit_type": vocab.FOLLOW_UP_TYPES, "risk_level": vocab.RISK_LEVELS, "reason": vocab.CLOSURE_REASONS,
+    "closed_reason": vocab.CLOSURE_REASONS,
+}
+
+DETAIL_LABELS = {
+    "round": _l("Round"), "tally": _l("Votes"), "dissent": _l("Dissenting votes"), "late": _l("Late"),
+    "hours_since_encounter": _l("Hours since the encounter"), "limit_hours": _l("Time limit (hours)"),
+    "effective_age_at_encounter": _l("Age used at the encounter"), "age_basis": _l("Basis of the age"),
+    "appeal_deadline": _l("Appeal possible until"), "replaces": _l("Replaces the vote"),
+    "referral_id": _l("Referral"), "note": _l("Note"), "fields": _l("Fields"), "source": _l("Source"),
+}
+
+
+def _value(key, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if key in CODED and isinstance(value, str):
+        return str(CODED[key].get(value, value))
+    if isinstance(value, list):
+        return ", ".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_name(k)}: {_value(k, v)}" for k, v in value.items())
+    return str(value)
+
+
+def _name(key) -> str:
+    return str(DETAIL_LABELS[key]) if key in DETAIL_LABELS else field_label(key)
+
+
+def details_in_words(details: dict | None) -> list[str]:
+    out = []
+    for key, value in (details or {}).items():
+        if key == "changes":
+            for f, (old, new) in value.items():
+                out.append(f"{field_label(f)}: {_value(f, old)} → {_value(f, new)}")
+        elif key in ("payload", "fields"):
+            out.extend(f"{field_label(k)}: {_value(k, v)}" for k, v in value.items())
+        elif key == "tally":
+            out.append(f"{_name(key)}: " + ", ".join(f"{_value('outcome', k)} {v}" for k, v in value.items()))
+        else:
+            out.append(f"{_name(key)}: {_value(key, value)}")
+    return out
+
+
+def action_label(wf, action: str) -> str:
+    for t in wf.transitions:
+        if t.trigger == action:
+            return label(t.label)
+    return str(ACTION_LABELS.get(action, action))
+
+
+def current_locale() -> str:
+    loc = get_locale()
+    return loc.language if loc else "en"
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        format_datetime=format_datetime,
+        format_date=format_date,
+        format_number=format_decimal,
+        details_in_words=details_in_words,
+        action_label=action_label,
+    )

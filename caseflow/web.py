@@ -1,0 +1,134 @@
+"""Request boundary: write intent, request ids, the single commit, and error rendering.
+
+Views and operations never commit. A request that returns normally is committed here once;
+one that raised is rolled back by the error handler. Errors answer JSON (problem+json) to API
+paths and to clients that prefer JSON, and an HTML page to everyone else.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from caseflow.db import write_intent
+from caseflow.errors import Conflict, DomainError
+from caseflow.extensions import db
+
+log = logging.getLogger("caseflow.web")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
+    return best in ("application/json", "application/problem+json")
+
+
+def problem_response(status: int, title: str, detail: str | None = None, *, errors=None, extra=None,
+                     type_slug: str = "about:blank"):
+    if wants_json():
+        body = {
+            "type": type_slug if type_slug == "about:blank" else f"/problems/{type_slug}",
+            "title": str(title),
+            "status": status,
+            "detail": str(detail if detail is not None else title),
+        }
+        if errors:
+            body["errors"] = errors
+        if extra:
+            body.update(extra)
+        resp = jsonify(body)
+        resp.status_code = status
+        resp.mimetype = "application/problem+json"
+        return resp
+    html = render_template(
+        "errors/error.html", status=status, title=title, detail=detail, errors=errors or {}, extra=extra or {}
+    )
+    return html, status
+
+
+def init_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _begin():
+        g.request_id = secrets.token_hex(8)
+        g.write_token = write_intent.set(request.method not in SAFE_METHODS or g.get("writes", False))
+
+    @app.after_request
+    def _commit(response):
+        if g.pop("rolled_back", False):
+            return response
+        try:
+            db.commit()
+        except (IntegrityError, OperationalError) as exc:
+            db.rollback()
+            log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
+            response = app.make_response(
+                problem_response(409, Conflict.title, _("Someone else changed this at the same moment. "
+                                                        "Nothing was saved; please try again."),
+                                 type_slug="conflict")
+            )
+        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if request.endpoint and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _end(_exc):
+        token = g.pop("write_token", None)
+        if token is not None:
+            write_intent.reset(token)
+
+
+def _rollback() -> None:
+    db.rollback()
+    g.rolled_back = True
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        _rollback()
+        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, extra=exc.extra,
+                                type_slug=exc.type_slug)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        _rollback()
+        return problem_response(400, _("The form expired or was not sent from Caseflow"),
+                                _("Please reload the page and try again."), type_slug="csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        _rollback()
+        titles = {
+            403: _("Not allowed"),
+            404: _("Not found"),
+            405: _("Method not allowed"),
+            409: _("Not possible in the current state"),
+            413: _("The upload is too large"),
+            422: _("Some fields need attention"),
+        }
+        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), None)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        _rollback()
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        return problem_response(500, _("Something went wrong"),
+                                _("Nothing was saved. The error was logged with request id %(rid)s.",
+                                  rid=g.get("request_id", "-")))

@@ -1,0 +1,227 @@
+"""fire(): the only way a subject's state changes.
+
+Order of checks, each with its own answer:
+  1. the actor's role may fire the trigger at all          → Forbidden (403)
+  2. the subject is locked and re-read; its state allows it → Conflict (409, listing what is possible)
+  3. the version the actor saw is the current one           → StaleVersion (409; the API says 412)
+  4. the payload is valid for the trigger's schema          → ValidationFailed (422, per field)
+  5. every guard passes                                     → GuardRefused (422, the guard's reason)
+then, in the caller's transaction: effects write stage records, the state changes, the version is
+bumped, clocks start and stop, and one audit event is appended. The caller commits once.
+
+A subject provides: ``workflow`` (name), ``state``, ``version``, ``audit_chain``, ``id``,
+``lock_for_update(session)``, ``set_clock(name, started_at, due_at)``, ``stop_clock(name, at)``,
+``running_clocks()`` and ``can_be_acted_on_by(user)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+
+from caseflow.audit.log import record
+from caseflow.db import utcnow
+from caseflow.errors import Conflict, Forbidden, GuardRefused, NotFound, StaleVersion, ValidationFailed
+from caseflow.schemas import translate_errors
+from caseflow.workflow import registry
+from caseflow.workflow.definition import Transition, Workflow
+
+
+@dataclass
+class Context:
+    """What guards and effects see."""
+
+    session: object
+    subject: object
+    actor: object
+    workflow: Workflow
+    transition: Transition
+    data: dict | None
+    now: datetime
+    source: str
+    details: dict = field(default_factory=dict)
+    identifying: dict = field(default_factory=dict)
+
+    @property
+    def settings(self) -> dict:
+        return self.workflow.settings
+
+
+@dataclass
+class Availability:
+    trigger: str
+    label: str
+    allowed: bool
+    reason: str | None = None
+    transition: Transition | None = None
+
+
+class _Proxy:
+    """What the transitions Machine moves: just a state, so no case is ever bound to a machine."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str):
+        self.state = state
+
+
+def workflows() -> dict[str, Workflow]:
+    return current_app.extensions["caseflow.workflows"]
+
+
+def get_workflow(name: str) -> Workflow:
+    try:
+        return workflows()[name]
+    except KeyError:
+        raise NotFound(_("Unknown workflow %(name)s.", name=name)) from None
+
+
+def current_language() -> str:
+    loc = get_locale()
+    return loc.language if loc else "en"
+
+
+def label(labels: dict) -> str:
+    return labels.get(current_language()) or labels.get("en", "")
+
+
+def _available_labels(session, wf: Workflow, subject, actor) -> list[str]:
+    return [a.trigger for a in available_transitions(session, subject, actor, wf=wf) if a.allowed]
+
+
+def load_payload(transition: Transition, data: dict | None) -> dict:
+    if transition.schema is None:
+        return {}
+    schema = registry.SCHEMAS[transition.schema]()
+    try:
+        return schema.load(data or {})
+    except ValidationError as exc:
+        raise ValidationFailed(errors=translate_errors(exc.messages)) from None
+
+
+def run_guards(ctx: Context) -> str | None:
+    for name in ctx.transition.guards:
+        reason = registry.GUARDS[name](ctx)
+        if reason:
+            return str(reason)
+    return None
+
+
+def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
+         expected_version: int | None = None) -> Context:
+    wf = get_workflow(subject.workflow)
+    candidates = wf.by_trigger(trigger)
+    if not candidates:
+        raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
+    if not any(actor.role in t.roles for t in candidates):
+        raise Forbidden(_("Your role may not do this."))
+    if not subject.can_be_acted_on_by(actor):
+        raise Forbidden(_("This case is outside your remit."))
+
+    subject = subject.lock_for_update(session)
+    transition = wf.transition_for(trigger, subject.state)
+    event = wf.machine.events[trigger]
+    if transition is not None and actor.role not in transition.roles:
+        raise Forbidden(_("Your role may not do this."))
+    if transition is None:
+        possible = _available_labels(session, wf, subject, actor)
+        raise Conflict(
+            _("“%(action)s” is not possible while the case is “%(state)s”.",
+              action=label(candidates[0].label), state=wf.state_label(subject.state, current_language())),
+            extra={"state": subject.state, "version": subject.version, "available": possible},
+        )
+    if expected_version is not None and int(expected_version) != subject.version:
+        raise StaleVersion(
+            _("This case was changed by someone else. It is now “%(state)s” (version %(v)d).",
+              state=wf.state_label(subject.state, current_language()), v=subject.version),
+            extra={"state": subject.state, "version": subject.version},
+        )
+    payload = load_payload(transition, data)
+    now = utcnow()
+    ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=transition,
+                  data=payload, now=now, source=subject.state)
+    reason = run_guards(ctx)
+    if reason:
+        raise GuardRefused(reason)
+
+    for name in transition.effects:
+        registry.EFFECTS[name](ctx)
+    proxy = _Proxy(subject.state)
+    if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
+        raise Conflict(_("The workflow refused this change."))
+    if transition.changes_state:
+        subject.state = proxy.state
+        subject.state_entered_at = now
+    subject.version += 1
+    update_clocks(wf, subject, now)
+    details = {}
+    schema_cls = registry.SCHEMAS.get(transition.schema or "")
+    if getattr(schema_cls, "audit_payload", True):
+        details["payload"] = summarise(payload, ctx)
+    details.update(ctx.details)
+    record(session, trigger, actor=actor, chain=subject.audit_chain, case_id=subject.id,
+           from_state=ctx.source, to_state=subject.state, details=details,
+           identifying=ctx.identifying or None)
+    session.flush()
+    return ctx
+
+
+def summarise(payload: dict, ctx: Context) -> dict:
+    """The payload as it goes into the audit log: identifying keys move to ctx.identifying."""
+    sensitive = set(getattr(registry.SCHEMAS.get(ctx.transition.schema or ""), "identifying_fields", ()))
+    out = {}
+    for k, v in payload.items():
+        if k in sensitive:
+            ctx.identifying[k] = v
+        else:
+            out[k] = v
+    return out
+
+
+def clock_due(wf: Workflow, clock, started: datetime) -> datetime | None:
+    if clock.limit_setting is None:
+        return None
+    amount = wf.settings[clock.limit_setting]
+    return started + (timedelta(hours=amount) if clock.unit == "hours" else timedelta(days=amount))
+
+
+def update_clocks(wf: Workflow, subject, now: datetime) -> None:
+    """Start the clocks of the state entered, stop those of the state left; anchors say when a
+    clock started (the handover clock starts at the encounter, not at registration)."""
+    running = subject.running_clocks()
+    for clock in wf.clocks.values():
+        inside = subject.state in clock.states
+        if inside:
+            started = registry.ANCHORS[clock.anchor](subject)
+            if started is None:
+                continue
+            due = clock_due(wf, clock, started)
+            current = running.get(clock.name)
+            if current is None or current != (started, due):
+                subject.set_clock(clock.name, started, due)
+        elif clock.name in running:
+            subject.stop_clock(clock.name, now)
+
+
+def available_transitions(session, subject, actor, *, wf: Workflow | None = None) -> list[Availability]:
+    """Everything the workflow offers from the current state, and for each refused one, why."""
+    wf = wf or get_workflow(subject.workflow)
+    out = []
+    for t in wf.from_state(subject.state):
+        lbl = label(t.label)
+        if actor.role not in t.roles:
+            out.append(Availability(t.trigger, lbl, False, _("Your role may not do this."), t))
+            continue
+        if not subject.can_be_acted_on_by(actor):
+            out.append(Availability(t.trigger, lbl, False, _("This case is outside your remit."), t))
+            continue
+        ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=t, data=None,
+                      now=utcnow(), source=subject.state)
+        reason = run_guards(ctx)
+        out.append(Availability(t.trigger, lbl, reason is None, reason, t))
+    return out

@@ -1,0 +1,26 @@
+"""The workflow page: the drawn diagram, the transitions table with roles, and the settings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import login_required
+from markupsafe import Markup
+
+from caseflow.workflow.diagram import render_svg
+from caseflow.workflow.engine import current_language, get_workflow, workflows
+
+bp = Blueprint("workflow", __name__, url_prefix="/workflows")
+
+
+@bp.route("/")
+@login_required
+def index():
+    return redirect(url_for("workflow.show", name=current_app.config["DEFAULT_WORKFLOW"]))
+
+
+@bp.route("/<name>")
+@login_required
+def show(name):
+    wf = get_workflow(name)
+    svg = Markup(render_svg(wf, current_language()))  # noqa: S704 - built from escaped labels only
+    return render_template("workflow/show.html", wf=wf, svg=svg, lang=current_language(), all_workflows=workflows())

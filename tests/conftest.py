@@ -1,0 +1,230 @@
+"""Fixtures: a migrated database per run (SQLite, or PostgreSQL when CASEFLOW_TEST_DATABASE_URL
+is set), the app, a per-test transaction rolled back at the end, users, cases and a login helper.
+
+Tests that need committed data seen by several connections at once (races, the browser) use
+``live_app``: a database of their own, migrated and dropped by the fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from caseflow import create_app
+from caseflow.auth.models import User
+from caseflow.db import make_engine, normalise_url, utcnow
+from caseflow.extensions import db
+from caseflow.migrate import upgrade
+
+PG_URL = os.environ.get("CASEFLOW_TEST_DATABASE_URL")
+BACKEND = "postgresql" if PG_URL else "sqlite"
+PASSWORD = "caseflow-demo-2026"
+
+
+def pytest_report_header(config):
+    return f"caseflow test database: {BACKEND}"
+
+
+class TestDatabase:
+    """A database made for this run: migrated, with the demo people; dropped at the end."""
+
+    def __init__(self, tmp_path_factory, name: str):
+        self.name = name
+        if PG_URL:
+            self.admin_url = normalise_url(PG_URL)
+            self.dbname = f"caseflow_test_{os.getpid()}_{name}_{uuid.uuid4().hex[:6]}"
+            self._admin(f'CREATE DATABASE "{self.dbname}"')
+            self.url = make_url(self.admin_url).set(database=self.dbname).render_as_string(hide_password=False)
+        else:
+            self.url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'caseflow.sqlite3'}"
+        engine = make_engine(self.url)
+        upgrade(engine)
+        engine.dispose()
+
+    def drop(self) -> None:
+        if PG_URL:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as c:
+                c.execute(text(sql))
+        finally:
+            engine.dispose()
+
+
+def test_config(url: str, **extra) -> dict:
+    cfg = {
+        "CASEFLOW_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": url,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "LOGIN_MAX_FAILURES": 5,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def make_app(database: TestDatabase, **extra):
+    app = create_app(test_config(database.url, **extra))
+    with app.app_context():
+        from caseflow.db import write_intent
+        from caseflow.demo import load_people
+
+        token = write_intent.set(True)
+        try:
+            if db.session.scalar(select(User).limit(1)) is None:
+                load_people(db.session)
+                db.commit()
+        finally:
+            write_intent.reset(token)
+    return app
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    d = TestDatabase(tmp_path_factory, "main")
+    yield d
+    d.drop()
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    app = make_app(database)
+    yield app
+    app.extensions["caseflow.db"]["engine"].dispose()
+
+
+@pytest.fixture
+def connection(app):
+    """Everything a test writes lives in one outer transaction, rolled back at the end."""
+    engine = app.extensions["caseflow.db"]["engine"]
+    conn = engine.connect()
+    outer = conn.begin()
+    original = app.extensions["caseflow.db"]["sessionmaker"]
+    db.bind_sessions_to(app, conn, join_transaction_mode="create_savepoint")
+    yield conn
+    app.extensions["caseflow.db"]["sessionmaker"] = original
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def ctx(app, connection):
+    """A request context (English) with the test's session: for calling operations directly."""
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        yield
+        db.rollback()
+
+
+@pytest.fixture
+def session(ctx):
+    return db.session
+
+
+@pytest.fixture
+def users(session):
+    return {u.email.split("@")[0]: u for u in session.scalars(select(User))}
+
+
+@pytest.fixture
+def orgs(users):
+    return {u.organisation.name: u.organisation for u in users.values()}
+
+
+def complete_intake(**overrides) -> dict:
+    data = {
+        "sex": "male",
+        "claimed_age": 15,
+        "given_name": "Test",
+        "family_name": "Child",
+        "region": "Mopti",
+        "encounter_type": "captured",
+        "encounter_at": (utcnow() - timedelta(hours=10)).isoformat(),
+        "encounter_place": "Checkpoint",
+        "detaining_authority": "Gendarmerie",
+        "facility_type": "military_facility",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def make_case(session, users):
+    from caseflow.cases.operations import register_case
+
+    def make(**overrides):
+        return register_case(session, complete_intake(**overrides), users["registrar"], workflow="detained_child")
+
+    return make
+
+
+@pytest.fixture
+def client(app, connection):
+    return app.test_client()
+
+
+def csrf_token(client, path="/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+@pytest.fixture
+def auth(client):
+    class Auth:
+        def login(self, who: str, password: str = PASSWORD):
+            email = who if "@" in who else f"{who}@caseflow.demo"
+            return login(client, email, password)
+
+        def logout(self):
+            return client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+
+        def token(self, path="/dashboard"):
+            return csrf_token(client, path)
+
+    return Auth()
+
+
+# --- a live server on a database of its own (browser tests, races) -----------------------------
+
+@pytest.fixture(scope="session")
+def live_database(tmp_path_factory):
+    d = TestDatabase(tmp_path_factory, "live")
+    yield d
+    d.drop()
+
+
+@pytest.fixture(scope="session")
+def live_app(live_database):
+    app = make_app(live_database)
+    yield app
+    app.extensions["caseflow.db"]["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)

@@ -1,0 +1,29 @@
+"""The schema is made only by migrations, and the migrated schema is the models' schema."""
+
+from sqlalchemy import inspect
+
+from caseflow.db import make_engine
+from caseflow.migrate import current_revision, schema_diff
+from caseflow.models import Base
+
+
+def test_migrated_schema_equals_the_models(database):
+    engine = make_engine(database.url)
+    try:
+        assert schema_diff(engine) == []
+        assert current_revision(engine) == "0002"
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+    finally:
+        engine.dispose()
+
+
+def test_constraint_names_follow_the_convention(database):
+    engine = make_engine(database.url)
+    try:
+        checks = {c["name"] for c in inspect(engine).get_check_constraints("cases")}
+        assert "ck_cases_closed_has_reason" in checks
+        uniques = {c["name"] for c in inspect(engine).get_unique_constraints("audit_events")}
+        assert "uq_audit_events_chain_seq" in uniques
+    finally:
+        engine.dispose()
