@@ -60,7 +60,7 @@ class TestDatabase:
             engine.dispose()
 
 
-def test_config(url: str, **extra) -> dict:
+def app_config(url: str, **extra) -> dict:
     cfg = {
         "CASEFLOW_ENV": "testing",
         "SECRET_KEY": "test-secret-key",
@@ -74,7 +74,7 @@ def test_config(url: str, **extra) -> dict:
 
 
 def make_app(database: TestDatabase, **extra):
-    app = create_app(test_config(database.url, **extra))
+    app = create_app(app_config(database.url, **extra))
     with app.app_context():
         from caseflow.db import write_intent
         from caseflow.demo import load_people

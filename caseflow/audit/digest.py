@@ -18,7 +18,7 @@ from caseflow.audit.hashing import canonical_json, sha256_hex
 from caseflow.audit.models import AuditEvent
 from caseflow.db import utcnow
 
-TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}Z)-([0-9a-f]{64})$")
+TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}(?:\.\d{6})?Z)-([0-9a-f]{64})$")
 
 
 def merkle_root(leaves: list[tuple[str, int, str]]) -> str:
@@ -43,14 +43,15 @@ class Digest:
 
     @property
     def token(self) -> str:
-        return f"v1-{self.at.strftime('%Y%m%dT%H%M%SZ')}-{self.root}"
+        return f"v1-{self.at.strftime('%Y%m%dT%H%M%S.%fZ')}-{self.root}"
 
 
 def parse_token(token: str) -> tuple[datetime, str]:
     m = TOKEN_RE.match(token.strip())
     if not m:
-        raise ValueError("a digest looks like v1-20260101T120000Z-<64 hex digits>")
-    at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        raise ValueError("a digest looks like v1-20260101T120000.000000Z-<64 hex digits>")
+    fmt = "%Y%m%dT%H%M%S.%fZ" if "." in m.group(1) else "%Y%m%dT%H%M%SZ"
+    at = datetime.strptime(m.group(1), fmt).replace(tzinfo=UTC)
     return at, m.group(2)
 
 
@@ -75,14 +76,12 @@ def digest_at(session: Session, at: datetime) -> Digest:
 
 
 def current_digest(session: Session) -> Digest:
-    """The digest now. Appends are held for the moment it takes, so no event that commits later
-    can carry an earlier time (which would make the digest unverifiable)."""
+    """The digest now. Appends are held for the moment it takes (PostgreSQL: a SHARE lock, which
+    waits for every open append and holds new ones, see ``log.record``; SQLite: the caller's
+    BEGIN IMMEDIATE), so no event committed later can carry an earlier time."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE audit_events IN SHARE MODE"))
-    else:
-        session.execute(text("SELECT 1 FROM audit_chain_heads LIMIT 1"))
-    now = utcnow().replace(microsecond=0)
-    return digest_at(session, now)
+    return digest_at(session, utcnow())
 
 
 def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import event_hash, identifying_digest, plain
@@ -46,6 +46,10 @@ def record(
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one event to ``chain``; the caller's transaction commits it (or nothing)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # taken before the time is read: a digest being computed (SHARE) holds us here, so our
+        # time is after its time; once we hold it, the digest waits for our commit
+        session.execute(text("LOCK TABLE audit_events IN ROW EXCLUSIVE MODE"))
     head = _lock_head(session, chain)
     now = utcnow()
     if head.occurred_at is not None and now < head.occurred_at:

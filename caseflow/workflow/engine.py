@@ -6,7 +6,7 @@ Order of checks, each with its own answer:
   3. the version the actor saw is the current one           → StaleVersion (409; the API says 412)
   4. the payload is valid for the trigger's schema          → ValidationFailed (422, per field)
   5. every guard passes                                     → GuardRefused (422, the guard's reason)
-then, in the caller's transaction: effects write stage records, the state changes, the version is
+then, in the caller's transaction: the state changes, effects write stage records, the version is
 bumped, clocks start and stop, and one audit event is appended. The caller commits once.
 
 A subject provides: ``workflow`` (name), ``state``, ``version``, ``audit_chain``, ``id``,
@@ -149,14 +149,17 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
     if reason:
         raise GuardRefused(reason)
 
-    for name in transition.effects:
-        registry.EFFECTS[name](ctx)
     proxy = _Proxy(subject.state)
     if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
         raise Conflict(_("The workflow refused this change."))
-    if transition.changes_state:
-        subject.state = proxy.state
-        subject.state_entered_at = now
+    with session.no_autoflush:
+        # The new state first, then the effects that fill the columns the database ties to it
+        # (a closed case has a reason, a release names a receiver): a flush sees them together.
+        if transition.changes_state:
+            subject.state = proxy.state
+            subject.state_entered_at = now
+        for name in transition.effects:
+            registry.EFFECTS[name](ctx)
     subject.version += 1
     update_clocks(wf, subject, now)
     details = {}

@@ -1,0 +1,73 @@
+"""Small drivers that take a case along the workflow through the real engine."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from caseflow.audit.models import AuditEvent
+from caseflow.auth.models import Organisation
+from caseflow.db import utcnow
+from caseflow.workflow.engine import fire
+
+REVIEWERS = ("reviewer.justice", "reviewer.family", "reviewer.un")
+PARTNER_ORG = "Enfance Solidaire Mali"
+ASSESSOR_ORG = "Independent age assessors' panel"
+
+
+def org_id(session, name: str) -> int:
+    return session.scalar(select(Organisation.id).where(Organisation.name == name))
+
+
+def event_count(session, chain: str | None = None) -> int:
+    stmt = select(func.count()).select_from(AuditEvent)
+    if chain:
+        stmt = stmt.where(AuditEvent.chain == chain)
+    return session.scalar(stmt)
+
+
+def vote(session, case, users, outcome="release", who=REVIEWERS, category="support_tasks"):
+    for name in who:
+        fire(session, case, "cast_vote", users[name],
+             {"outcome": outcome, "offence_category": category, "reasons": f"{name} votes {outcome}"})
+
+
+def submit(session, case, users):
+    fire(session, case, "submit_for_review", users["registrar"], {})
+
+
+def release(session, case, users, receiving=PARTNER_ORG):
+    vote(session, case, users, "release")
+    fire(session, case, "decide_release", users["reviewer.un"],
+         {"reasons": "Release and hand over", "offence_category": "support_tasks",
+          "receiving_org_id": org_id(session, receiving)})
+
+
+def request_assessment(session, case, users, who="registrar"):
+    fire(session, case, "request_assessment", users[who],
+         {"reason_for_doubt": "Documents disagree with the claimed age and the child looks older.",
+          "assessor_org_id": org_id(session, ASSESSOR_ORG)})
+
+
+def assessment_result(min_age=16, max_age=19, consent="given", explained_on=None, **extra) -> dict:
+    data = {"consent": consent, "consent_by": "the child, with an uncle", "guardian_present": True,
+            "independence_declared": True, "explained_on": (explained_on or date.today()).isoformat()}
+    if consent == "given":
+        data.update({"methods": ["documents", "interview"], "min_age": min_age, "max_age": max_age})
+    data.update(extra)
+    return data
+
+
+def handover(session, case, users, hours_after_encounter: int | None = None):
+    at = (case.encounter_at + timedelta(hours=hours_after_encounter)) if hours_after_encounter is not None \
+        else utcnow() - timedelta(minutes=5)
+    fire(session, case, "record_handover", users["partner"], {
+        "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
+        "handed_over_at": at.isoformat(), "place": "Transit centre", "child_condition": "Well",
+        "medical_check": True,
+    })
+
+
+def referral(service="family_tracing") -> dict:
+    return {"service_type": service, "provider": "Enfance Solidaire Mali", "referred_on": date.today().isoformat()}

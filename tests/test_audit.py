@@ -1,0 +1,205 @@
+"""The audit trail: append-only in the database, hash-chained per case, tampering detected."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from caseflow.audit.digest import check_against, current_digest, digest_at, merkle_root
+from caseflow.audit.hashing import NotCanonical, canonical_json, event_hash
+from caseflow.audit.log import events_for_chain, record
+from caseflow.audit.models import AuditEvent, ChainHead
+from caseflow.audit.verify import verify_database, verify_events
+from caseflow.db import is_sqlite, utcnow
+from tests.helpers import release, submit, vote
+
+
+def without_guards(session):
+    """Inside the test's transaction only: lift the append-only triggers to play the attacker."""
+    if is_sqlite(session):
+        for verb in ("update", "delete"):
+            session.execute(text(f"DROP TRIGGER audit_events_no_{verb}"))
+    else:
+        session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+
+
+@pytest.fixture
+def case_with_history(session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    vote(session, case, users)
+    session.flush()
+    return case
+
+
+def chain(session, code):
+    return events_for_chain(session, code)
+
+
+class TestAppendOnly:
+    def test_update_is_refused(self, session, case_with_history):
+        ev = chain(session, case_with_history.code)[1]
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(action="forged"))
+
+    def test_delete_is_refused(self, session, case_with_history):
+        ev = chain(session, case_with_history.code)[1]
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ev.id})
+
+    def test_wholesale_removal_is_refused(self, session, case_with_history):
+        """TRUNCATE on PostgreSQL; SQLite has none, and a DELETE of every row meets the same trigger."""
+        statement = "DELETE FROM audit_events" if is_sqlite(session) else "TRUNCATE audit_events"
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(text(statement))
+
+
+class TestChain:
+    def test_a_fresh_chain_verifies(self, session, case_with_history):
+        report = verify_database(session, case_with_history.code)
+        assert report.ok and report.events == 5 and report.chains == 1
+        evs = chain(session, case_with_history.code)
+        assert [e.seq for e in evs] == [1, 2, 3, 4, 5]
+        assert all(b.prev_hash == a.hash for a, b in zip(evs, evs[1:], strict=False))
+        assert evs[0].prev_hash == "0" * 64
+
+    def test_a_changed_field_in_a_middle_event_is_detected(self, session, case_with_history):
+        evs = chain(session, case_with_history.code)
+        without_guards(session)
+        session.execute(update(AuditEvent).where(AuditEvent.id == evs[2].id)
+                        .values(details={"payload": {"outcome": "defer"}}))
+        session.expire_all()
+        report = verify_database(session, case_with_history.code)
+        assert not report.ok
+        assert report.first_break.seq == 3 and "content was changed" in report.first_break.problem
+
+    def test_a_changed_actor_is_detected(self, session, case_with_history):
+        evs = chain(session, case_with_history.code)
+        without_guards(session)
+        session.execute(update(AuditEvent).where(AuditEvent.id == evs[1].id).values(actor_name="Someone Else"))
+        session.expire_all()
+        assert verify_database(session, case_with_history.code).first_break.seq == 2
+
+    def test_a_deleted_middle_event_is_detected(self, session, case_with_history):
+        evs = chain(session, case_with_history.code)
+        without_guards(session)
+        session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": evs[2].id})
+        session.expire_all()
+        report = verify_database(session, case_with_history.code)
+        assert report.first_break.seq == 4 and "missing" in report.first_break.problem
+
+    def test_swapped_events_are_detected(self, session, case_with_history):
+        evs = chain(session, case_with_history.code)
+        without_guards(session)
+        (a_id, a_seq), (b_id, b_seq) = (evs[2].id, evs[2].seq), (evs[3].id, evs[3].seq)
+        session.execute(update(AuditEvent).where(AuditEvent.id == a_id).values(seq=-1))
+        session.execute(update(AuditEvent).where(AuditEvent.id == b_id).values(seq=a_seq))
+        session.execute(update(AuditEvent).where(AuditEvent.id == a_id).values(seq=b_seq))
+        session.expire_all()
+        assert not verify_database(session, case_with_history.code).ok
+
+    def test_a_forged_event_with_a_wrong_prev_hash_is_detected(self, session, case_with_history, users):
+        code = case_with_history.code
+        head = session.get(ChainHead, code)
+        forged = AuditEvent(chain=code, seq=head.seq + 1, occurred_at=utcnow(), actor_id=users["auditor"].id,
+                            actor_name="Forger", actor_role="auditor", actor_org="X", action="decide_release",
+                            case_id=case_with_history.id, from_state="under_review", to_state="handover_pending",
+                            details={}, ident_digest="", prev_hash="f" * 64, hash_version=1)
+        forged.hash = event_hash(forged)
+        session.add(forged)
+        session.flush()
+        report = verify_database(session, code)
+        assert report.first_break.seq == head.seq + 1
+        assert "previous hash" in report.first_break.problem
+
+    def test_a_deleted_last_event_is_detected_by_the_heads_and_an_earlier_digest(self, session, case_with_history):
+        code = case_with_history.code
+        session.flush()
+        earlier = digest_at(session, utcnow() + timedelta(seconds=1))
+        evs = chain(session, code)
+        without_guards(session)
+        session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": evs[-1].id})
+        session.expire_all()
+        report = verify_database(session, code)
+        assert not report.ok and "ends earlier" in report.first_break.problem
+        # an attacker who also rewinds the heads table leaves every link intact...
+        session.execute(update(ChainHead).where(ChainHead.chain == code)
+                        .values(seq=evs[-2].seq, hash=evs[-2].hash))
+        session.expire_all()
+        assert verify_database(session, code).ok
+        # ...but not the digest an auditor kept
+        ok, now, expected = check_against(session, earlier.token)
+        assert not ok and now.root != expected
+
+    def test_identifying_values_can_be_withheld_and_the_chain_still_verifies(self, session, users, make_case):
+        case = make_case(given_name="Aminata")
+        evs = chain(session, case.code)
+        assert evs[0].identifying["values"]["given_name"] == "Aminata"
+        assert "Aminata" not in canonical_json(evs[0].details).decode()
+
+        class Withheld:
+            def __init__(self, ev):
+                self.__dict__.update({k: getattr(ev, k) for k in (
+                    "chain", "seq", "occurred_at", "actor_id", "actor_name", "actor_role", "actor_org", "action",
+                    "from_state", "to_state", "details", "ident_digest", "request_id", "client_addr",
+                    "prev_hash", "hash")})
+                self.identifying = None
+
+        assert verify_events([Withheld(e) for e in evs]).ok
+        without_guards(session)
+        session.execute(update(AuditEvent).where(AuditEvent.id == evs[0].id)
+                        .values(identifying={"salt": "00", "values": {"given_name": "Someone"}}))
+        session.expire_all()
+        assert "identifying data was changed" in verify_database(session, case.code).first_break.problem
+
+
+class TestDigest:
+    def test_merkle_root_depends_on_every_leaf(self):
+        leaves = [("a", 1, "11"), ("b", 2, "22"), ("c", 3, "33")]
+        root = merkle_root(leaves)
+        assert root == merkle_root(list(reversed(leaves)))
+        assert root != merkle_root(leaves[:2])
+        assert root != merkle_root([("a", 1, "11"), ("b", 2, "23"), ("c", 3, "33")])
+
+    def test_current_digest_matches_itself_later(self, session, case_with_history):
+        d = current_digest(session)
+        assert check_against(session, d.token)[0]
+        assert d.token.startswith("v1-") and d.chains >= 1
+
+    def test_a_bad_token_is_refused(self, session):
+        with pytest.raises(ValueError, match="digest looks like"):
+            check_against(session, "nonsense")
+
+
+def test_floats_have_no_place_in_audit_content(session):
+    with pytest.raises(NotCanonical):
+        record(session, "x", details={"ratio": 0.5})
+
+
+def test_system_chain_for_events_without_a_case(session, users):
+    ev = record(session, "settings_changed", actor=users["admin"], details={"setting": "x"})
+    assert ev.chain == "system" and ev.actor_role == "admin"
+    assert ev.actor_org == users["admin"].organisation.name
+    assert verify_database(session, "system").ok
+
+
+def test_history_of_a_released_case_reads_in_words(client, auth, app, connection):
+    from caseflow.extensions import db
+    from tests.conftest import complete_intake
+
+    with app.test_request_context():
+        from caseflow.auth.models import User
+        from caseflow.cases.operations import register_case
+
+        u = {x.email.split("@")[0]: x for x in db.session.scalars(select(User))}
+        case = register_case(db.session, complete_intake(), u["registrar"], workflow="detained_child")
+        submit(db.session, case, u)
+        release(db.session, case, u)
+        db.commit()
+        code = case.code
+    auth.login("auditor")
+    page = client.get(f"/cases/{code}").get_data(as_text=True)
+    assert "Integrity verified" in page
+    assert "Decide release and handover" in page and "Under joint review → Handover pending" in page
+    assert "Release and handover to civilian child protection 3" in page  # the tally, in words

@@ -1,0 +1,191 @@
+"""Races and failures against a committed database, several connections at once (SQLite and
+PostgreSQL): one success and 409s, never two events, never a 500; a failure before the commit
+leaves neither the change nor its event."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from caseflow.audit.log import record
+from caseflow.audit.models import AuditEvent
+from caseflow.audit.verify import verify_database
+from caseflow.auth.models import User
+from caseflow.cases.models import Case
+from caseflow.db import write_intent
+from caseflow.extensions import db
+from tests.conftest import complete_intake, csrf_token, login
+from tests.helpers import PARTNER_ORG, org_id, submit, vote
+
+pytestmark = pytest.mark.concurrency
+
+
+def committed(app, fn):
+    """Run fn(session, users) in its own writing transaction and commit it."""
+    with app.test_request_context():
+        token = write_intent.set(True)
+        try:
+            users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+            result = fn(db.session, users)
+            db.commit()
+            return result
+        finally:
+            write_intent.reset(token)
+
+
+def case_under_review_with_votes(app) -> tuple[str, int]:
+    def make(session, users):
+        from caseflow.cases.operations import register_case
+
+        case = register_case(session, complete_intake(), users["registrar"], workflow="detained_child")
+        submit(session, case, users)
+        vote(session, case, users)
+        return case.code, case.version
+
+    return committed(app, make)
+
+
+def count_events(app, code, action=None):
+    with app.app_context():
+        stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.chain == code)
+        if action:
+            stmt = stmt.where(AuditEvent.action == action)
+        return db.session.scalar(stmt)
+
+
+def test_eight_racing_decisions_give_one_success(live_app):
+    code, version = case_under_review_with_votes(live_app)
+    with live_app.app_context():
+        partner = org_id(db.session, PARTNER_ORG)
+    clients = []
+    for _ in range(8):
+        c = live_app.test_client()
+        assert login(c, "reviewer.un@caseflow.demo").status_code == 302
+        clients.append((c, csrf_token(c, f"/cases/{code}/act/decide_release")))
+    barrier = threading.Barrier(8)
+
+    def decide(args):
+        client, token = args
+        barrier.wait()
+        return client.post(f"/cases/{code}/act/decide_release", data={
+            "csrf_token": token, "version": str(version), "reasons": "Release now",
+            "offence_category": "support_tasks", "receiving_org_id": str(partner)}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(decide, clients))
+    assert sorted(statuses) == [302] + [409] * 7, statuses
+    assert count_events(live_app, code, "decide_release") == 1
+    with live_app.app_context():
+        case = db.session.scalar(select(Case).where(Case.code == code))
+        assert case.state == "handover_pending" and case.version == version + 1
+        assert verify_database(db.session, code).ok
+
+
+def test_racing_votes_by_different_members_all_count(live_app):
+    def make(session, users):
+        from caseflow.cases.operations import register_case
+
+        case = register_case(session, complete_intake(), users["registrar"], workflow="detained_child")
+        submit(session, case, users)
+        return case.code
+
+    code = committed(live_app, make)
+    voters = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
+    clients = []
+    for who in voters:
+        c = live_app.test_client()
+        login(c, f"{who}@caseflow.demo")
+        clients.append((c, csrf_token(c, f"/cases/{code}/act/cast_vote")))
+    barrier = threading.Barrier(len(clients))
+
+    def cast(args):
+        client, token = args
+        barrier.wait()
+        return client.post(f"/cases/{code}/act/cast_vote", data={  # no version: votes do not conflict
+            "csrf_token": token, "outcome": "release", "offence_category": "association_only",
+            "reasons": "Association only"}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(cast, clients))
+    assert statuses == [302] * len(voters)
+    assert count_events(live_app, code, "cast_vote") == len(voters)
+    with live_app.app_context():
+        assert verify_database(db.session, code).ok
+
+
+def test_concurrent_writers_never_fork_the_system_chain(live_app):
+    def write(i):
+        with live_app.test_request_context():
+            token = write_intent.set(True)
+            try:
+                for j in range(5):
+                    record(db.session, "settings_changed", actor_label=f"writer {i}", details={"n": j})
+                    db.commit()
+            finally:
+                write_intent.reset(token)
+        return True
+
+    with ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(write, range(6)))
+    with live_app.app_context():
+        report = verify_database(db.session, "system")
+        assert report.ok, report.first_break
+        seqs = list(db.session.scalars(select(AuditEvent.seq).where(AuditEvent.chain == "system")
+                                       .order_by(AuditEvent.seq)))
+        assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 30
+
+
+def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_app, monkeypatch):
+    code, version = case_under_review_with_votes(live_app)
+    events = count_events(live_app, code)
+    client = live_app.test_client()
+    login(client, "reviewer.un@caseflow.demo")
+    token = csrf_token(client, f"/cases/{code}/act/decide_release")
+    with live_app.app_context():
+        partner = org_id(db.session, PARTNER_ORG)
+
+    import caseflow.workflow.engine as engine
+
+    real_record = engine.record
+
+    def record_then_fail(*args, **kwargs):
+        real_record(*args, **kwargs)  # the state has changed and the event is written...
+        raise RuntimeError("injected failure before the commit")
+
+    monkeypatch.setattr(engine, "record", record_then_fail)
+    r = client.post(f"/cases/{code}/act/decide_release", data={
+        "csrf_token": token, "version": str(version), "reasons": "Release",
+        "offence_category": "support_tasks", "receiving_org_id": str(partner)})
+    assert r.status_code == 500
+    assert count_events(live_app, code) == events
+    with live_app.app_context():
+        case = db.session.scalar(select(Case).where(Case.code == code))
+        assert case.state == "under_review" and case.version == version and case.receiving_org_id is None
+
+
+def test_a_failing_commit_answers_409_and_keeps_nothing(live_app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    code, version = case_under_review_with_votes(live_app)
+    events = count_events(live_app, code)
+    client = live_app.test_client()
+    login(client, "reviewer.un@caseflow.demo")
+    token = csrf_token(client, f"/cases/{code}/act/decide_release")
+    with live_app.app_context():
+        partner = org_id(db.session, PARTNER_ORG)
+
+    def failing_commit(self):
+        raise OperationalError("COMMIT", {}, Exception("injected: the database went away"))
+
+    monkeypatch.setattr(type(db), "commit", failing_commit)
+    r = client.post(f"/cases/{code}/act/decide_release", data={
+        "csrf_token": token, "version": str(version), "reasons": "Release",
+        "offence_category": "support_tasks", "receiving_org_id": str(partner)})
+    monkeypatch.undo()
+    assert r.status_code == 409
+    assert count_events(live_app, code) == events
+    with live_app.app_context():
+        assert db.session.scalar(select(Case.state).where(Case.code == code)) == "under_review"

@@ -1,0 +1,97 @@
+"""Workflows are data: the YAML is validated at start-up, with the file and key in the message."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from caseflow import create_app
+from caseflow.config import PROJECT_ROOT
+from caseflow.workflow.definition import WorkflowError
+from tests.conftest import app_config
+
+DEFAULT = PROJECT_ROOT / "workflows" / "detained_child.yaml"
+
+
+def write_workflow(folder: Path, mutate=None, name="detained_child") -> Path:
+    raw = yaml.safe_load(DEFAULT.read_text())
+    raw["name"] = name
+    if mutate:
+        mutate(raw)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return path
+
+
+def start(folder: Path, database):
+    return create_app(app_config(database.url, WORKFLOWS_DIR=str(folder)))
+
+
+def set_in(path, value):
+    def mutate(raw):
+        node = raw
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return mutate
+
+
+@pytest.mark.parametrize("mutate, key", [
+    (set_in(["initial"], "nowhere"), "initial"),
+    (set_in(["transitions", 1, "dest"], "limbo"), "transitions[1] (submit_for_review).dest"),
+    (set_in(["transitions", 1, "source"], ["registered", "purgatory"]), "transitions[1] (submit_for_review).source"),
+    (set_in(["transitions", 1, "guards"], ["intake_complete", "moon_is_full"]),
+     "transitions[1] (submit_for_review).guards"),
+    (set_in(["transitions", 1, "schema"], "no_such_schema"), "transitions[1] (submit_for_review).schema"),
+    (set_in(["transitions", 1, "roles"], ["registrar", "janitor"]), "transitions[1] (submit_for_review).roles"),
+    (set_in(["transitions", 1, "effects"], ["teleport"]), "transitions[1] (submit_for_review).effects"),
+    (set_in(["transitions", 1, "label"], {"en": "Submit"}), "transitions[1] (submit_for_review).label"),
+    (set_in(["states", "registered"], {"en": "Registered"}), "states.registered"),
+    (set_in(["clocks", "handover", "anchor"], "sunrise"), "clocks.handover.anchor"),
+    (set_in(["clocks", "handover", "limit"], "no_setting"), "clocks.handover.limit"),
+    (set_in(["settings", "handover_time_limit_hours"], "two days"), "settings.handover_time_limit_hours"),
+    (set_in(["quorum", "min_members"], 0), "quorum.min_members"),
+])
+def test_a_mistake_stops_start_up_naming_file_and_key(tmp_path, database, mutate, key):
+    path = write_workflow(tmp_path, mutate)
+    with pytest.raises(WorkflowError) as err:
+        start(tmp_path, database)
+    assert str(path) in str(err.value)
+    assert key in str(err.value)
+
+
+def test_a_trigger_defined_twice_from_one_state_is_refused(tmp_path, database):
+    def dup(raw):
+        raw["transitions"].append(dict(raw["transitions"][1]))
+    write_workflow(tmp_path, dup)
+    with pytest.raises(WorkflowError, match="already defined from state 'registered'"):
+        start(tmp_path, database)
+
+
+def test_invalid_yaml_is_reported(tmp_path, database):
+    (tmp_path / "broken.yaml").write_text("name: [unclosed")
+    with pytest.raises(WorkflowError, match="broken.yaml: not valid YAML"):
+        start(tmp_path, database)
+
+
+def test_a_second_workflow_needs_no_python(tmp_path, database):
+    shutil.copy(DEFAULT, tmp_path / "detained_child.yaml")
+
+    def nigeria(raw):
+        raw["label"] = {"en": "Nigeria handover protocol (2022)", "fr": "Protocole de remise du Nigeria (2022)"}
+        raw["settings"]["handover_time_limit_hours"] = 168
+        raw["settings"]["case_code_prefix"] = "NG"
+    write_workflow(tmp_path, nigeria, name="nigeria_protocol")
+    app = start(tmp_path, database)
+    wfs = app.extensions["caseflow.workflows"]
+    assert set(wfs) == {"detained_child", "nigeria_protocol"}
+    assert wfs["nigeria_protocol"].settings["handover_time_limit_hours"] == 168
+    assert wfs["nigeria_protocol"].machine is not wfs["detained_child"].machine
+
+
+def test_the_machine_is_built_once_per_workflow_and_holds_no_case(app):
+    wf = app.extensions["caseflow.workflows"]["detained_child"]
+    assert wf.machine.models == []
+    assert set(wf.machine.events) == set(wf.triggers())
+    assert not any(t.trigger in wf.states for t in wf.transitions)
