@@ -71,8 +71,10 @@ def details_in_words(details: dict | None) -> list[str]:
         if key == "changes":
             for f, (old, new) in value.items():
                 out.append(f"{field_label(f)}: {_value(f, old)} → {_value(f, new)}")
-        elif key in ("payload", "fields"):
+        elif key in ("payload", "fields") and isinstance(value, dict):
             out.extend(f"{field_label(k)}: {_value(k, v)}" for k, v in value.items())
+        elif key == "fields" and isinstance(value, list):
+            out.append(f"{_name(key)}: " + ", ".join(field_label(f) for f in value))
         elif key == "tally":
             out.append(f"{_name(key)}: " + ", ".join(f"{_value('outcome', k)} {v}" for k, v in value.items()))
         else:

@@ -7,12 +7,14 @@ Tests that need committed data seen by several connections at once (races, the b
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import uuid
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -167,8 +169,17 @@ def make_case(session, users):
     return make
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, so a test that holds its own request context (the
+    ``session`` fixture) does not share ``g`` (the session, the CSRF token cache) with the app."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app, connection):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

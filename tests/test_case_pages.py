@@ -1,0 +1,122 @@
+"""The HTML pages of cases: forms validate and keep what was typed, refusals say why, scope holds."""
+
+from sqlalchemy import select
+
+from caseflow.audit.models import AuditEvent
+from caseflow.cases.models import Case
+from tests.helpers import release, submit
+
+
+def test_registration_form_keeps_values_and_shows_errors(client, auth, session):
+    auth.login("registrar")
+    token = auth.token("/cases/new")
+    r = client.post("/cases/new", data={"csrf_token": token, "sex": "robot", "region": "Gao",
+                                        "claimed_age": "200", "given_name": "Fanta"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert 'value="Gao"' in page and 'value="Fanta"' in page
+    assert 'id="f-sex-err"' in page and 'id="f-claimed_age-err"' in page
+    assert session.scalar(select(Case).where(Case.region == "Gao")) is None
+
+
+def test_registration_creates_a_case_with_a_pseudonymous_code(client, auth, session):
+    auth.login("registrar")
+    token = auth.token("/cases/new")
+    r = client.post("/cases/new", data={"csrf_token": token, "sex": "female", "claimed_age": "15",
+                                        "given_name": "Fanta", "region": "Gao"})
+    assert r.status_code == 302
+    code = r.headers["Location"].rsplit("/", 1)[1]
+    assert code.startswith("CF-") and "Fanta" not in code
+    case = session.scalar(select(Case).where(Case.code == code))
+    assert case.given_name == "Fanta" and case.state == "registered"
+
+
+def test_identity_is_hidden_until_asked_and_the_view_is_recorded(client, auth, session, make_case):
+    case = make_case(given_name="Aminata")
+    auth.login("registrar")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "Aminata" not in page
+    r = client.post(f"/cases/{case.code}/identity", data={"csrf_token": auth.token(f"/cases/{case.code}")})
+    assert "Aminata" in r.get_data(as_text=True)
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.chain == case.code)).all()
+    assert "identity_viewed" in actions
+
+
+def test_another_partner_gets_404_never_data(client, auth, session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    release(session, case, users)
+    auth.login("partner2")
+    r = client.get(f"/cases/{case.code}")
+    assert r.status_code == 404 and case.code not in r.get_data(as_text=True).split("<title>")[0]
+    r = client.get(f"/cases/{case.code}/act/record_handover")
+    assert r.status_code == 404
+
+
+def test_only_possible_actions_are_offered_and_a_forged_post_is_403(client, auth, session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    auth.login("auditor")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert f"/cases/{case.code}/act/decide_release" not in page
+    assert "Your role may not do this." in page  # refused actions say why
+    r = client.post(f"/cases/{case.code}/act/decide_release",
+                    data={"csrf_token": auth.token(f"/cases/{case.code}"), "version": str(case.version)})
+    assert r.status_code == 403
+
+
+def test_a_stale_form_says_someone_else_changed_the_case(client, auth, session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    auth.login("reviewer.un")
+    token = auth.token(f"/cases/{case.code}/act/cast_vote")
+    seen = case.version
+    from caseflow.workflow.engine import fire
+
+    fire(session, case, "cast_vote", users["reviewer.justice"],
+         {"outcome": "release", "offence_category": "support_tasks", "reasons": "quick"})
+    session.commit()
+    r = client.post(f"/cases/{case.code}/act/cast_vote", data={
+        "csrf_token": token, "version": str(seen), "outcome": "defer", "offence_category": "support_tasks",
+        "reasons": "My own reasons"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "changed by someone else" in page
+    assert "My own reasons" in page  # nothing typed is lost
+    assert f'name="version" value="{case.version}"' in page
+
+
+def test_guard_refusal_is_shown_on_the_form(client, auth, session, users, make_case):
+    case = make_case(detaining_authority=None)
+    auth.login("registrar")
+    r = client.post(f"/cases/{case.code}/act/submit_for_review", data={
+        "csrf_token": auth.token(f"/cases/{case.code}"), "version": str(case.version)})
+    assert r.status_code == 422 and "pas complet" in r.get_data(as_text=True)  # the registrar reads French
+
+
+def test_list_filters_and_scope(client, auth, session, users, make_case):
+    make_case(region="Kidal", sex="female")
+    make_case(region="Gao", sex="male")
+    auth.login("registrar")
+    rows = client.get("/cases/?region=Kidal").get_data(as_text=True).split("<tbody>")[1]
+    assert "<td>Kidal</td>" in rows and "<td>Gao</td>" not in rows
+    auth.logout()
+    auth.login("partner")  # nothing released to this partner yet
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Aucun dossier ne correspond" in page and "<td>Kidal</td>" not in page
+
+
+def test_workflow_page_draws_the_diagram(client, auth):
+    auth.login("auditor")
+    page = client.get("/workflows/detained_child").get_data(as_text=True)
+    assert "<svg" in page and "Handover pending" in page and "decide_release" not in page.split("<svg")[1][:50]
+    assert client.get("/workflows/nope").status_code == 404
+
+
+def test_the_case_page_in_french(client, auth, session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    auth.login("reviewer.justice")  # a French-speaking member
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "En examen conjoint" in page and "Ce que vous pouvez faire" in page
+    assert "Voter" in page
