@@ -1,8 +1,10 @@
 """The audit trail: append-only in the database, hash-chained per case, tampering detected."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -203,3 +205,19 @@ def test_history_of_a_released_case_reads_in_words(client, auth, app, connection
     assert "Integrity verified" in page
     assert "Decide release and handover" in page and "Under joint review → Handover pending" in page
     assert "Release and handover to civilian child protection 3" in page  # the tally, in words
+
+
+texts = st.text(max_size=30) | st.none()
+
+
+@given(action=st.text(min_size=1, max_size=20), name=texts, org=texts, chain=st.text(min_size=1, max_size=12),
+       details=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=12) | st.booleans() | st.none()),
+       seq=st.integers(1, 10**9), actor_id=st.integers(0, 10**6) | st.none(),
+       at=st.datetimes(timezones=st.just(UTC)))
+def test_fast_event_bytes_equal_the_canonical_definition(action, name, org, chain, details, seq, actor_id, at):
+    from caseflow.audit.hashing import event_bytes, event_content
+
+    ev = AuditEvent(chain=chain, seq=seq, occurred_at=at, actor_id=actor_id, actor_name=name, actor_role="reviewer",
+                    actor_org=org, action=action, from_state=None, to_state="x\u00e9\"\\", details=details,
+                    ident_digest="", request_id=None, client_addr="::1", prev_hash="0" * 64)
+    assert event_bytes(ev) == canonical_json(event_content(ev))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from json.encoder import encode_basestring
 
 HASH_VERSION = 1
 
@@ -18,10 +19,17 @@ class NotCanonical(TypeError):
     """A value that has no stable encoding (a float, an object)."""
 
 
+_ZERO = timedelta(0)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def format_ts(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (hot path of verification: no strftime)."""
     if value.tzinfo is None:
         raise NotCanonical("naive datetime in audit content")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def plain(value):
@@ -45,7 +53,7 @@ def plain(value):
 
 
 def canonical_json(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -74,5 +82,33 @@ def event_content(ev) -> dict:
     }
 
 
+def _s(value) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _i(value) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def event_bytes(ev) -> bytes:
+    """Exactly ``canonical_json(event_content(ev))``, written out in sorted key order: the same
+    bytes at about twice the speed (a test holds the two equal on arbitrary events)."""
+    at = ev.occurred_at if isinstance(ev.occurred_at, str) else format_ts(ev.occurred_at)
+    return (
+        '{"action":' + _s(ev.action)
+        + ',"actor":[' + _i(ev.actor_id) + "," + _s(ev.actor_name) + "," + _s(ev.actor_role) + "," + _s(ev.actor_org)
+        + '],"at":' + encode_basestring(at)
+        + ',"chain":' + encode_basestring(ev.chain)
+        + ',"details":' + _ENCODER.encode(ev.details or {})
+        + ',"from":' + _s(ev.from_state)
+        + ',"ident":' + encode_basestring(ev.ident_digest or "")
+        + ',"prev":' + encode_basestring(ev.prev_hash)
+        + ',"request":[' + _s(ev.request_id) + "," + _s(ev.client_addr)
+        + '],"seq":' + _i(ev.seq)
+        + ',"to":' + _s(ev.to_state)
+        + ',"v":' + str(HASH_VERSION) + "}"
+    ).encode()
+
+
 def event_hash(ev) -> str:
-    return sha256_hex(canonical_json(event_content(ev)))
+    return hashlib.sha256(event_bytes(ev)).hexdigest()

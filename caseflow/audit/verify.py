@@ -91,10 +91,11 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
 
 
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
-    stmt = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)
+    """Rows, not ORM objects (several times faster); they have the same attribute names."""
+    stmt = select(*AuditEvent.__table__.columns).order_by(AuditEvent.chain, AuditEvent.seq)
     if chain is not None:
         stmt = stmt.where(AuditEvent.chain == chain)
-    yield from session.scalars(stmt.execution_options(yield_per=batch))
+    yield from session.execute(stmt.execution_options(yield_per=batch))
 
 
 def verify_database(session: Session, chain: str | None = None) -> Report:

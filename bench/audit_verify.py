@@ -1,0 +1,116 @@
+"""Benchmark: audit-chain verification on N events (default 1,000,000), beside bare SHA-256 over
+the same canonical bytes in the same run. Not a test: it prints numbers.
+
+    python -m bench.audit_verify [--events N] [--db-events M]
+
+--db-events M also writes M events into a fresh SQLite database through the real append path
+and times ``verify_database`` on it (reading included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from caseflow.audit.hashing import canonical_json, event_content, event_hash
+from caseflow.audit.models import GENESIS_HASH
+from caseflow.audit.verify import verify_events
+
+
+class Event:
+    __slots__ = ("chain", "seq", "occurred_at", "actor_id", "actor_name", "actor_role", "actor_org", "action",
+                 "from_state", "to_state", "details", "identifying", "ident_digest", "request_id", "client_addr",
+                 "prev_hash", "hash")
+
+
+def make_events(n: int, per_chain: int = 25) -> list[Event]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    events, prev, chain = [], GENESIS_HASH, None
+    for i in range(n):
+        if i % per_chain == 0:
+            chain, prev = f"CF-2026-{i // per_chain:07d}", GENESIS_HASH
+        e = Event()
+        e.chain, e.seq = chain, i % per_chain + 1
+        e.occurred_at = start + timedelta(seconds=i)
+        e.actor_id, e.actor_name, e.actor_role, e.actor_org = 7, "Claire Martin", "reviewer", "UN mission"
+        e.action, e.from_state, e.to_state = "cast_vote", "under_review", "under_review"
+        e.details = {"payload": {"outcome": "release", "offence_category": "support_tasks",
+                                 "reasons": "Association only; hand over without delay."}, "round": 1}
+        e.identifying, e.ident_digest = None, ""
+        e.request_id, e.client_addr = "5f2c0e1a9b7d3c11", "10.0.0.8"
+        e.prev_hash = prev
+        e.hash = prev = event_hash(e)
+        events.append(e)
+    return events
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_memory(n: int) -> None:
+    t0 = time.perf_counter()
+    events = make_events(n)
+    print(f"built {n:,} chained events in {time.perf_counter() - t0:.1f} s")
+    payloads = [canonical_json(event_content(e)) for e in events]
+    total = sum(map(len, payloads))
+
+    t0 = time.perf_counter()
+    for b in payloads:
+        hashlib.sha256(b).hexdigest()
+    bare = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report = verify_events(events)
+    full = time.perf_counter() - t0
+    assert report.ok and report.events == n
+    print(f"bare SHA-256 over the same {total / 1e6:,.0f} MB: {n / bare:,.0f} events/s ({bare:.2f} s)")
+    print(f"verify_events (encode + hash + link checks): {n / full:,.0f} events/s ({full:.2f} s)")
+    print(f"verification runs at {bare / full:.2f} of bare SHA-256 speed; peak memory {peak_mb():,.0f} MB")
+
+
+def bench_database(m: int) -> None:
+    from caseflow import create_app
+    from caseflow.audit.log import record
+    from caseflow.audit.verify import verify_database
+    from caseflow.db import write_intent
+    from caseflow.extensions import db
+    from caseflow.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
+        app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url})
+        with app.app_context():
+            upgrade(db.engine)
+            token = write_intent.set(True)
+            t0 = time.perf_counter()
+            for i in range(m):
+                record(db.session, "cast_vote", chain=f"CF-2026-{i // 25:07d}", actor_label="bench",
+                       details={"payload": {"outcome": "release"}, "round": 1})
+                if i % 5000 == 4999:
+                    db.commit()
+            db.commit()
+            write_intent.reset(token)
+            print(f"appended {m:,} events through record() in {time.perf_counter() - t0:.1f} s")
+            report = verify_database(db.session)
+            assert report.ok
+            print(f"verify_database (SQLite, reading included): {report.rate:,.0f} events/s ({report.seconds:.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--db-events", type=int, default=0)
+    args = parser.parse_args()
+    bench_memory(args.events)
+    if args.db_events:
+        bench_database(args.db_events)
+
+
+if __name__ == "__main__":
+    main()
