@@ -1,0 +1,123 @@
+"""A case from registration to closure in the browser, as the demo users would take it."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from caseflow.db import utcnow
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def as_user(browser, live_server):
+    contexts = []
+
+    def open_as(email):
+        ctx = browser.new_context(base_url=live_server, locale="en-GB")
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, email)
+        return page
+
+    yield open_as
+    for ctx in contexts:
+        ctx.close()
+
+
+def act(page, code, trigger, fields: dict, checks: list[str] = ()):
+    page.goto(f"/cases/{code}")
+    page.locator(f"a[href='/cases/{code}/act/{trigger}']").click()
+    for name, value in fields.items():
+        el = page.locator(f"#f-{name}")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            if isinstance(value, tuple):
+                el.select_option(label=value[0])
+            else:
+                el.select_option(value)
+        else:
+            el.fill(str(value))
+    for value in checks:
+        page.locator(f"input[type=checkbox][value='{value}']").check()
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_url(f"**/cases/{code}")
+    assert page.locator(".flash.success").count() == 1, page.content()
+
+
+def state_of(page) -> str:
+    return page.locator("h1 .badge").inner_text()
+
+
+def test_register_assess_review_release_handover_reintegrate_close(as_user):
+    encounter = (utcnow() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M")
+    registrar = as_user("registrar@caseflow.demo")
+    registrar.goto("/cases/new")
+    for name, value in {"claimed_age": "15", "given_name": "Issa", "region": "Mopti",
+                        "encounter_at": encounter, "encounter_place": "Checkpoint",
+                        "detaining_authority": "Gendarmerie"}.items():
+        registrar.locator(f"#f-{name}").fill(value)
+    registrar.locator("#f-sex").select_option("male")
+    registrar.locator("#f-encounter_type").select_option("surrendered")
+    registrar.locator("#f-facility_type").select_option("military_facility")
+    registrar.locator("form.stack button[type=submit]").click()
+    registrar.wait_for_url("**/cases/CF-*")
+    code = registrar.url.rsplit("/", 1)[1]
+    assert "Issa" not in registrar.content()  # identity hidden by default
+
+    act(registrar, code, "request_assessment", {
+        "reason_for_doubt": "The child's documents give two different years of birth.",
+        "assessor_org_id": ("Independent age assessors' panel",)})
+    assessor = as_user("assessor@caseflow.demo")
+    act(assessor, code, "record_assessment", {
+        "consent": "given", "consent_by": "The child, with his uncle", "guardian_present": "true",
+        "independence_declared": "true", "min_age": 15, "max_age": 17,
+        "explained_on": date.today().isoformat()}, checks=["documents", "interview"])
+    assert "15" in assessor.locator("#assess-h + article").inner_text()
+
+    for who in ("reviewer.justice", "reviewer.family", "reviewer.un"):
+        reviewer = as_user(f"{who}@caseflow.demo")
+        act(reviewer, code, "cast_vote", {"outcome": "release", "offence_category": "association_only",
+                                          "reasons": "Association only: release and hand over."})
+    act(reviewer, code, "decide_release", {"reasons": "Unanimous", "offence_category": "association_only",
+                                           "receiving_org_id": ("Enfance Solidaire Mali",)})
+    assert state_of(reviewer) == "Handover pending"
+
+    partner = as_user("partner@caseflow.demo")  # reads French
+    act(partner, code, "record_handover", {
+        "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
+        "handed_over_at": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "place": "Mopti",
+        "child_condition": "Tired but well", "medical_check": "true"})
+    assert state_of(partner) == "Remis"
+    act(partner, code, "start_reintegration", {"service_type": "family_tracing", "provider": "ESM",
+                                               "referred_on": date.today().isoformat()})
+    act(partner, code, "record_follow_up", {"visit_date": date.today().isoformat(), "visit_type": "home_visit",
+                                            "findings": "Back home", "risk_level": "low"})
+    act(partner, code, "close", {"reason": "reintegrated"})
+    assert state_of(partner) == "Clôturé"
+    assert "Intégrité vérifiée" in partner.content()
+
+
+def test_a_refused_action_is_explained_and_a_stale_form_keeps_the_input(as_user):
+    registrar = as_user("registrar@caseflow.demo")
+    registrar.goto("/cases/new")
+    registrar.locator("#f-sex").select_option("female")
+    registrar.locator("#f-region").fill("Gao")
+    registrar.locator("form.stack button[type=submit]").click()
+    registrar.wait_for_url("**/cases/CF-*")
+    code = registrar.url.rsplit("/", 1)[1]
+    registrar.locator("details summary").click()
+    assert "pas complet" in registrar.locator("ul.refused").inner_text()  # incomplete registration, in French
+
+    first = as_user("registrar@caseflow.demo")
+    first.goto(f"/cases/{code}/act/edit_intake")
+    registrar.goto(f"/cases/{code}/act/edit_intake")
+    registrar.locator("#f-commune").fill("Ansongo")
+    registrar.locator("form.stack button[type=submit]").click()
+    registrar.wait_for_url(f"**/cases/{code}")
+    first.locator("#f-cercle").fill("Gao cercle")
+    first.locator("form.stack button[type=submit]").click()
+    assert first.get_by_role("alert").is_visible()
+    assert "quelqu'un d'autre" in first.get_by_role("alert").inner_text()
+    assert first.locator("#f-cercle").input_value() == "Gao cercle"
