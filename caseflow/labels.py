@@ -54,7 +54,7 @@ FIELD_LABELS = {
     "max_age": _l("Maximum age (years)"),
     "findings": _l("Findings"),
     "explained_on": _l("Result explained to the child on"),
-    "outcome": _l("Your vote"),
+    "outcome": _l("Vote"),
     "offence_category": _l("Offence category"),
     "reasons": _l("Reasons"),
     "receiving_org_id": _l("Receiving organisation"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -9,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from caseflow import vocab
 from caseflow.labels import field_label
 from caseflow.workflow.engine import label
+
+ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 
 #: events that are not workflow transitions
 ACTION_LABELS = {
@@ -50,6 +55,8 @@ DETAIL_LABELS = {
 def _value(key, value) -> str:
     if value is None or value == "":
         return "—"
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "short")
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if key in CODED and isinstance(value, str):

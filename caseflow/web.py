@@ -54,11 +54,20 @@ def problem_response(status: int, title: str, detail: str | None = None, *, erro
     return html, status
 
 
+def writes(view):
+    """Mark a GET view that writes (an audited read, a digest that must hold appends): its
+    transaction then begins as a writer's (BEGIN IMMEDIATE on SQLite)."""
+    view.caseflow_writes = True
+    return view
+
+
 def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin():
         g.request_id = secrets.token_hex(8)
-        g.write_token = write_intent.set(request.method not in SAFE_METHODS or g.get("writes", False))
+        view = app.view_functions.get(request.endpoint or "")
+        g.write_token = write_intent.set(request.method not in SAFE_METHODS
+                                         or getattr(view, "caseflow_writes", False))
 
     @app.after_request
     def _commit(response):

@@ -221,3 +221,26 @@ def test_fast_event_bytes_equal_the_canonical_definition(action, name, org, chai
                     actor_org=org, action=action, from_state=None, to_state="x\u00e9\"\\", details=details,
                     ident_digest="", request_id=None, client_addr="::1", prev_hash="0" * 64)
     assert event_bytes(ev) == canonical_json(event_content(ev))
+
+
+def test_the_auditor_sees_the_digest_and_verifies_everything(client, auth, session, case_with_history):
+    session.commit()
+    auth.login("auditor")
+    page = client.get("/audit/").get_data(as_text=True)
+    token = __import__("re").search(r"v1-\d{8}T[\d.]+Z-[0-9a-f]{64}", page).group(0)
+    r = client.post("/audit/", data={"csrf_token": auth.token("/audit/"), "against": token})
+    page = r.get_data(as_text=True)
+    assert "All chains verified" in page and "The earlier digest matches" in page
+    without_guards(session)
+    evs = chain(session, case_with_history.code)
+    session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": evs[-1].id})
+    session.execute(update(ChainHead).where(ChainHead.chain == case_with_history.code)
+                    .values(seq=evs[-2].seq, hash=evs[-2].hash))
+    session.commit()
+    r = client.post("/audit/", data={"csrf_token": auth.token("/audit/"), "against": token})
+    assert "does NOT match" in r.get_data(as_text=True)
+
+
+def test_only_auditors_open_the_integrity_page(client, auth):
+    auth.login("reviewer.un")
+    assert client.get("/audit/").status_code == 403

@@ -412,3 +412,42 @@ def test_handover_clock_starts_at_the_encounter(session, users, make_case):
     release(session, case, users)
     handover(session, case, users)
     assert next(c for c in case.clocks if c.name == "handover").stopped_at is not None
+
+
+def test_remaining_guards_refuse_with_reasons(session, users, make_case):
+    case = make_case()
+    request_assessment(session, case, users)
+    submit_again = {"reason_for_doubt": "A second request while one is open is refused.",
+                    "assessor_org_id": org_id(session, ASSESSOR_ORG)}
+    case.state = "under_review"  # as if returned to review with the request still open
+    session.flush()
+    with pytest.raises(GuardRefused, match="already under way"):
+        fire(session, case, "request_assessment", users["reviewer.un"], submit_again)
+
+
+def test_referrals_of_another_case_cannot_be_updated(session, users, make_case):
+    cases = []
+    for _ in range(2):
+        c = make_case()
+        submit(session, c, users)
+        release(session, c, users)
+        handover(session, c, users)
+        fire(session, c, "start_reintegration", users["partner"], referral())
+        cases.append(c)
+    other_ref = Referral.for_case(session, cases[1].id)[0]
+    with pytest.raises(GuardRefused, match="does not belong"):
+        fire(session, cases[0], "update_referral", users["partner"],
+             {"referral_id": other_ref.id, "status": "completed"})
+
+
+def test_the_receiving_organisation_guard_itself(session, users, make_case):
+    from caseflow.handover.rules import actor_is_receiving_org
+    from caseflow.workflow.engine import Context, get_workflow
+
+    case = make_case()
+    wf = get_workflow("detained_child")
+    ctx = Context(session, case, users["partner2"], wf, wf.by_trigger("record_handover")[0], None, case.created_at,
+                  case.state)
+    assert "receiving organisation" in actor_is_receiving_org(ctx)
+    case.receiving_org_id = users["partner2"].organisation_id
+    assert actor_is_receiving_org(ctx) is None

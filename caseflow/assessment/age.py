@@ -2,7 +2,7 @@
 
 - a concluded assessment with consent: its **minimum** age (margins go in the child's favour);
 - an assessment whose consent was refused: the person is treated as a child (no age is asserted);
-- otherwise the date of birth, or the claimed age;
+- otherwise the date of birth, or the age claimed at the encounter;
 - nothing known: presumed a child.
 Ages at an earlier moment (the alleged offence, the encounter) subtract the whole years between,
 rounding down — again in the child's favour.
@@ -55,8 +55,9 @@ def effective_age(session, case, at: date | datetime | None = None) -> Effective
         return EffectiveAge(_years_back(assessment.min_age, _as_date(assessment.concluded_at), at), "assessed")
     if case.date_of_birth:
         return EffectiveAge(whole_years_between(case.date_of_birth, at), "date_of_birth")
-    if case.claimed_age is not None:
-        return EffectiveAge(_years_back(case.claimed_age, _as_date(case.created_at), at), "claimed")
+    if case.claimed_age is not None:  # the age claimed at the encounter
+        claimed_at = _as_date(case.encounter_at or case.created_at)
+        return EffectiveAge(_years_back(case.claimed_age, claimed_at, at), "claimed")
     return EffectiveAge(None, "unknown")
 
 

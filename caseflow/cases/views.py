@@ -11,7 +11,7 @@ from caseflow import vocab
 from caseflow.assessment.age import age_band, effective_age
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.log import events_for_chain
-from caseflow.audit.verify import verify_events
+from caseflow.audit.verify import verify_database
 from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
 from caseflow.cases.models import IDENTIFYING_FIELDS
@@ -85,7 +85,7 @@ def case_facts(case) -> dict:
     rounds = ReviewRound.for_case(session, case.id)
     current = next((r for r in rounds if r.closed_at is None), None)
     events = events_for_chain(session, case.audit_chain)
-    verdict = verify_events(events)
+    verdict = verify_database(session, case.audit_chain)  # the same verdict as `audit verify --case`
     age = effective_age(session, case)
     return {
         "wf": wf,

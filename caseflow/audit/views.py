@@ -1,0 +1,38 @@
+"""The auditor's integrity page: the digest over every chain head, and full verification."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+from caseflow.audit.digest import check_against, current_digest
+from caseflow.audit.verify import verify_database
+from caseflow.auth.permissions import roles_required
+from caseflow.extensions import db
+from caseflow.web import writes
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+class VerifyForm(FlaskForm):
+    against = StringField(validators=[Optional(), Length(max=120)])
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("auditor")
+@writes
+def index():
+    form = VerifyForm()
+    report = against = None
+    if request.method == "POST" and form.validate_on_submit():
+        report = verify_database(db.session)
+        if form.against.data:
+            try:
+                ok, then, expected = check_against(db.session, form.against.data)
+                against = {"ok": ok, "at": then.at, "error": None}
+            except ValueError as exc:
+                against = {"ok": False, "at": None, "error": str(exc)}
+    digest = current_digest(db.session)
+    return render_template("audit/index.html", digest=digest, report=report, against=against, form=form)
