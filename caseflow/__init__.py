@@ -84,10 +84,11 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.audit.views import bp as audit_bp
     from caseflow.auth.views import bp as auth_bp
     from caseflow.cases.views import bp as cases_bp
+    from caseflow.exports.views import bp as exports_bp
     from caseflow.reports.views import bp as reports_bp
     from caseflow.workflow.views import bp as workflow_bp
 
-    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp):
+    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp):
         app.register_blueprint(bp)
 
 

@@ -43,6 +43,8 @@ db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
 users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data (never in production).")
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
+export_cli = AppGroup("export", help="Excel exports for auditors.")
+import_cli = AppGroup("import", help="Excel imports of detention lists.")
 
 
 @db_cli.command("upgrade")
@@ -201,6 +203,75 @@ def audit_heads():
     click.echo(d.token)
 
 
+@audit_cli.command("verify-export")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def audit_verify_export(path):
+    """Verify an exported workbook offline: every chain in its History sheet against its About digest."""
+    from caseflow.exports.verify import UnreadableExport, verify_export
+
+    try:
+        result = verify_export(path)
+    except UnreadableExport as exc:
+        raise click.ClickException(str(exc)) from None
+    ident = result.about.get("identifying_data", "?")
+    click.echo(f"checked {result.report.events} events in {result.report.chains} chains "
+               f"(identifying data in the file: {ident})")
+    if not result.ok:
+        for problem in result.problems()[:5]:
+            click.echo(f"BROKEN: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: digest {result.root_found} matches the About sheet")
+
+
+@export_cli.command("cases")
+@click.option("--as", "as_email", required=True, help="the auditor in whose name the export is made")
+@click.option("--state", multiple=True)
+@click.option("--from", "date_from", help="registered on or after (YYYY-MM-DD)")
+@click.option("--to", "date_to", help="registered on or before (YYYY-MM-DD)")
+@click.option("--region")
+@click.option("--organisation", help="organisation name (registering or receiving)")
+@click.option("--code", "codes", multiple=True, help="a case code (repeatable)")
+@click.option("--identity", is_flag=True, help="include identifying data (roles that may see it)")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_cases(as_email, state, date_from, date_to, region, organisation, codes, identity, output):
+    """Write the auditor's workbook, with a progress bar; the export is recorded."""
+    from werkzeug.datastructures import MultiDict
+
+    from caseflow.auth.operations import get_organisation
+    from caseflow.exports.operations import export_to_file, parse_filters, record_export
+    from caseflow.exports.workbook import count_events
+
+    user = _user(as_email)
+    form = MultiDict([("state", s) for s in state] + [("date_from", date_from or ""), ("date_to", date_to or ""),
+                      ("region", region or ""), ("codes", " ".join(codes))])
+    if organisation:
+        form["organisation_id"] = str(get_organisation(db.session, organisation).id)
+    try:
+        filters = parse_filters(form)
+        total = count_events(db.session, user, filters)
+        with click.progressbar(length=max(total, 1), label="history rows", show_pos=True) as bar:
+            seen = [0]
+
+            def progress(n):
+                bar.update(n - seen[0])
+                seen[0] = n
+
+            outcome = export_to_file(db.session, user, filters, identity, output, progress)
+        db.rollback()
+        token = write_intent.set(True)
+        try:
+            record_export(db.session, _user(as_email), outcome)
+            db.commit()
+        finally:
+            write_intent.reset(token)
+    except DomainError as exc:
+        db.rollback()
+        messages = [str(exc.detail)] + [f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()]
+        raise click.ClickException("\n".join(messages)) from None
+    rows = outcome["rows"]
+    click.echo(f"wrote {output}: {rows['cases']} cases, {rows['history']} history rows; sha256 {outcome['sha256']}")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, audit_cli):
+    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli):
         app.cli.add_command(group)

@@ -63,6 +63,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CASEFLOW_TIMEZONE", "UTC"),
         "LANGUAGES": ("en", "fr"),
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "EXPORT_INLINE_MAX_EVENTS": _int("CASEFLOW_EXPORT_INLINE_MAX_EVENTS", 20_000),
+        "IMPORT_MAX_ROWS": _int("CASEFLOW_IMPORT_MAX_ROWS", 5_000),
         "ALLOW_DEMO_DATA": not production,
     }
     config.update(overrides)

@@ -5,11 +5,12 @@ from caseflow.audit.models import AuditEvent, ChainHead
 from caseflow.auth.models import LoginSession, Organisation, User
 from caseflow.cases.models import Case, CaseClock, CaseCodeCounter
 from caseflow.db import Base
+from caseflow.exports.models import ExportJob
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound, Vote
 
 __all__ = [
-    "AgeAssessment", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead", "FollowUp",
+    "AgeAssessment", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead", "ExportJob", "FollowUp",
     "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

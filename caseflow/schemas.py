@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
+#: control characters that have no place in a form field (NUL breaks PostgreSQL text, others hide content)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_input(value: str) -> str:
+    return CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+
 
 class InputSchema(Schema):
-    """Empty strings from HTML forms mean "not given"; unknown keys are refused."""
+    """Empty strings from HTML forms mean "not given"; unknown keys are refused; control
+    characters are removed from text."""
 
     #: keys whose values identify a child: the audit log keeps them in its identifying part
     identifying_fields: tuple[str, ...] = ()
@@ -26,7 +35,7 @@ class InputSchema(Schema):
             if key in ("csrf_token", "version"):
                 continue
             if isinstance(value, str):
-                value = value.strip()
+                value = clean_input(value)
                 if value == "":
                     continue
             out[key] = value

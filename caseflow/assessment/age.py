@@ -47,8 +47,13 @@ def _years_back(age_then: int, then: date, at: date) -> int:
 
 
 def effective_age(session, case, at: date | datetime | None = None) -> EffectiveAge:
-    at = _as_date(at or case.encounter_at or case.created_at)
     assessment = AgeAssessment.latest_concluded(session, case.id) if case.id else None
+    return age_from(case, assessment, at)
+
+
+def age_from(case, assessment: AgeAssessment | None, at: date | datetime | None = None) -> EffectiveAge:
+    """The rule itself, given the latest concluded assessment (or None): no database access."""
+    at = _as_date(at or case.encounter_at or case.created_at)
     if assessment is not None:
         if assessment.consent == "refused":
             return EffectiveAge(None, "consent_refused")

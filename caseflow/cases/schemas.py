@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 
 from caseflow import vocab
 from caseflow.cases.models import IDENTIFYING_FIELDS
-from caseflow.schemas import InputSchema, choice, not_in_future, text, utc_datetime
+from caseflow.schemas import InputSchema, choice, clean_input, not_in_future, text, utc_datetime
 
 
 def _not_future_date(value: date) -> None:
@@ -95,6 +95,6 @@ class IntakeEditSchema(IntakeSchema):
             if key in ("csrf_token", "version"):
                 continue
             if isinstance(value, str):
-                value = value.strip() or None
+                value = clean_input(value) or None
             out[key] = value
         return out

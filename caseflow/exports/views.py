@@ -1,0 +1,104 @@
+"""Export pages: the auditor's export form, background jobs with progress, downloads; the per-case
+history export from the case page."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from caseflow.auth.models import Organisation
+from caseflow.auth.permissions import roles_required
+from caseflow.cases.operations import get_case
+from caseflow.cases.scope import can_see_identity
+from caseflow.errors import ValidationFailed
+from caseflow.exports import operations
+from caseflow.exports.models import ExportJob
+from caseflow.exports.workbook import ExportFilters
+from caseflow.extensions import db
+from caseflow.workflow.engine import get_workflow
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(path: str, filename: str):
+    """Inline exports are small by definition (see EXPORT_INLINE_MAX_EVENTS): read, remove, send."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    os.unlink(path)
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def inline_export(filters: ExportFilters, include_identity: bool, filename: str):
+    path = operations.temp_export_path()
+    try:
+        outcome = operations.export_to_file(db.session, current_user, filters, include_identity, path)
+    except Exception:
+        os.unlink(path)
+        raise
+    operations.record_export(db.session, current_user, outcome)
+    return _download(path, filename)
+
+
+def _form_context(errors=None, values=None):
+    return {
+        "wf": get_workflow(current_app.config["DEFAULT_WORKFLOW"]),
+        "organisations": db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        "jobs": db.session.scalars(select(ExportJob).where(ExportJob.user_id == current_user.id)
+                                   .order_by(ExportJob.created_at.desc()).limit(10)).all(),
+        "errors": errors or {}, "values": values or {}, "may_identify": can_see_identity(current_user),
+    }
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required("auditor")
+def index():
+    if request.method == "GET":
+        return render_template("exports/index.html", **_form_context())
+    try:
+        filters = operations.parse_filters(request.form)
+    except ValidationFailed as exc:
+        return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
+    include_identity = request.form.get("include_identity") == "1"
+    if operations.needs_background(db.session, current_user, filters):
+        job = operations.start_job(db.session, current_user, filters, include_identity)
+        operations.run_job_in_background(current_app._get_current_object(), job.id, filters)
+        return redirect(url_for("exports.job", job_id=job.id))
+    return inline_export(filters, include_identity, "caseflow-export.xlsx")
+
+
+@bp.route("/jobs/<job_id>")
+@login_required
+def job(job_id):
+    return render_template("exports/job.html", job=operations.get_job(db.session, job_id, current_user))
+
+
+@bp.route("/jobs/<job_id>/download")
+@login_required
+def download(job_id):
+    job = operations.get_job(db.session, job_id, current_user)
+    if job.status != "done":
+        return redirect(url_for("exports.job", job_id=job.id))
+    return send_file(operations.job_path(job), as_attachment=True, download_name="caseflow-export.xlsx",
+                     mimetype=XLSX)
+
+
+@bp.route("/case/<code>", methods=["POST"])
+@login_required
+def case_history(code):
+    from flask_wtf.csrf import validate_csrf
+    from wtforms import ValidationError as WTFValidationError
+
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except WTFValidationError:
+        raise ValidationFailed(_("The form expired; please reload the page.")) from None
+    case = get_case(db.session, code, current_user)
+    include_identity = request.form.get("include_identity") == "1"
+    return inline_export(ExportFilters(codes=[case.code]), include_identity, f"{case.code}-history.xlsx")

@@ -1,0 +1,253 @@
+"""The auditor's workbook, streamed from the database in batches into openpyxl's write-only mode:
+memory stays flat however many rows there are."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+import caseflow
+from caseflow import vocab
+from caseflow.assessment.age import age_band, age_from
+from caseflow.assessment.models import AgeAssessment
+from caseflow.audit.digest import merkle_root
+from caseflow.audit.hashing import HASH_VERSION, canonical_json, format_ts
+from caseflow.audit.models import AuditEvent
+from caseflow.auth.models import Organisation
+from caseflow.cases.models import Case, CaseClock
+from caseflow.cases.scope import visible_to
+from caseflow.db import utcnow
+from caseflow.exports import columns
+from caseflow.handover.models import Handover
+from caseflow.reintegration.models import Referral
+from caseflow.review.models import ReviewRound, Vote
+from caseflow.spreadsheet import SafeWorkbook
+from caseflow.templating import action_label, details_in_words
+from caseflow.workflow.engine import get_workflow
+
+BATCH = 1000
+ABOUT_KEYS = ("exported_by", "role", "organisation", "exported_at", "filters", "application", "workflow",
+              "identifying_data", "chains", "chains_root", "hash_version", "rows_cases",
+              "rows_history", "rows_decisions", "rows_assessments", "rows_handovers", "rows_referrals")
+
+
+@dataclass
+class ExportFilters:
+    states: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    region: str | None = None
+    organisation_id: int | None = None
+    codes: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v}
+
+
+@dataclass
+class ExportResult:
+    counts: dict
+    chains_root: str
+    chains: int
+    sha256: str = ""
+
+
+def case_query(user, filters: ExportFilters):
+    stmt = select(Case.id).where(visible_to(user))
+    if filters.states:
+        stmt = stmt.where(Case.state.in_(filters.states))
+    if filters.date_from:
+        stmt = stmt.where(Case.created_at >= datetime.combine(filters.date_from, time.min, tzinfo=UTC))
+    if filters.date_to:
+        stmt = stmt.where(Case.created_at < datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC))
+    if filters.region:
+        stmt = stmt.where(Case.region == filters.region)
+    if filters.organisation_id:
+        stmt = stmt.where((Case.registering_org_id == filters.organisation_id)
+                          | (Case.receiving_org_id == filters.organisation_id))
+    if filters.codes:
+        stmt = stmt.where(Case.code.in_(filters.codes))
+    return stmt
+
+
+def count_cases(session, user, filters: ExportFilters) -> int:
+    return session.scalar(select(func.count()).select_from(case_query(user, filters).subquery()))
+
+
+def count_events(session, user, filters: ExportFilters) -> int:
+    ids = case_query(user, filters).subquery()
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id.in_(select(ids.c.id))))
+
+
+def _label(mapping, code):
+    return str(mapping.get(code, code)) if code else None
+
+
+def write_workbook(session, target, *, user, filters: ExportFilters, include_identity: bool,
+                   progress: Callable[[int], None] | None = None) -> ExportResult:
+    """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
+    wf = get_workflow("detained_child")
+    lang_state = lambda s: wf.state_label(s, _lang()) if s else None  # noqa: E731
+    book = SafeWorkbook()
+    about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
+    case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
+    cases_sheet = book.sheet(_("Cases"), [str(h) for _k, h, _w in case_cols], [w for *_x, w in case_cols])
+    history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY])
+    sheets = {
+        "decisions": book.sheet(_("Decisions"), *_hw(columns.DECISIONS)),
+        "assessments": book.sheet(_("Assessments"), *_hw(columns.ASSESSMENTS)),
+        "handovers": book.sheet(_("Handovers"), *_hw(columns.HANDOVERS)),
+        "referrals": book.sheet(_("Referrals"), *_hw(columns.REFERRALS)),
+    }
+    orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
+    ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
+    heads: list[tuple[str, int, str]] = []
+    done = 0
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)))
+        codes = {c.id: c.code for c in cases}
+        assessments = _group(session.scalars(select(AgeAssessment).where(AgeAssessment.case_id.in_(batch))
+                                             .order_by(AgeAssessment.id)))
+        handovers = _group(session.scalars(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id)))
+        rounds = _group(session.scalars(select(ReviewRound).where(ReviewRound.case_id.in_(batch))
+                                        .order_by(ReviewRound.number)))
+        votes = _group(session.execute(select(ReviewRound.case_id, Vote).join(Vote, Vote.round_id == ReviewRound.id)
+                                       .where(ReviewRound.case_id.in_(batch))), key=0)
+        clocks = _group(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(batch),
+                                                                  CaseClock.stopped_at.is_(None))))
+        referrals = _group(session.scalars(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id)))
+        for case in cases:
+            concluded = [a for a in assessments.get(case.id, []) if a.status == "concluded"]
+            age = age_from(case, concluded[-1] if concluded else None)
+            handover = (handovers.get(case.id) or [None])[-1]
+            release = next((r for r in rounds.get(case.id, []) if r.decision == "release"), None)
+            row = {
+                "code": case.code, "state": lang_state(case.state), "sex": _label(vocab.SEX, case.sex),
+                "effective_age": age.years, "age_basis": age.basis, "age_band": age_band(age.years),
+                "region": case.region, "detaining_authority": case.detaining_authority,
+                "facility_type": _label(vocab.FACILITY_TYPES, case.facility_type),
+                "encounter_at": case.encounter_at, "registered_at": case.created_at,
+                "decided_at": release.closed_at if release else None,
+                "handed_over_at": handover.handed_over_at if handover else None,
+                "hours_to_handover": handover.hours_since_encounter if handover else None,
+                "late": handover.late if handover else None,
+                "running_clocks": "; ".join(
+                    f"{wf.clocks[k.name].label[_lang()] if k.name in wf.clocks else k.name}: "
+                    f"{k.due_at:%Y-%m-%d %H:%M}" for k in clocks.get(case.id, []) if k.due_at),
+                "receiving_org": orgs.get(case.receiving_org_id),
+                "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
+                "given_name": case.given_name, "family_name": case.family_name, "other_names": case.other_names,
+                "date_of_birth": case.date_of_birth,
+            }
+            cases_sheet.append(row[k] for k, _h, _w in case_cols)
+            for r in rounds.get(case.id, []):
+                rv = [v for cid, v in votes.get(case.id, []) if v.round_id == r.id]
+                tally = {}
+                for v in rv:
+                    tally[v.outcome] = tally.get(v.outcome, 0) + 1
+                sheets["decisions"].append([
+                    case.code, r.number, r.opened_at, r.closed_at, _label(vocab.VOTE_OUTCOMES, r.decision),
+                    _label(vocab.OFFENCE_CATEGORIES, r.offence_category),
+                    ", ".join(f"{_label(vocab.VOTE_OUTCOMES, k)}: {n}" for k, n in tally.items()),
+                    sum(n for k, n in tally.items() if r.decision and k != r.decision), r.decision_reasons,
+                    r.next_review_date])
+            for a in assessments.get(case.id, []):
+                sheets["assessments"].append([
+                    case.code, a.requested_at, a.is_appeal, orgs.get(a.assessor_org_id), a.status,
+                    _label(vocab.CONSENT, a.consent),
+                    ", ".join(str(vocab.ASSESSMENT_METHODS[m]) for m in a.method_list),
+                    a.min_age, a.max_age, a.concluded_at, a.appeal_deadline])
+            for h in handovers.get(case.id, []):
+                sheets["handovers"].append([
+                    case.code, h.handed_over_at, h.hours_since_encounter, h.late, orgs.get(h.receiving_org_id),
+                    h.handing_unit, h.place, h.medical_check, h.document_reference])
+            for ref in referrals.get(case.id, []):
+                sheets["referrals"].append([
+                    case.code, _label(vocab.SERVICE_TYPES, ref.service_type), ref.provider, ref.referred_on,
+                    _label(vocab.REFERRAL_STATUSES, ref.status), ref.updated_at])
+        # the history of this batch's cases, whole chains, in order
+        last = None
+        events = session.execute(
+            select(*AuditEvent.__table__.columns).where(AuditEvent.chain.in_(list(codes.values())))
+            .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
+        for ev in events:
+            history.append(history_row(ev, wf, include_identity))
+            if last is not None and last[0] != ev.chain:
+                heads.append(last)
+            last = (ev.chain, ev.seq, ev.hash)
+            done += 1
+            if progress and done % 5000 == 0:
+                progress(done)
+        if last is not None:
+            heads.append(last)
+    counts = {"cases": cases_sheet.rows, "history": history.rows,
+              **{name: sheet.rows for name, sheet in sheets.items()}}
+    root = merkle_root(heads)
+    about_rows = [
+        ("exported_by", _("Exported by"), f"{user.full_name} <{user.email}>"),
+        ("role", _("Role"), user.role),
+        ("organisation", _("Organisation"), user.organisation.name),
+        ("exported_at", _("Exported at (UTC)"), format_ts(utcnow())),
+        ("filters", _("Filters"), canonical_json(filters.describe()).decode()),
+        ("application", _("Application version"), f"Caseflow {caseflow.__version__}"),
+        ("workflow", _("Workflow"), f"{wf.name} v{wf.version}"),
+        ("identifying_data", _("Identifying data included"), "yes" if include_identity else "no"),
+        ("chains", _("Case chains in this file"), str(len(heads))),
+        ("chains_root", _("Digest of the chains in this file"), root),
+        ("hash_version", _("Hash version"), str(HASH_VERSION)),
+        *[(f"rows_{name}", _("Rows: %(sheet)s", sheet=name), str(n)) for name, n in counts.items()],
+    ]
+    for row in about_rows:
+        about.append(row)
+    book.save(target)
+    if progress:
+        progress(done)
+    return ExportResult(counts=counts, chains_root=root, chains=len(heads))
+
+
+def history_row(ev, wf, include_identity: bool) -> list:
+    row = {
+        "chain": ev.chain, "seq": ev.seq, "time": ev.occurred_at, "at": format_ts(ev.occurred_at),
+        "actor_id": ev.actor_id, "actor_name": ev.actor_name, "actor_role": ev.actor_role,
+        "actor_org": ev.actor_org, "action": ev.action, "action_label": action_label(wf, ev.action),
+        "from_state": ev.from_state, "to_state": ev.to_state,
+        "words": "\n".join(details_in_words(ev.details)),
+        "details": canonical_json(ev.details or {}).decode(),
+        "ident_digest": ev.ident_digest or None,
+        "identifying": canonical_json(ev.identifying).decode() if include_identity and ev.identifying else None,
+        "request_id": ev.request_id, "client_addr": ev.client_addr, "hash_version": ev.hash_version,
+        "prev_hash": ev.prev_hash, "hash": ev.hash,
+    }
+    return [row[k] for k in columns.HISTORY_KEYS]
+
+
+def _hw(cols):
+    return [str(h) for _k, h, _w in cols], [w for *_x, w in cols]
+
+
+def _group(rows, key=None) -> dict:
+    out: dict = {}
+    for r in rows:
+        k = r[key] if key is not None else r.case_id
+        out.setdefault(k, []).append(r)
+    return out
+
+
+def _lang() -> str:
+    from caseflow.workflow.engine import current_language
+
+    return current_language()
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,112 @@
+"""openpyxl in one place: safe, streaming workbook writing, and careful reading of uploads.
+
+Writing (write-only mode, rows go to disk as they come):
+- every text value is written as text: openpyxl would turn a string beginning with "=" into a live
+  formula, so such values are written as explicit string cells; "@", "+", "-" prefixed values are
+  text cells too and are never evaluated;
+- control characters are removed (they are illegal in the XML or hide content);
+- datetimes become real Excel dates (UTC, shown with a date format); booleans stay booleans;
+- headers are bold, frozen, filtered, columns sized.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+MAX_CELL = 32_767  # Excel's limit on one cell's text
+
+
+def clean_text(value: str) -> str:
+    if CONTROL.search(value):
+        value = CONTROL.sub("", value)
+    return value[:MAX_CELL]
+
+
+class Sheet:
+    def __init__(self, book: SafeWorkbook, title: str, headers: Sequence[str], widths: Sequence[int] | None):
+        self.book = book
+        self.ws = book.wb.create_sheet(title=title[:31])
+        self.headers = list(headers)
+        self.rows = 0
+        self.ws.freeze_panes = "A2"
+        for i, w in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers], start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        bold = Font(bold=True)
+        cells = []
+        for h in self.headers:
+            c = WriteOnlyCell(self.ws, value=clean_text(str(h)))
+            c.data_type = "s"
+            c.font = bold
+            cells.append(c)
+        self.ws.append(cells)
+
+    def append(self, values: Iterable) -> None:
+        self.ws.append([self.book.cell(self.ws, v) for v in values])
+        self.rows += 1
+
+    def close(self) -> None:
+        last = get_column_letter(max(1, len(self.headers)))
+        self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
+
+
+class SafeWorkbook:
+    def __init__(self):
+        self.wb = Workbook(write_only=True)
+        self.sheets: list[Sheet] = []
+
+    def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> Sheet:
+        sheet = Sheet(self, title, headers, widths)
+        self.sheets.append(sheet)
+        return sheet
+
+    @staticmethod
+    def cell(ws, value):
+        if value is None or isinstance(value, bool | int):
+            return value
+        if isinstance(value, str):
+            value = clean_text(value)
+            if value.startswith("="):
+                c = WriteOnlyCell(ws, value=value)
+                c.data_type = "s"  # text, never a formula
+                return c
+            return value
+        if isinstance(value, datetime):
+            c = WriteOnlyCell(ws, value=value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
+            c.number_format = DATETIME_FORMAT
+            return c
+        if isinstance(value, date):
+            c = WriteOnlyCell(ws, value=value)
+            c.number_format = DATE_FORMAT
+            return c
+        if isinstance(value, float):
+            return value
+        return SafeWorkbook.cell(ws, str(value))
+
+    def save(self, target) -> None:
+        for sheet in self.sheets:
+            sheet.close()
+        self.wb.save(target)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def read_rows(path, sheet_index: int):
+    """Values of one sheet of a workbook, row by row (read-only mode: streaming)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[sheet_index]
+        yield from ws.iter_rows(values_only=True)
+    finally:
+        wb.close()

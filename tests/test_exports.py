@@ -1,0 +1,231 @@
+"""The auditor's workbook: safe cells, pseudonymised by default, verifiable offline, streamed."""
+
+import re
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from caseflow.audit.models import AuditEvent
+from caseflow.errors import Forbidden
+from caseflow.exports.operations import export_to_file
+from caseflow.exports.verify import UnreadableExport, verify_export
+from caseflow.exports.workbook import ExportFilters
+from tests.helpers import release, submit, vote
+
+DANGEROUS = ['=HYPERLINK("http://evil.example","click")', "@SUM(A1)", "+1", "-1", "\tTabbed", "\rCarriage",
+             "nul\x00byte", "=1+1"]
+
+
+@pytest.fixture
+def cases(session, users, make_case):
+    made = []
+    for i, danger in enumerate(DANGEROUS):
+        c = make_case(region=danger, detaining_authority=DANGEROUS[-1 - i], given_name=f"Secret{i}",
+                      family_name="Name")
+        made.append(c)
+    submit(session, made[0], users)
+    release(session, made[0], users)
+    submit(session, made[1], users)
+    vote(session, made[1], users, who=("reviewer.un",))
+    session.flush()
+    return made
+
+
+def export(session, user, tmp_path, name="x.xlsx", identity=False, **filters):
+    path = tmp_path / name
+    outcome = export_to_file(session, user, ExportFilters(**filters), identity, path)
+    return path, outcome
+
+
+def test_cells_are_text_never_formulas(session, users, cases, tmp_path):
+    path, _ = export(session, users["auditor"], tmp_path)
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        xml = "".join(z.read(n).decode() for n in sheets)
+    assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
+    wb = load_workbook(path)
+    cases_ws = wb.worksheets[1]
+    values = {c.value for row in cases_ws.iter_rows(min_row=2) for c in row}
+    assert '=HYPERLINK("http://evil.example","click")' in values and "@SUM(A1)" in values
+    assert "+1" in values and "-1" in values and "Tabbed" in values and "Carriage" in values
+    assert "nulbyte" in values
+    for row in cases_ws.iter_rows(min_row=2):
+        for c in row:
+            if isinstance(c.value, str) and c.value[:1] in "=@+-":
+                assert c.data_type == "s"
+
+
+def test_the_workbook_has_every_sheet_and_is_pseudonymised_by_default(session, users, cases, tmp_path):
+    path, outcome = export(session, users["auditor"], tmp_path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["About", "Cases", "History", "Decisions", "Assessments", "Handovers", "Referrals"]
+    about = {r[0]: r[2] for r in wb["About"].iter_rows(min_row=2, values_only=True)}
+    assert about["identifying_data"] == "no" and about["rows_cases"] == str(len(cases))
+    assert about["exported_by"].startswith("Helen Park")
+    text = " ".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "Secret" not in text
+    assert wb["Cases"].freeze_panes == "A2" and wb["Cases"].auto_filter.ref.startswith("A1:")
+    encounter = wb["Cases"].cell(row=2, column=10).value
+    assert encounter.__class__.__name__ == "datetime"  # a real Excel date
+    assert outcome["rows"]["decisions"] >= 1
+
+
+def test_identifying_data_only_when_asked_and_allowed(session, users, cases, tmp_path):
+    path, outcome = export(session, users["auditor"], tmp_path, identity=True)
+    wb = load_workbook(path)
+    assert "Secret0" in [c.value for c in wb["Cases"]["S"]] + [c.value for c in wb["Cases"]["T"]] or \
+        any(c.value == "Secret0" for row in wb["Cases"].iter_rows() for c in row)
+    assert verify_export(path).ok and outcome["identifying_data"] is True
+
+
+def test_only_auditors_export_many_cases_and_only_permitted_roles_identities(session, users, cases, tmp_path):
+    with pytest.raises(Forbidden):
+        export(session, users["registrar"], tmp_path)
+    path, _ = export(session, users["registrar"], tmp_path, codes=[cases[2].code])  # one case: allowed
+    assert load_workbook(path)["About"]
+    with pytest.raises(Forbidden):
+        export(session, users["admin"], tmp_path, identity=True, codes=[cases[2].code])
+
+
+def test_offline_verification_passes_and_detects_edits(session, users, cases, tmp_path):
+    path, _ = export(session, users["auditor"], tmp_path)
+    result = verify_export(path)
+    assert result.ok and result.report.events > 10
+
+    wb = load_workbook(path)
+    ws = wb["History"]
+    ws.cell(row=3, column=6).value = "Someone Else"  # the actor of an event
+    wb.save(tmp_path / "edited.xlsx")
+    bad = verify_export(tmp_path / "edited.xlsx")
+    assert not bad.ok and "content was changed" in bad.problems()[0]
+
+    wb = load_workbook(path)
+    wb["History"].delete_rows(4)
+    wb.save(tmp_path / "deleted.xlsx")
+    assert not verify_export(tmp_path / "deleted.xlsx").ok
+
+    wb = load_workbook(path)
+    last = wb["History"].max_row
+    wb["History"].delete_rows(last)
+    wb.save(tmp_path / "cut.xlsx")
+    cut = verify_export(tmp_path / "cut.xlsx")
+    assert not cut.ok and "rows were removed" in cut.problems()[-1]
+
+
+def test_with_identity_an_edited_name_is_detected(session, users, cases, tmp_path):
+    path, _ = export(session, users["auditor"], tmp_path, identity=True)
+    wb = load_workbook(path)
+    ws = wb["History"]
+    for row in ws.iter_rows(min_row=2):
+        if row[15].value and "Secret" in row[15].value:
+            row[15].value = row[15].value.replace("Secret", "Other")
+            break
+    wb.save(tmp_path / "renamed.xlsx")
+    result = verify_export(tmp_path / "renamed.xlsx")
+    assert not result.ok and "identifying data was changed" in result.problems()[0]
+
+
+def test_a_file_that_is_not_an_export_is_refused(tmp_path):
+    junk = tmp_path / "junk.xlsx"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(UnreadableExport):
+        verify_export(junk)
+
+
+def test_cli_export_and_verify(live_app, tmp_path):
+    runner = live_app.test_cli_runner()
+    out = tmp_path / "cli.xlsx"
+    r = runner.invoke(args=["export", "cases", "--as", "auditor@caseflow.demo", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert re.search(r"sha256 [0-9a-f]{64}", r.output)
+    v = runner.invoke(args=["audit", "verify-export", str(out)])
+    assert v.exit_code == 0 and "OK" in v.output
+    r = runner.invoke(args=["export", "cases", "--as", "registrar@caseflow.demo", "-o", str(out)])
+    assert r.exit_code == 1 and "auditors" in r.output
+
+
+def test_web_export_downloads_and_records_the_export(client, auth, session, cases):
+    session.commit()
+    auth.login("auditor")
+    r = client.post("/exports/", data={"csrf_token": auth.token("/exports/"), "state": ["handover_pending"]})
+    assert r.status_code == 200
+    assert r.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert r.data[:2] == b"PK"
+    ev = session.scalars(select(AuditEvent).where(AuditEvent.action == "cases_exported")
+                         .order_by(AuditEvent.id.desc())).first()
+    assert ev.details["rows"]["cases"] == 1 and ev.details["identifying_data"] is False
+    assert len(ev.details["sha256"]) == 64
+
+
+def test_web_export_validates_the_filters(client, auth):
+    auth.login("auditor")
+    r = client.post("/exports/", data={"csrf_token": auth.token("/exports/"), "date_from": "2026-02-30"})
+    assert r.status_code == 422 and "Not a valid date" in r.get_data(as_text=True)
+    auth.logout()
+    auth.login("reviewer.un")
+    assert client.get("/exports/").status_code == 403
+
+
+def test_per_case_history_export_from_the_case_page(client, auth, session, cases):
+    session.commit()
+    auth.login("registrar")
+    code = cases[3].code
+    r = client.post(f"/exports/case/{code}", data={"csrf_token": auth.token(f"/cases/{code}")})
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    assert f"{code}-history.xlsx" in r.headers["Content-Disposition"]
+
+
+def test_a_large_export_is_prepared_in_the_background(live_app, tmp_path):
+    import time
+
+    from tests.conftest import csrf_token, login
+    from tests.test_concurrency import case_under_review_with_votes
+
+    case_under_review_with_votes(live_app)
+    live_app.config["EXPORT_INLINE_MAX_EVENTS"] = 1
+    try:
+        client = live_app.test_client()
+        login(client, "auditor@caseflow.demo")
+        r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/")})
+        assert r.status_code == 302 and "/exports/jobs/" in r.headers["Location"]
+        job_url = r.headers["Location"]
+        for _ in range(100):
+            page = client.get(job_url).get_data(as_text=True)
+            if "Download the workbook" in page:
+                break
+            assert "failed" not in page
+            time.sleep(0.1)
+        assert "Download the workbook" in page
+        with client.get(job_url + "/download") as download:
+            assert download.status_code == 200 and download.data[:2] == b"PK"
+            (tmp_path / "bg.xlsx").write_bytes(download.data)
+        assert verify_export(tmp_path / "bg.xlsx").ok
+        other = live_app.test_client()
+        login(other, "reviewer.un@caseflow.demo")
+        assert other.get(job_url).status_code == 404  # someone else's export
+    finally:
+        live_app.config["EXPORT_INLINE_MAX_EVENTS"] = 20_000
+
+
+def test_the_safe_workbook_strips_control_characters_and_keeps_types(tmp_path):
+    from datetime import UTC, date, datetime
+
+    from caseflow.spreadsheet import SafeWorkbook
+
+    book = SafeWorkbook()
+    sheet = book.sheet("T", ["a", "b", "c", "d", "e"])
+    sheet.append(["nul\x00\x01\x1fx", "=SUM(1,2)", datetime(2026, 1, 2, 3, 4, tzinfo=UTC), date(2026, 1, 2), True])
+    book.save(tmp_path / "t.xlsx")
+    ws = load_workbook(tmp_path / "t.xlsx")["T"]
+    row = [c for c in ws[2]]
+    assert row[0].value == "nulx"
+    assert row[1].value == "=SUM(1,2)" and row[1].data_type == "s"
+    assert row[2].value == datetime(2026, 1, 2, 3, 4) and row[2].is_date
+    assert row[3].is_date and row[4].value is True
+
+
+def test_control_characters_never_reach_the_database(session, users, make_case):
+    case = make_case(region="Ga\x00o\x07", charges="line one\r\nline two")
+    assert case.region == "Gao" and case.charges == "line one\nline two"
