@@ -47,6 +47,7 @@ def register_extensions(app: Flask) -> None:
 
     passwords.configure(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))
     db.init_app(app)
+    app.before_request(refuse_oversized_bodies)  # before CSRF reads the form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_login(app)
@@ -60,6 +61,15 @@ RULE_MODULES = (
     "caseflow.handover.rules",
     "caseflow.reintegration.rules",
 )
+
+
+def refuse_oversized_bodies():
+    """Refuse a body over MAX_CONTENT_LENGTH from its declared length, before any parsing starts."""
+    from flask import abort, current_app, request
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        abort(413)
 
 
 def register_workflows(app: Flask) -> None:
@@ -85,10 +95,11 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.auth.views import bp as auth_bp
     from caseflow.cases.views import bp as cases_bp
     from caseflow.exports.views import bp as exports_bp
+    from caseflow.imports.views import bp as imports_bp
     from caseflow.reports.views import bp as reports_bp
     from caseflow.workflow.views import bp as workflow_bp
 
-    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp):
+    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp):
         app.register_blueprint(bp)
 
 

@@ -272,6 +272,31 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
     click.echo(f"wrote {output}: {rows['cases']} cases, {rows['history']} history rows; sha256 {outcome['sha256']}")
 
 
+@import_cli.command("cases")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "as_email", required=True, help="the registrar in whose name the cases are opened")
+@click.option("--dry-run", is_flag=True, help="only show the preview: errors and likely duplicates")
+@in_transaction
+def import_cases(path, as_email, dry_run):
+    """Import a detention list: all rows or none."""
+    import os
+
+    from caseflow.imports.operations import file_digest, import_rows, preview
+
+    name = os.path.basename(path)
+    result = preview(db.session, path, name, file_digest(path))
+    for row in result.rows:
+        for f, msgs in row.errors.items():
+            click.echo(f"row {row.number}, {f}: {' '.join(map(str, msgs))}")
+        if row.duplicates:
+            click.echo(f"row {row.number}: likely duplicate ({', '.join(map(str, row.duplicates))})")
+    if dry_run:
+        click.echo(f"{len(result.rows)} rows, {result.error_count} with errors; nothing imported (dry run)")
+        return
+    created = import_rows(db.session, path, name, _user(as_email), workflow=current_app.config["DEFAULT_WORKFLOW"])
+    click.echo(f"imported {len(created)} cases: {created[0].code} … {created[-1].code}")
+
+
 def init_cli(app: Flask) -> None:
     for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli):
         app.cli.add_command(group)

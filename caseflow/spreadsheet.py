@@ -110,3 +110,80 @@ def read_rows(path, sheet_index: int):
         yield from ws.iter_rows(values_only=True)
     finally:
         wb.close()
+
+
+class UploadRefused(ValueError):
+    """An uploaded workbook that cannot be read safely; the message says why, for the user."""
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted (password-protected) .xlsx, or old .xls
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_RATIO = 100
+MAX_ENTRIES = 2_000
+
+
+def open_upload(path, *, max_rows: int):
+    """Check an uploaded file before openpyxl parses it, then load its first sheet.
+
+    Returns (headers, rows) where rows are (row number, values). Raises UploadRefused with a
+    message for: not a workbook, password-protected or .xls, corrupt, zip bomb, too many rows,
+    formulas, merged cells.
+    """
+    import zipfile
+
+    from flask_babel import gettext as _
+    from openpyxl import load_workbook
+
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(OLE_MAGIC):
+        raise UploadRefused(_("This workbook is password-protected or in the old .xls format. "
+                              "Remove the password, save it as .xlsx and try again."))
+    if not head.startswith(ZIP_MAGIC):
+        raise UploadRefused(_("This is not an Excel workbook (.xlsx)."))
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = max(1, sum(i.compress_size for i in infos))
+            if len(infos) > MAX_ENTRIES or total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO:
+                raise UploadRefused(_("This file expands to far more than a detention list should "
+                                      "(a possible zip bomb); it was not opened."))
+            if "xl/workbook.xml" not in z.namelist():
+                raise UploadRefused(_("This is not an Excel workbook (.xlsx)."))
+            bad = z.testzip()
+            if bad:
+                raise UploadRefused(_("The workbook is damaged (%(part)s); it could not be read.", part=bad))
+        wb = load_workbook(path, read_only=False, data_only=False)
+    except UploadRefused:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raise UploadRefused(_("The workbook is damaged and could not be read (%(kind)s).",
+                              kind=exc.__class__.__name__)) from None
+    try:
+        ws = wb.worksheets[0]
+        if ws.max_row - 1 > max_rows:
+            raise UploadRefused(_("The list has %(n)d rows; at most %(max)d can be imported at once.",
+                                  n=ws.max_row - 1, max=max_rows))
+        if ws.merged_cells.ranges:
+            cells = ", ".join(str(r) for r in list(ws.merged_cells.ranges)[:5])
+            raise UploadRefused(_("The sheet has merged cells (%(cells)s); unmerge them and try again.", cells=cells))
+        formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+        if formulas:
+            raise UploadRefused(_("The sheet has formulas (%(cells)s); paste values only and try again.",
+                                  cells=", ".join(formulas[:5])))
+        rows = ws.iter_rows(values_only=True)
+        headers = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+        body = [(i, list(values)) for i, values in enumerate(rows, start=2)
+                if any(v not in (None, "") for v in values)]
+        return headers, body
+    finally:
+        wb.close()
+
+
+def template_workbook(target, headers: list[str], example: list) -> None:
+    book = SafeWorkbook()
+    sheet = book.sheet("Detention list", headers, [max(14, min(34, len(h) + 2)) for h in headers])
+    sheet.append(example)
+    book.save(target)

@@ -1,0 +1,179 @@
+"""Preview and import of a detention list. Nothing is written by a preview; an import writes
+every row or none, and each created case's first audit event names the file (SHA-256) and row."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from marshmallow import ValidationError, fields
+from sqlalchemy import and_, func, or_, select
+
+from caseflow.audit.log import record
+from caseflow.cases.models import Case
+from caseflow.cases.operations import register_case
+from caseflow.cases.schemas import IntakeSchema
+from caseflow.errors import Forbidden, ValidationFailed
+from caseflow.imports.columns import REQUIRED_COLUMNS, cell_to_input, header_index
+from caseflow.labels import field_label
+from caseflow.schemas import translate_errors
+from caseflow.spreadsheet import UploadRefused, open_upload
+
+BOOLEAN_FIELDS = {n for n, f in IntakeSchema().fields.items() if isinstance(f, fields.Boolean)}
+
+
+@dataclass
+class RowResult:
+    number: int
+    data: dict
+    errors: dict = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Preview:
+    sha256: str
+    filename: str
+    columns: list[str]
+    rows: list[RowResult]
+
+    @property
+    def valid(self) -> bool:
+        return all(r.ok for r in self.rows) and bool(self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for r in self.rows if not r.ok)
+
+
+def file_digest(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_upload(path) -> str:
+    """Keep the uploaded file under its SHA-256 until it is imported (the confirm step re-reads it)."""
+    sha = file_digest(path)
+    shutil.copyfile(path, upload_folder() / f"{sha}.xlsx")
+    return sha
+
+
+def stored_upload(sha: str) -> Path:
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise ValidationFailed(_("Unknown upload."))
+    path = upload_folder() / f"{sha}.xlsx"
+    if not path.exists():
+        raise ValidationFailed(_("This upload has expired; please upload the file again."))
+    return path
+
+
+def preview(session, path, filename: str, sha: str) -> Preview:
+    try:
+        headers, body = open_upload(path, max_rows=current_app.config["IMPORT_MAX_ROWS"])
+    except UploadRefused as exc:
+        raise ValidationFailed(str(exc), errors={"file": [str(exc)]}) from None
+    index = header_index()
+    columns, unknown = [], []
+    for h in headers:
+        code = index.get(h.lower()) if h else None
+        if h and code is None:
+            unknown.append(h)
+        columns.append(code)
+    problems = []
+    if unknown:
+        problems.append(_("Unknown columns: %(cols)s.", cols=", ".join(unknown)))
+    missing = [field_label(c) for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        problems.append(_("Missing columns: %(cols)s.", cols=", ".join(missing)))
+    dup_cols = {c for c in columns if c and columns.count(c) > 1}
+    if dup_cols:
+        problems.append(_("Columns given twice: %(cols)s.", cols=", ".join(field_label(c) for c in dup_cols)))
+    if problems:
+        raise ValidationFailed(" ".join(problems), errors={"file": problems})
+    if not body:
+        raise ValidationFailed(_("The list has no rows."), errors={"file": [_("The list has no rows.")]})
+    schema = IntakeSchema()
+    rows = []
+    for number, values in body:
+        data = {c: cell_to_input(c, v, BOOLEAN_FIELDS) for c, v in zip(columns, values, strict=False) if c}
+        data = {k: v for k, v in data.items() if v not in (None, "")}
+        result = RowResult(number, data)
+        try:
+            schema.load(data)
+        except ValidationError as exc:
+            result.errors = translate_errors(exc.messages)
+        rows.append(result)
+    mark_duplicates(session, rows)
+    return Preview(sha, filename, [c for c in columns if c], rows)
+
+
+def mark_duplicates(session, rows: list[RowResult]) -> None:
+    """Likely duplicates: same names and date of birth, or the same facility reference — among
+    existing cases and within the file. A warning, not a refusal."""
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        d = r.data
+        keys = []
+        if d.get("given_name") and d.get("family_name") and d.get("date_of_birth"):
+            keys.append(("name", d["given_name"].lower(), d["family_name"].lower(), str(d["date_of_birth"])))
+        if d.get("facility_reference"):
+            keys.append(("ref", str(d["facility_reference"]).lower()))
+        for k in keys:
+            if k in seen:
+                r.duplicates.append(_("same as row %(n)d", n=seen[k]))
+            else:
+                seen[k] = r.number
+        conditions = []
+        if keys and keys[0][0] == "name":
+            conditions.append(and_(func.lower(Case.given_name) == keys[0][1],
+                                   func.lower(Case.family_name) == keys[0][2],
+                                   Case.date_of_birth == _as_date(keys[0][3])))
+        if d.get("facility_reference"):
+            conditions.append(func.lower(Case.facility_reference) == str(d["facility_reference"]).lower())
+        if conditions:
+            for code in session.scalars(select(Case.code).where(or_(*conditions)).limit(3)):
+                r.duplicates.append(_("like case %(code)s", code=code))
+
+
+def _as_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def import_rows(session, path, filename: str, actor, *, workflow: str) -> list[Case]:
+    """All or nothing: any invalid row refuses the whole file, and nothing is written."""
+    if actor.role != "registrar":
+        raise Forbidden(_("Only registrars import detention lists."))
+    sha = file_digest(path)
+    result = preview(session, path, filename, sha)
+    if not result.valid:
+        raise ValidationFailed(_("%(n)d rows have errors; nothing was imported.", n=result.error_count))
+    created = []
+    for row in result.rows:
+        created.append(register_case(session, row.data, actor, workflow=workflow,
+                                     source={"import": filename[:200], "sha256": sha, "row": row.number}))
+    record(session, "cases_imported", actor=actor,
+           details={"file": filename[:200], "sha256": sha, "rows": len(created),
+                    "cases": [c.code for c in created][:1000]})
+    return created

@@ -1,0 +1,93 @@
+"""Detention-list import pages: template, upload and preview, confirm."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from caseflow.auth.permissions import roles_required
+from caseflow.cases.schemas import INTAKE_FIELDS
+from caseflow.errors import ValidationFailed
+from caseflow.extensions import db
+from caseflow.imports import operations
+from caseflow.imports.columns import header_for
+from caseflow.labels import field_label
+from caseflow.spreadsheet import template_workbook
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXAMPLE = {"sex": "male", "claimed_age": 15, "region": "Mopti", "encounter_type": "arrested",
+           "encounter_at": "2026-01-15 08:30", "detaining_authority": "Gendarmerie nationale",
+           "facility_type": "prison", "facility_reference": "MOP-2026-014"}
+
+
+class UploadForm(FlaskForm):
+    pass
+
+
+@bp.route("/", methods=["GET"])
+@roles_required("registrar")
+def index():
+    return render_template("imports/index.html", form=UploadForm(), errors=[])
+
+
+@bp.route("/template.xlsx")
+@roles_required("registrar")
+def template():
+    lang = request.args.get("lang", "en")
+    if lang not in ("en", "fr"):
+        lang = "en"
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        template_workbook(path, [header_for(f, lang) for f in INTAKE_FIELDS],
+                          [EXAMPLE.get(f) for f in INTAKE_FIELDS])
+        with open(path, "rb") as fh:
+            data = fh.read()
+    finally:
+        os.unlink(path)
+    return Response(data, mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="detention-list-{lang}.xlsx"'})
+
+
+@bp.route("/", methods=["POST"])
+@roles_required("registrar")
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(_("The form expired; please reload the page."))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("imports/index.html", form=form, errors=[_("Choose a file to upload.")]), 422
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        upload.save(path)
+        sha = operations.keep_upload(path)
+        result = operations.preview(db.session, path, upload.filename, sha)
+    except ValidationFailed as exc:
+        return render_template("imports/index.html", form=form,
+                               errors=exc.errors.get("file") or [str(exc.detail)]), 422
+    finally:
+        os.unlink(path)
+    return render_template("imports/preview.html", form=form, preview=result, field_label=field_label)
+
+
+@bp.route("/confirm", methods=["POST"])
+@roles_required("registrar")
+def confirm():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(_("The form expired; please reload the page."))
+    path = operations.stored_upload(request.form.get("sha256", ""))
+    filename = (request.form.get("filename") or "upload.xlsx")[:200]
+    created = operations.import_rows(db.session, path, filename, current_user,
+                                     workflow=current_app.config["DEFAULT_WORKFLOW"])
+    path.unlink(missing_ok=True)
+    flash(_("%(n)d cases imported from %(file)s.", n=len(created), file=filename), "success")
+    return redirect(url_for("cases.index", state="registered"))
