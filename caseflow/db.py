@@ -80,8 +80,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def canonical_json_text(obj) -> str:
+    """JSON columns are stored in the audit log's canonical form (sorted keys, no spaces), so the
+    stored text of an event's details is exactly the text its hash covers."""
+    from caseflow.audit.hashing import canonical_json
+
+    return canonical_json(obj).decode()
+
+
 def make_engine(url: str, **kw) -> Engine:
     url = normalise_url(url)
+    kw.setdefault("json_serializer", canonical_json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15}, **kw)
         _configure_sqlite(engine)

@@ -50,8 +50,14 @@ class Sheet:
             cells.append(c)
         self.ws.append(cells)
 
-    def append(self, values: Iterable) -> None:
-        self.ws.append([self.book.cell(self.ws, v) for v in values])
+    def append(self, values: Iterable, trusted: frozenset[int] = frozenset()) -> None:
+        """``trusted``: positions whose values the application made itself (hashes, codes, numbers)
+        and which need no cleaning; everything else goes through ``cell``."""
+        cell, ws = self.book.cell, self.ws
+        if trusted:
+            ws.append([v if i in trusted else cell(ws, v) for i, v in enumerate(values)])
+        else:
+            ws.append([cell(ws, v) for v in values])
         self.rows += 1
 
     def close(self) -> None:
@@ -71,19 +77,21 @@ class SafeWorkbook:
 
     @staticmethod
     def cell(ws, value):
-        if value is None or isinstance(value, bool | int):
-            return value
-        if isinstance(value, str):
-            value = clean_text(value)
-            if value.startswith("="):
+        kind = type(value)
+        if kind is str:  # the hot path: most cells are text
+            if CONTROL.search(value) or len(value) > MAX_CELL:
+                value = clean_text(value)
+            if value[:1] == "=":
                 c = WriteOnlyCell(ws, value=value)
                 c.data_type = "s"  # text, never a formula
                 return c
             return value
-        if isinstance(value, datetime):
-            c = WriteOnlyCell(ws, value=value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
-            c.number_format = DATETIME_FORMAT
-            return c
+        if value is None or kind is int or kind is bool:
+            return value
+        if kind is datetime:  # openpyxl gives naive datetimes a date format itself
+            if value.tzinfo is None:
+                return value
+            return (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
         if isinstance(value, date):
             c = WriteOnlyCell(ws, value=value)
             c.number_format = DATE_FORMAT

@@ -10,7 +10,6 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from caseflow import vocab
-from caseflow.labels import field_label
 from caseflow.workflow.engine import label
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
@@ -52,48 +51,78 @@ DETAIL_LABELS = {
 }
 
 
-def _value(key, value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str) and ISO_DATETIME.match(value):
-        return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "short")
-    if isinstance(value, bool):
-        return str(_l("Yes") if value else _l("No"))
-    if key in CODED and isinstance(value, str):
-        return str(CODED[key].get(value, value))
-    if isinstance(value, list):
-        return ", ".join(_value(key, v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{_name(k)}: {_value(k, v)}" for k, v in value.items())
-    return str(value)
+class Words:
+    """Every label an audit event may need, resolved once per language (exports call this per row)."""
+
+    def __init__(self):
+        from caseflow.labels import FIELD_LABELS
+
+        self.fields = {k: str(v) for k, v in FIELD_LABELS.items()}
+        self.details = {k: str(v) for k, v in DETAIL_LABELS.items()}
+        self.coded = {k: {code: str(label) for code, label in m.items()} for k, m in CODED.items()}
+        self.actions = {k: str(v) for k, v in ACTION_LABELS.items()}
+        self.yes, self.no = str(_l("Yes")), str(_l("No"))
+        self.workflow_actions: dict[str, dict[str, str]] = {}
+
+    def name(self, key) -> str:
+        return self.details.get(key) or self.fields.get(key, key)
+
+    def value(self, key, value) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return self.yes if value else self.no
+        if isinstance(value, str):
+            if key in self.coded:
+                return self.coded[key].get(value, value)
+            if ISO_DATETIME.match(value):
+                return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "short")
+            return value
+        if isinstance(value, list):
+            return ", ".join(self.value(key, v) for v in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{self.name(k)}: {self.value(k, v)}" for k, v in value.items())
+        return str(value)
+
+    def action(self, wf, action: str) -> str:
+        table = self.workflow_actions.get(wf.name)
+        if table is None:
+            table = self.workflow_actions[wf.name] = {}
+            for t in wf.transitions:
+                table.setdefault(t.trigger, label(t.label))
+        return table.get(action) or self.actions.get(action, action)
 
 
-def _name(key) -> str:
-    return str(DETAIL_LABELS[key]) if key in DETAIL_LABELS else field_label(key)
+_WORDS: dict[str, Words] = {}
 
 
-def details_in_words(details: dict | None) -> list[str]:
+def words() -> Words:
+    lang = current_locale()
+    if lang not in _WORDS:
+        _WORDS[lang] = Words()
+    return _WORDS[lang]
+
+
+def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
+    w = w or words()
     out = []
     for key, value in (details or {}).items():
         if key == "changes":
             for f, (old, new) in value.items():
-                out.append(f"{field_label(f)}: {_value(f, old)} → {_value(f, new)}")
+                out.append(f"{w.fields.get(f, f)}: {w.value(f, old)} → {w.value(f, new)}")
         elif key in ("payload", "fields") and isinstance(value, dict):
-            out.extend(f"{field_label(k)}: {_value(k, v)}" for k, v in value.items())
+            out.extend(f"{w.fields.get(k, k)}: {w.value(k, v)}" for k, v in value.items())
         elif key == "fields" and isinstance(value, list):
-            out.append(f"{_name(key)}: " + ", ".join(field_label(f) for f in value))
+            out.append(f"{w.name(key)}: " + ", ".join(w.fields.get(f, f) for f in value))
         elif key == "tally":
-            out.append(f"{_name(key)}: " + ", ".join(f"{_value('outcome', k)} {v}" for k, v in value.items()))
+            out.append(f"{w.name(key)}: " + ", ".join(f"{w.value('outcome', k)} {v}" for k, v in value.items()))
         else:
-            out.append(f"{_name(key)}: {_value(key, value)}")
+            out.append(f"{w.name(key)}: {w.value(key, value)}")
     return out
 
 
 def action_label(wf, action: str) -> str:
-    for t in wf.transitions:
-        if t.trigger == action:
-            return label(t.label)
-    return str(ACTION_LABELS.get(action, action))
+    return words().action(wf, action)
 
 
 def current_locale() -> str:

@@ -32,7 +32,7 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     #: values that identify a child (names, ...), with a random salt; withheld from pseudonymised
     #: exports, which still carry ``ident_digest`` so the chain verifies without them.
-    identifying: Mapped[dict | None] = mapped_column(JSON)
+    identifying: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     ident_digest: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str | None] = mapped_column(String(40))
     client_addr: Mapped[str | None] = mapped_column(String(64))

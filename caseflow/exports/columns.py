@@ -30,6 +30,10 @@ HISTORY = [
     ("hash", _l("Hash"), 20),                # *
 ]
 HISTORY_KEYS = [k for k, _h, _w in HISTORY]
+#: History columns whose values the application generates (never user text): written as they are
+HISTORY_TRUSTED = frozenset(HISTORY_KEYS.index(k) for k in (
+    "seq", "at", "actor_id", "actor_role", "action", "from_state", "to_state", "ident_digest", "request_id",
+    "hash_version", "prev_hash", "hash"))
 
 CASES = [
     ("code", _l("Case code"), 16),

@@ -4,6 +4,7 @@ memory stays flat however many rows there are."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.digest import merkle_root
 from caseflow.audit.hashing import HASH_VERSION, canonical_json, format_ts
 from caseflow.audit.models import AuditEvent
+from caseflow.audit.verify import event_columns
 from caseflow.auth.models import Organisation
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
@@ -27,7 +29,7 @@ from caseflow.handover.models import Handover
 from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound, Vote
 from caseflow.spreadsheet import SafeWorkbook
-from caseflow.templating import action_label, details_in_words
+from caseflow.templating import Words, details_in_words, words
 from caseflow.workflow.engine import get_workflow
 
 BATCH = 1000
@@ -108,6 +110,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
     heads: list[tuple[str, int, str]] = []
     done = 0
+    w = words()  # labels resolved once, not per row
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)))
@@ -174,10 +177,10 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         # the history of this batch's cases, whole chains, in order
         last = None
         events = session.execute(
-            select(*AuditEvent.__table__.columns).where(AuditEvent.chain.in_(list(codes.values())))
+            select(*event_columns()).where(AuditEvent.chain.in_(list(codes.values())))
             .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
         for ev in events:
-            history.append(history_row(ev, wf, include_identity))
+            history.append(history_row(ev, wf, include_identity, w), columns.HISTORY_TRUSTED)
             if last is not None and last[0] != ev.chain:
                 heads.append(last)
             last = (ev.chain, ev.seq, ev.hash)
@@ -211,20 +214,17 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
 
 
-def history_row(ev, wf, include_identity: bool) -> list:
-    row = {
-        "chain": ev.chain, "seq": ev.seq, "time": ev.occurred_at, "at": format_ts(ev.occurred_at),
-        "actor_id": ev.actor_id, "actor_name": ev.actor_name, "actor_role": ev.actor_role,
-        "actor_org": ev.actor_org, "action": ev.action, "action_label": action_label(wf, ev.action),
-        "from_state": ev.from_state, "to_state": ev.to_state,
-        "words": "\n".join(details_in_words(ev.details)),
-        "details": canonical_json(ev.details or {}).decode(),
-        "ident_digest": ev.ident_digest or None,
-        "identifying": canonical_json(ev.identifying).decode() if include_identity and ev.identifying else None,
-        "request_id": ev.request_id, "client_addr": ev.client_addr, "hash_version": ev.hash_version,
-        "prev_hash": ev.prev_hash, "hash": ev.hash,
-    }
-    return [row[k] for k in columns.HISTORY_KEYS]
+def history_row(ev, wf, include_identity: bool, w: Words) -> list:
+    """One History row, in columns.HISTORY order. ``ev`` comes from ``event_columns()``: its JSON
+    is the stored canonical text, written as it is (what the hash covers) and decoded once for words."""
+    identifying = ev.identifying_json if include_identity and ev.identifying_json not in (None, "null") else None
+    details = ev.details_json or "{}"
+    return [
+        ev.chain, ev.seq, ev.occurred_at, format_ts(ev.occurred_at), ev.actor_id, ev.actor_name, ev.actor_role,
+        ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
+        "\n".join(details_in_words(json.loads(details), w)), details,
+        ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
+    ]
 
 
 def _hw(cols):

@@ -1,0 +1,156 @@
+"""Benchmark: exporting N history rows (default 1,000,000) to Excel — rows per second and peak
+memory — beside bare openpyxl write-only writing the same rows from the same query, in the same
+run. Goal: at least 0.8 of the bare speed, peak memory under 250 MB and flat in N.
+
+    python -m bench.export_history [--rows N] [--keep DB]
+
+Each measurement runs in a fresh process so its peak memory (ru_maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+PER_CASE = 25
+
+
+def populate(url: str, rows: int) -> None:
+    """Cases and hash-chained audit events, inserted in bulk (the real append path is one event per
+    request and is measured elsewhere)."""
+    from sqlalchemy import insert
+
+    from caseflow import create_app
+    from caseflow.audit.hashing import event_hash
+    from caseflow.audit.models import GENESIS_HASH, AuditEvent
+    from caseflow.cases.models import Case
+    from caseflow.db import write_intent
+    from caseflow.demo import load_people
+    from caseflow.extensions import db
+    from caseflow.migrate import upgrade
+
+    app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url,
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
+    with app.app_context():
+        upgrade(db.engine)
+        write_intent.set(True)
+        load_people(db.session)
+        db.commit()
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        n_cases = rows // PER_CASE
+        for first in range(0, n_cases, 2000):
+            db.session.execute(insert(Case), [
+                {"code": f"CF-2026-{i:07d}", "workflow": "detained_child", "state": "under_review", "version": PER_CASE,
+                 "state_entered_at": start, "created_at": start + timedelta(minutes=i), "created_by_id": 2,
+                 "registering_org_id": 4, "sex": "male", "claimed_age": 15, "region": "Mopti",
+                 "encounter_type": "captured", "encounter_at": start, "detaining_authority": "Gendarmerie",
+                 "facility_type": "prison"} for i in range(first, min(first + 2000, n_cases))])
+            db.commit()
+        ids = dict(db.session.execute(Case.__table__.select().with_only_columns(Case.code, Case.id)).all())
+        batch = []
+
+        class E:
+            pass
+
+        prev = GENESIS_HASH
+        for i in range(rows):
+            case_no, seq = divmod(i, PER_CASE)
+            e = E()
+            e.chain, e.seq = f"CF-2026-{case_no:07d}", seq + 1
+            e.occurred_at = start + timedelta(seconds=i)
+            e.actor_id, e.actor_name, e.actor_role, e.actor_org = 6, "Claire Martin", "reviewer", "UN mission"
+            e.action, e.from_state, e.to_state = "cast_vote", "under_review", "under_review"
+            e.details = {"payload": {"outcome": "release", "offence_category": "support_tasks",
+                                     "reasons": "Association only; hand over without delay."}, "round": 1}
+            e.ident_digest, e.request_id, e.client_addr = "", "5f2c0e1a9b7d3c11", "10.0.0.8"
+            e.prev_hash = GENESIS_HASH if seq == 0 else prev
+            e.hash = prev = event_hash(e)
+            row = {k: getattr(e, k) for k in ("chain", "seq", "occurred_at", "actor_id", "actor_name", "actor_role",
+                                              "actor_org", "action", "from_state", "to_state", "details",
+                                              "ident_digest", "request_id", "client_addr", "prev_hash", "hash")}
+            row.update(case_id=ids[e.chain], hash_version=1, identifying=None)
+            batch.append(row)
+            if len(batch) == 20000:
+                db.session.execute(insert(AuditEvent), batch)
+                db.commit()
+                batch = []
+        if batch:
+            db.session.execute(insert(AuditEvent), batch)
+            db.commit()
+
+
+def measure(kind: str, url: str, out: str) -> dict:
+    """Runs in a child process: one export, timed, with its own peak memory."""
+    from sqlalchemy import select
+
+    from caseflow import create_app
+    from caseflow.audit.models import AuditEvent
+    from caseflow.auth.models import User
+    from caseflow.extensions import db
+
+    app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url})
+    with app.test_request_context():
+        t0 = time.perf_counter()
+        if kind == "caseflow":
+            from caseflow.exports.workbook import ExportFilters, write_workbook
+
+            auditor = db.session.scalar(select(User).where(User.role == "auditor"))
+            result = write_workbook(db.session, out, user=auditor, filters=ExportFilters(), include_identity=False)
+            rows = result.counts["history"]
+        else:
+            from openpyxl import Workbook
+
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet("History")
+            rows = 0
+            from caseflow.audit.verify import event_columns
+
+            stmt = select(*event_columns()).order_by(AuditEvent.chain, AuditEvent.seq)
+            for ev in db.session.execute(stmt.execution_options(yield_per=5000)):  # the same rows, as read
+                ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in ev])
+                rows += 1
+            wb.save(out)
+        seconds = time.perf_counter() - t0
+    return {"rows": rows, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "size_mb": os.path.getsize(out) / 1e6}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", help="keep (or reuse) the benchmark database at this path")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(*args.child)))
+        return
+    tmp = tempfile.mkdtemp()
+    db_path = args.keep or os.path.join(tmp, "bench.sqlite3")
+    url = f"sqlite:///{db_path}"
+    if not os.path.exists(db_path):
+        t0 = time.perf_counter()
+        populate(url, args.rows)
+        print(f"populated {args.rows:,} history rows in {time.perf_counter() - t0:.0f} s")
+    results = {}
+    for kind in ("bare", "caseflow"):
+        out = os.path.join(tmp, f"{kind}.xlsx")
+        proc = subprocess.run([sys.executable, "-m", "bench.export_history", "--child", kind, url, out],
+                              capture_output=True, text=True, check=True)
+        results[kind] = r = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"{kind:9} {r['rows']:>9,} rows in {r['seconds']:6.1f} s = {r['rows'] / r['seconds']:>8,.0f} rows/s, "
+              f"peak {r['peak_mb']:5.0f} MB, file {r['size_mb']:.0f} MB")
+    ratio = (results["caseflow"]["rows"] / results["caseflow"]["seconds"]) / (
+        results["bare"]["rows"] / results["bare"]["seconds"])
+    print(f"caseflow export runs at {ratio:.2f} of bare openpyxl speed (goal >= 0.8); "
+          f"peak {results['caseflow']['peak_mb']:.0f} MB (goal < 250 MB)")
+
+
+if __name__ == "__main__":
+    main()
