@@ -91,6 +91,7 @@ def register_workflows(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from caseflow.admin.views import bp as admin_bp
     from caseflow.audit.views import bp as audit_bp
     from caseflow.auth.views import bp as auth_bp
     from caseflow.cases.views import bp as cases_bp
@@ -99,7 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.reports.views import bp as reports_bp
     from caseflow.workflow.views import bp as workflow_bp
 
-    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp):
+    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp):
         app.register_blueprint(bp)
 
 

@@ -31,6 +31,10 @@ ACTION_LABELS = {
     "user_password_set": _l("Password set"),
     "user_language_changed": _l("Language changed"),
     "organisation_created": _l("Organisation created"),
+    "organisation_disabled": _l("Organisation disabled"),
+    "organisation_enabled": _l("Organisation enabled"),
+    "cases_exported": _l("Cases exported"),
+    "cases_imported": _l("Detention list imported"),
 }
 
 #: fields whose values are codes of a vocabulary

@@ -120,3 +120,53 @@ def test_the_case_page_in_french(client, auth, session, users, make_case):
     page = client.get(f"/cases/{case.code}").get_data(as_text=True)
     assert "En examen conjoint" in page and "Ce que vous pouvez faire" in page
     assert "Voter" in page
+
+
+def test_list_filters_by_age_band_authority_and_organisation(client, auth, make_case):
+    make_case(claimed_age=13, detaining_authority="Police", region="Segou")
+    make_case(claimed_age=16, detaining_authority="Gendarmerie", region="Segou")
+    auth.login("auditor")
+    rows = client.get("/cases/?age_band=under_15&region=Segou").get_data(as_text=True).split("<tbody>")[1]
+    assert rows.count("<tr>") == 1 and "<td>13</td>" in rows
+    rows = client.get("/cases/?detaining_authority=Gendarmerie&region=Segou").get_data(as_text=True)
+    assert "<td>16</td>" in rows.split("<tbody>")[1] and "<td>13</td>" not in rows.split("<tbody>")[1]
+
+
+def test_name_search_is_posted_and_only_for_roles_that_see_identities(client, auth, make_case):
+    case = make_case(given_name="Oumarou", region="Segou")
+    auth.login("registrar")
+    token = auth.token("/cases/")
+    r = client.post("/cases/", data={"csrf_token": token, "name": "oumar"})
+    assert case.code in r.get_data(as_text=True)
+    r = client.post("/cases/", data={"csrf_token": token, "name": "nobody-by-that-name"})
+    assert case.code not in r.get_data(as_text=True)
+    auth.logout()
+    auth.login("admin")
+    r = client.post("/cases/", data={"csrf_token": auth.token("/dashboard"), "name": "oumar"})
+    assert r.status_code == 403
+
+
+def test_the_age_used_is_kept_on_the_case(session, users, make_case):
+    from caseflow.workflow.engine import fire
+
+    case = make_case(claimed_age=16)
+    assert case.age_at_encounter == 16 and case.age_basis == "claimed"
+    fire(session, case, "edit_intake", users["registrar"], {"claimed_age": 14})
+    assert case.age_at_encounter == 14
+
+
+def test_dashboard_draws_its_charts_on_the_server(client, auth, session, users, make_case):
+    from datetime import date, timedelta
+
+    case = make_case(encounter_at=(date.today() - timedelta(days=6)).isoformat() + "T08:00:00")
+    submit(session, case, users)
+    release(session, case, users)
+    from tests.helpers import handover
+
+    handover(session, case, users, hours_after_encounter=100)
+    session.commit()
+    auth.login("auditor")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert page.count("<svg") == 2 and 'class="bar over"' in page
+    assert "Hours from encounter to handover (limit: 48 h)" in page
+    assert "<script" not in page

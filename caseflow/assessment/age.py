@@ -74,3 +74,10 @@ def age_band(years: int | None) -> str:
     if years < 18:
         return "15_17"
     return "18_plus"
+
+
+def refresh_age(session, case) -> EffectiveAge:
+    """Store the age at the encounter on the case (lists, filters, reports read it from there)."""
+    age = effective_age(session, case, case.encounter_at or case.created_at)
+    case.age_at_encounter, case.age_basis = age.years, age.basis
+    return age

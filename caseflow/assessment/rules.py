@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 
-from caseflow.assessment.age import effective_age
+from caseflow.assessment.age import refresh_age
 from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
 from caseflow.auth.models import Organisation
@@ -103,7 +103,7 @@ def conclude_assessment(ctx):
     a.explained_on = data["explained_on"]
     a.appeal_deadline = data["explained_on"] + timedelta(days=ctx.settings["appeal_window_days"])
     ctx.session.flush()
-    age = effective_age(ctx.session, case)
+    age = refresh_age(ctx.session, case)
     ctx.details["effective_age_at_encounter"] = age.years
     ctx.details["age_basis"] = age.basis
     ctx.details["appeal_deadline"] = a.appeal_deadline

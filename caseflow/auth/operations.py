@@ -172,3 +172,14 @@ def set_locale(session, user: User, locale: str) -> None:
     if user.locale != locale:
         record(session, "user_language_changed", actor=user, details={"locale": [user.locale, locale]})
         user.locale = locale
+
+
+def set_organisation_active(session, org: Organisation, active: bool, actor=None) -> None:
+    if org.active == active:
+        return
+    org.active = active
+    if not active:
+        for user in session.scalars(select(User).where(User.organisation_id == org.id)):
+            revoke_sessions(session, user)
+    record(session, "organisation_enabled" if active else "organisation_disabled", actor=actor,
+           details={"organisation": org.name})

@@ -116,6 +116,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_review_date: Mapped[date | None] = mapped_column(Date)
 
+    # the age used, at the encounter (benefit of the doubt: assessment.age), kept for lists and reports
+    age_at_encounter: Mapped[int | None] = mapped_column(Integer, index=True)
+    age_basis: Mapped[str | None] = mapped_column(String(20))
+
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     registering_org: Mapped[Organisation] = relationship(foreign_keys=[registering_org_id])
     receiving_org: Mapped[Organisation | None] = relationship(foreign_keys=[receiving_org_id])

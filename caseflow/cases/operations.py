@@ -7,6 +7,7 @@ from datetime import datetime
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from caseflow.assessment.age import refresh_age
 from caseflow.audit.log import record
 from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
 from caseflow.cases.schemas import IntakeSchema
@@ -60,6 +61,7 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     )
     session.add(case)
     session.flush()
+    refresh_age(session, case)
     update_clocks(wf, case, now)
     public = {k: v for k, v in values.items() if k not in IDENTIFYING_FIELDS}
     identifying = {k: v for k, v in values.items() if k in IDENTIFYING_FIELDS}

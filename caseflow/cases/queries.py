@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
@@ -39,9 +39,30 @@ def overdue_clause():
     )
 
 
-def case_page(session, user, *, state=None, region=None, sex=None, overdue=False, code=None,
-              sort="created", page=1, per_page=PER_PAGE) -> Page:
+AGE_BANDS = {
+    "under_15": lambda: Case.age_at_encounter < 15,
+    "15_17": lambda: and_(Case.age_at_encounter >= 15, Case.age_at_encounter < 18),
+    "18_plus": lambda: Case.age_at_encounter >= 18,
+    "unknown": lambda: Case.age_at_encounter.is_(None),
+}
+
+
+def case_page(session, user, *, state=None, region=None, sex=None, overdue=False, code=None, age_band=None,
+              detaining_authority=None, organisation_id=None, name=None, sort="created", page=1,
+              per_page=PER_PAGE) -> Page:
+    """One page of the cases in the user's remit. ``name`` searches names: callers pass it only for
+    roles that may see identities, and only from a POSTed form (names never go into URLs)."""
     stmt = select(Case).where(visible_to(user))
+    if age_band in AGE_BANDS:
+        stmt = stmt.where(AGE_BANDS[age_band]())
+    if detaining_authority:
+        stmt = stmt.where(Case.detaining_authority == detaining_authority)
+    if organisation_id:
+        stmt = stmt.where(or_(Case.registering_org_id == organisation_id, Case.receiving_org_id == organisation_id))
+    if name:
+        like = f"%{name.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Case.given_name).like(like), func.lower(Case.family_name).like(like),
+                              func.lower(Case.other_names).like(like)))
     if state:
         stmt = stmt.where(Case.state == state)
     if region:
@@ -76,7 +97,10 @@ def overdue_clocks(session, user, limit: int = 50) -> list[tuple[Case, CaseClock
     return [(c, k) for c, k in rows.all()]
 
 
+def distinct_values(session, user, column) -> list[str]:
+    return list(session.scalars(
+        select(column).where(visible_to(user), column.is_not(None)).distinct().order_by(column).limit(500)))
+
+
 def regions(session, user) -> list[str]:
-    return [r for r in session.scalars(
-        select(Case.region).where(visible_to(user), Case.region.is_not(None)).distinct().order_by(Case.region)
-    )]
+    return distinct_values(session, user, Case.region)

@@ -35,6 +35,10 @@ def apply_intake_changes(ctx):
         setattr(case, key, new)
         target = identifying if key in IDENTIFYING_FIELDS else public
         target[key] = [plain(old), plain(new)]
+    if public or identifying:
+        from caseflow.assessment.age import refresh_age
+
+        refresh_age(ctx.session, case)
     ctx.details["changes"] = public
     if identifying:
         ctx.identifying["changes"] = identifying

@@ -6,20 +6,22 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from caseflow import vocab
 from caseflow.assessment.age import age_band, effective_age
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_database
+from caseflow.auth.models import Organisation
 from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
-from caseflow.cases.models import IDENTIFYING_FIELDS
-from caseflow.cases.queries import case_page, regions
+from caseflow.cases.models import IDENTIFYING_FIELDS, Case
+from caseflow.cases.queries import case_page, distinct_values, regions
 from caseflow.cases.schemas import INTAKE_FIELDS, IntakeSchema
 from caseflow.cases.scope import can_see_identity
 from caseflow.db import utcnow
-from caseflow.errors import DomainError, NotFound, ValidationFailed
+from caseflow.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from caseflow.extensions import db
 from caseflow.forms import build_form, form_data
 from caseflow.handover.models import Handover
@@ -37,22 +39,35 @@ class PostForm(FlaskForm):
     """A form with nothing but its CSRF token (buttons that post)."""
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
+    """GET filters travel in the URL (no child data there); a name search is POSTed, never in a URL."""
     args = request.args
+    name = None
+    if request.method == "POST":
+        if not PostForm().validate_on_submit():
+            raise ValidationFailed(_("The form expired; please reload the page."))
+        if not can_see_identity(current_user):
+            raise Forbidden(_("Your role may not see who this child is."))
+        name = (request.form.get("name") or "").strip()[:120] or None
     try:
-        page = int(args.get("page", 1))
+        page = max(1, int(args.get("page", 1)))
     except ValueError:
         page = 1
+    org = args.get("organisation_id", "")
     result = case_page(
         db.session, current_user, state=args.get("state") or None, region=args.get("region") or None,
         sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
-        sort=args.get("sort", "created"), page=page,
+        age_band=args.get("age_band") or None, detaining_authority=args.get("detaining_authority") or None,
+        organisation_id=int(org) if org.isdigit() else None, name=name, sort=args.get("sort", "created"), page=page,
     )
     wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
-    return render_template("cases/list.html", page=result, wf=wf, regions=regions(db.session, current_user),
-                           args=args, sex_labels=vocab.SEX)
+    return render_template(
+        "cases/list.html", page=result, wf=wf, regions=regions(db.session, current_user), args=args,
+        sex_labels=vocab.SEX, authorities=distinct_values(db.session, current_user, Case.detaining_authority),
+        organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
+        may_search_names=can_see_identity(current_user), name=name, post_form=PostForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,0 +1,1 @@
+"""Administration: users and organisations. Administrators see no child data."""
