@@ -102,6 +102,13 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp):
         app.register_blueprint(bp)
+    from caseflow.api import init_api
+    from caseflow.api.docs import bp as api_docs_bp
+    from caseflow.auth.tokens_views import bp as tokens_bp
+
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(api_docs_bp)
+    init_api(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -44,6 +44,7 @@ users_cli = AppGroup("users", help="User accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data (never in production).")
 audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
 export_cli = AppGroup("export", help="Excel exports for auditors.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
 
 
@@ -297,6 +298,44 @@ def import_cases(path, as_email, dry_run):
     click.echo(f"imported {len(created)} cases: {created[0].code} … {created[-1].code}")
 
 
+@tokens_cli.command("create")
+@click.option("--as", "as_email", required=True, help="the user the token acts as")
+@click.option("--name", required=True)
+@click.option("--days", default=90, show_default=True, type=int)
+@in_transaction
+def tokens_create(as_email, name, days):
+    """Create a token; it is printed once and stored only as a digest."""
+    from caseflow.auth.operations import create_token
+
+    token, plain = create_token(db.session, _user(as_email), name, days)
+    click.echo(plain)
+    click.echo(f"token {token.prefix}… for {as_email}, expires {token.expires_at:%Y-%m-%d}", err=True)
+
+
+@tokens_cli.command("revoke")
+@click.argument("prefix")
+@in_transaction
+def tokens_revoke(prefix):
+    """Revoke the token whose first characters are PREFIX (as listed by `tokens list`)."""
+    from caseflow.auth.models import ApiToken
+    from caseflow.auth.operations import revoke_token
+
+    tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.prefix.startswith(prefix))))
+    if len(tokens) != 1:
+        raise click.ClickException(f"{len(tokens)} tokens match {prefix!r}; give more characters")
+    revoke_token(db.session, tokens[0], None)
+    click.echo(f"revoked {tokens[0].prefix}…")
+
+
+@tokens_cli.command("list")
+def tokens_list():
+    from caseflow.auth.models import ApiToken
+
+    for t in db.session.scalars(select(ApiToken).order_by(ApiToken.created_at)):
+        state = "revoked" if t.revoked_at else ("expired" if not t.usable else "active")
+        click.echo(f"{t.prefix}…  {t.user.email:34} {t.name:20} {state:8} expires {t.expires_at:%Y-%m-%d}")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli):
+    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli):
         app.cli.add_command(group)

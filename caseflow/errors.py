@@ -22,6 +22,18 @@ class DomainError(Exception):
         self.extra = extra or {}
 
 
+class Unauthorized(DomainError):
+    status = 401
+    title = _l("Sign in first")
+    type_slug = "unauthorized"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = _l("Send the version you saw (If-Match)")
+    type_slug = "precondition-required"
+
+
 class Forbidden(DomainError):
     status = 403
     title = _l("Not allowed")

@@ -2,7 +2,7 @@
 
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.models import AuditEvent, ChainHead
-from caseflow.auth.models import LoginSession, Organisation, User
+from caseflow.auth.models import ApiToken, LoginSession, Organisation, User
 from caseflow.cases.models import Case, CaseClock, CaseCodeCounter
 from caseflow.db import Base
 from caseflow.exports.models import ExportJob
@@ -11,6 +11,7 @@ from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound, Vote
 
 __all__ = [
-    "AgeAssessment", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead", "ExportJob", "FollowUp",
+    "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead",
+    "ExportJob", "FollowUp",
     "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

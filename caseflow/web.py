@@ -132,7 +132,15 @@ def init_error_handlers(app: Flask) -> None:
             413: _("The upload is too large"),
             422: _("Some fields need attention"),
         }
-        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), None)
+        errors = None
+        messages = (getattr(exc, "data", None) or {}).get("messages")  # webargs: {"query": {field: [...]}}
+        if isinstance(messages, dict):
+            from caseflow.schemas import translate_errors
+
+            errors = {}
+            for part in messages.values():
+                errors.update(translate_errors(part) if isinstance(part, dict) else {"_": [str(part)]})
+        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), None, errors=errors)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

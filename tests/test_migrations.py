@@ -11,7 +11,7 @@ def test_migrated_schema_equals_the_models(database):
     engine = make_engine(database.url)
     try:
         assert schema_diff(engine) == []
-        assert current_revision(engine) == "0004"
+        assert current_revision(engine) == "0005"
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
     finally:

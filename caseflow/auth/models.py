@@ -114,3 +114,25 @@ class LoginSession(Base):
     @classmethod
     def by_token(cls, session, token: str) -> LoginSession | None:
         return session.scalar(select(cls).where(cls.token_hash == token_digest(token)))
+
+
+class ApiToken(Base):
+    """A personal API token: shown once, stored as a SHA-256 digest, with an expiry."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()

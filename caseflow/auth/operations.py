@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from caseflow.audit.log import record
-from caseflow.auth.models import LOCALES, LoginSession, Organisation, User, token_digest
+from caseflow.auth.models import LOCALES, ApiToken, LoginSession, Organisation, User, token_digest
 from caseflow.auth.passwords import hash_password, needs_rehash, verify_password
 from caseflow.auth.roles import OrgKind, Role
 from caseflow.db import utcnow
@@ -183,3 +183,43 @@ def set_organisation_active(session, org: Organisation, active: bool, actor=None
             revoke_sessions(session, user)
     record(session, "organisation_enabled" if active else "organisation_disabled", actor=actor,
            details={"organisation": org.name})
+
+
+TOKEN_PREFIX = "cf_"  # noqa: S105 - a marker, not a secret
+
+
+def create_token(session, user: User, name: str, days: int, actor=None) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the plain token is returned once and never stored."""
+    import secrets
+
+    errors = {}
+    if not (name or "").strip() or len(name) > 100:
+        errors["name"] = [_("A name of at most 100 characters is required.")]
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        errors["days"] = [_("Between 1 and 365 days.")]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name.strip(), token_hash=token_digest(plain), prefix=plain[:10],
+                     created_at=utcnow(), expires_at=utcnow() + timedelta(days=days))
+    session.add(token)
+    session.flush()
+    record(session, "api_token_created", actor=actor or user,
+           details={"user": user.email, "token": token.prefix, "name": token.name, "expires_at": token.expires_at})
+    return token, plain
+
+
+def revoke_token(session, token: ApiToken, actor) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(session, "api_token_revoked", actor=actor, details={"user": token.user.email, "token": token.prefix})
+
+
+def user_for_token(session, plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
+    if token is None or not token.usable or not token.user.active or not token.user.organisation.active:
+        return None
+    token.last_used_at = utcnow()
+    return token.user

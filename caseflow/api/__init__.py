@@ -1,0 +1,35 @@
+"""The JSON API at /api/v1: thin resources over the same operations as the HTML views, described by
+OpenAPI 3 (flask-smorest), authenticated by personal tokens (or a session cookie plus CSRF)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+API_CONFIG = {
+    "API_TITLE": "Caseflow",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Cases of children detained in relation to armed conflict: the same operations "
+                                "and rules as the web application. Send `Authorization: Bearer <token>`."},
+        "security": [{"bearerAuth": []}],
+    },
+}
+
+
+def init_api(app: Flask) -> Api:
+    from caseflow.api import auth, resources
+    from caseflow.extensions import csrf
+
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    auth.init_token_auth(app)
+    csrf.exempt(resources.blp)  # a token needs no CSRF token; cookie callers are checked in auth.py
+    api.register_blueprint(resources.blp)
+    app.extensions["caseflow.api"] = api
+    return api

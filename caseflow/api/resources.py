@@ -1,0 +1,261 @@
+"""The API resources. Each one is thin: parse, call the same operation as the HTML view, shape the
+answer. Errors are the domain exceptions, answered once as application/problem+json (web.py)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from caseflow.api import schemas as out
+from caseflow.api.auth import api_login_required
+from caseflow.audit.log import events_for_chain
+from caseflow.audit.verify import verify_database
+from caseflow.auth.roles import Role
+from caseflow.cases import operations
+from caseflow.cases.queries import case_page
+from caseflow.cases.schemas import IntakeEditSchema, IntakeSchema
+from caseflow.db import utcnow
+from caseflow.errors import Forbidden, PreconditionFailed, PreconditionRequired, StaleVersion, ValidationFailed
+from caseflow.extensions import db
+from caseflow.review.schemas import VoteSchema
+from caseflow.web import writes
+from caseflow.workflow.engine import available_transitions, current_language, fire, get_workflow
+
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, transitions, history, exports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ProblemOut(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+PROBLEMS = {code: {"description": text, "content": {"application/problem+json": {"schema": ProblemOut}}}
+            for code, text in {400: "Bad request", 401: "No or bad token", 403: "Role or remit refuses",
+                               404: "Not found (or outside your remit)", 409: "Not possible in this state",
+                               412: "Stale version (If-Match)", 422: "Invalid input or a workflow rule refuses",
+                               428: "If-Match is required"}.items()}
+
+
+def problems(*codes):
+    return blp.doc(responses={c: PROBLEMS[c] for c in (401, *codes)})
+
+
+def json_body(required: bool = True) -> dict:
+    data = request.get_json(silent=True)
+    if data is None and (required or request.get_data()):
+        raise ValidationFailed(_("Send a JSON object."), errors={"_body": [_("Send a JSON object.")]})
+    if data is not None and not isinstance(data, dict):
+        raise ValidationFailed(_("Send a JSON object."), errors={"_body": [_("Send a JSON object.")]})
+    return data or {}
+
+
+def if_match() -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(_("Send the case's version (its ETag) in If-Match."))
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed(_("If-Match must be the case's ETag, like \"3\"."))
+    return int(value)
+
+
+def fire_checked(case, trigger: str, data: dict, version: int | None):
+    try:
+        fire(db.session, case, trigger, current_user, data, expected_version=version)
+    except StaleVersion as exc:
+        raise PreconditionFailed(exc.detail, extra=exc.extra) from None
+
+
+def case_out(case) -> dict:
+    wf = get_workflow(case.workflow)
+    lang, now = current_language(), utcnow()
+    return {
+        "code": case.code, "workflow": case.workflow, "state": case.state,
+        "state_label": wf.state_label(case.state, lang), "version": case.version, "created_at": case.created_at,
+        "sex": case.sex, "age_at_encounter": case.age_at_encounter, "age_basis": case.age_basis,
+        "region": case.region, "cercle": case.cercle, "commune": case.commune,
+        "encounter_type": case.encounter_type, "encounter_at": case.encounter_at,
+        "detaining_authority": case.detaining_authority, "facility_type": case.facility_type,
+        "receiving_organisation": case.receiving_org.name if case.receiving_org else None,
+        "closed_reason": case.closed_reason,
+        "clocks": [{"name": c.name, "label": wf.clocks[c.name].label[lang] if c.name in wf.clocks else c.name,
+                    "started_at": c.started_at, "due_at": c.due_at,
+                    "overdue": bool(c.due_at and c.due_at < now)} for c in case.clocks if c.stopped_at is None],
+        "available_transitions": [{"trigger": a.trigger, "label": a.label, "allowed": a.allowed, "reason": a.reason}
+                                  for a in available_transitions(db.session, case, current_user)],
+    }
+
+
+def with_etag(response, case):
+    response.headers["ETag"] = f'"{case.version}"'
+    return response
+
+
+@blp.route("/cases")
+@blp.arguments(out.CaseListQuery, location="query", as_kwargs=True)
+@blp.response(200, out.CasePageOut)
+@problems(422)
+@api_login_required
+def list_cases(page, per_page, state=None, region=None, overdue=False, q=None):
+    """Cases in your remit, newest first."""
+    result = case_page(db.session, current_user, state=state, region=region, overdue=overdue, code=q,
+                       page=page, per_page=per_page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+
+    def link(n):
+        return url_for("api.list_cases", page=n, **args)
+
+    return {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
+            "links": {"self": link(result.page), "next": link(result.page + 1) if result.page < result.pages else None,
+                      "prev": link(result.page - 1) if result.page > 1 else None}}
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": IntakeSchema}}})
+@blp.response(201, out.CaseOut)
+@problems(400, 403, 422)
+@api_login_required
+def create_case():
+    """Register a child (registrars). Identifying fields may be sent; they are never returned."""
+    case = operations.register_case(db.session, json_body(), current_user,
+                                    workflow=current_app.config["DEFAULT_WORKFLOW"])
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_case", code=case.code)
+    return with_etag(response, case)
+
+
+@blp.route("/cases/<code>")
+@blp.response(200, out.CaseOut)
+@problems(404)
+@api_login_required
+def get_case(code):
+    """One case: state, version (also the ETag), clocks and what you may do now."""
+    case = operations.get_case(db.session, code, current_user)
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    return with_etag(response, case)
+
+
+@blp.route("/cases/<code>", methods=["PATCH"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": IntakeEditSchema}}},
+         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@blp.response(200, out.CaseOut)
+@problems(400, 403, 404, 409, 412, 422, 428)
+@api_login_required
+def patch_case(code):
+    """Edit registration fields; send only those that change, with If-Match."""
+    case = operations.get_case(db.session, code, current_user)
+    data = json_body()
+    fire_checked(case, "edit_intake", data, if_match())
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    return with_etag(response, case)
+
+
+@blp.route("/cases/<code>/transitions/<trigger>", methods=["POST"])
+@blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
+         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@blp.response(200, out.CaseOut)
+@problems(400, 403, 404, 409, 412, 422, 428)
+@api_login_required
+def transition(code, trigger):
+    """Fire a workflow transition; the payload is the transition's schema (GET /workflows/{name})."""
+    case = operations.get_case(db.session, code, current_user)
+    data = json_body(required=False)
+    fire_checked(case, trigger, data, if_match())
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    return with_etag(response, case)
+
+
+@blp.route("/cases/<code>/votes", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": VoteSchema}}})
+@blp.response(200, out.CaseOut)
+@problems(400, 403, 404, 409, 422)
+@api_login_required
+def vote(code):
+    """A reviewer's vote in the current round (a second vote replaces the first)."""
+    case = operations.get_case(db.session, code, current_user)
+    fire_checked(case, "cast_vote", json_body(), None)
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    return with_etag(response, case)
+
+
+@blp.route("/cases/<code>/history")
+@blp.response(200, out.HistoryOut)
+@problems(404)
+@api_login_required
+def history(code):
+    """The case's audit events with their hashes (identifying values withheld, their digest shown)."""
+    case = operations.get_case(db.session, code, current_user)
+    events = events_for_chain(db.session, case.audit_chain)
+    from caseflow.audit.hashing import format_ts
+
+    return {"code": case.code, "verified": verify_database(db.session, case.audit_chain).ok,
+            "events": [{**{k: getattr(e, k) for k in (
+                "chain", "seq", "actor_id", "actor_name", "actor_role", "actor_org", "action", "from_state",
+                "to_state", "details", "ident_digest", "request_id", "client_addr", "hash_version", "prev_hash",
+                "hash")}, "occurred_at": format_ts(e.occurred_at)} for e in events]}
+
+
+@blp.route("/exports/cases.xlsx")
+@blp.arguments(out.ExportQuery, location="query", as_kwargs=True)
+@blp.doc(responses={200: {"description": "The auditor's workbook",
+                          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+@problems(403, 422)
+@api_login_required
+@writes
+def export_cases(state=None, date_from=None, date_to=None, region=None, organisation_id=None, code=None,
+                 identity=False):
+    """The auditor's workbook, with the same filters as the export page; the export is recorded."""
+    import os
+
+    from caseflow.exports.operations import export_to_file, record_export, temp_export_path
+    from caseflow.exports.workbook import ExportFilters
+
+    filters = ExportFilters(states=state or [], date_from=date_from, date_to=date_to, region=region,
+                            organisation_id=organisation_id, codes=code or [])
+    if current_user.role != Role.auditor:
+        raise Forbidden(_("Only auditors export cases."))
+    path = temp_export_path()
+    try:
+        outcome = export_to_file(db.session, current_user, filters, identity, path)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    finally:
+        os.unlink(path)
+    record_export(db.session, current_user, outcome)
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="cases.xlsx"'})
+
+
+@blp.route("/workflows/<name>")
+@blp.response(200, out.WorkflowOut)
+@problems(404)
+@api_login_required
+def workflow(name):
+    """States, transitions (roles, guards, payload schema), settings and quorum of a workflow."""
+    wf = get_workflow(name)
+    return {"name": wf.name, "version": wf.version, "label": wf.label, "initial": wf.initial, "states": wf.states,
+            "transitions": [{"trigger": t.trigger, "sources": list(t.sources), "dest": t.dest, "roles": list(t.roles),
+                             "guards": list(t.guards), "schema": t.schema, "label": t.label} for t in wf.transitions],
+            "settings": wf.settings, "quorum": wf.quorum}
+
+
+@blp.route("/audit/verify")
+@blp.arguments(out.VerifyQuery, location="query", as_kwargs=True)
+@blp.response(200, out.VerifyOut)
+@problems(403, 422)
+@api_login_required
+def audit_verify(case=None):
+    """The integrity verdict of every chain, or of one case's (auditors)."""
+    if current_user.role != Role.auditor:
+        raise Forbidden(_("Only auditors verify the audit trail."))
+    report = verify_database(db.session, case)
+    return {"ok": report.ok, "events": report.events, "chains": report.chains,
+            "events_per_second": int(report.rate), "first_break": report.first_break.describe()
+            if report.first_break else None}

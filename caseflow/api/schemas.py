@@ -1,0 +1,151 @@
+"""Output (and query) schemas of the API. Input bodies are the same schemas as the forms."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class QuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CaseListQuery(QuerySchema):
+    state = fields.String(validate=validate.Length(max=40))
+    region = fields.String(validate=validate.Length(max=80))
+    overdue = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=40), metadata={"description": "part of a case code"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class ClockOut(Schema):
+    name = fields.String()
+    label = fields.String()
+    started_at = fields.AwareDateTime()
+    due_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class AvailabilityOut(Schema):
+    trigger = fields.String()
+    label = fields.String()
+    allowed = fields.Boolean()
+    reason = fields.String(allow_none=True)
+
+
+class CaseOut(Schema):
+    code = fields.String()
+    workflow = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    sex = fields.String(allow_none=True)
+    age_at_encounter = fields.Integer(allow_none=True)
+    age_basis = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    cercle = fields.String(allow_none=True)
+    commune = fields.String(allow_none=True)
+    encounter_type = fields.String(allow_none=True)
+    encounter_at = fields.AwareDateTime(allow_none=True)
+    detaining_authority = fields.String(allow_none=True)
+    facility_type = fields.String(allow_none=True)
+    receiving_organisation = fields.String(allow_none=True)
+    closed_reason = fields.String(allow_none=True)
+    clocks = fields.List(fields.Nested(ClockOut))
+    available_transitions = fields.List(fields.Nested(AvailabilityOut))
+
+
+class CaseSummaryOut(Schema):
+    code = fields.String()
+    state = fields.String()
+    version = fields.Integer()
+    sex = fields.String(allow_none=True)
+    age_at_encounter = fields.Integer(allow_none=True)
+    region = fields.String(allow_none=True)
+    encounter_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class LinksOut(Schema):
+    self = fields.String()
+    next = fields.String(allow_none=True)
+    prev = fields.String(allow_none=True)
+
+
+class CasePageOut(Schema):
+    items = fields.List(fields.Nested(CaseSummaryOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    links = fields.Nested(LinksOut)
+
+
+class EventOut(Schema):
+    chain = fields.String()
+    seq = fields.Integer()
+    occurred_at = fields.String(metadata={"description": "UTC, as hashed"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    actor_org = fields.String(allow_none=True)
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    details = fields.Dict()
+    ident_digest = fields.String()
+    request_id = fields.String(allow_none=True)
+    client_addr = fields.String(allow_none=True)
+    hash_version = fields.Integer()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class HistoryOut(Schema):
+    code = fields.String()
+    events = fields.List(fields.Nested(EventOut))
+    verified = fields.Boolean()
+
+
+class TransitionOut(Schema):
+    trigger = fields.String()
+    sources = fields.List(fields.String())
+    dest = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+    guards = fields.List(fields.String())
+    schema = fields.String(allow_none=True)
+    label = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class WorkflowOut(Schema):
+    name = fields.String()
+    version = fields.Integer()
+    label = fields.Dict(keys=fields.String(), values=fields.String())
+    initial = fields.String()
+    states = fields.Dict(keys=fields.String(), values=fields.Dict())
+    transitions = fields.List(fields.Nested(TransitionOut))
+    settings = fields.Dict()
+    quorum = fields.Dict()
+
+
+class VerifyQuery(QuerySchema):
+    case = fields.String(validate=validate.Length(max=40))
+
+
+class VerifyOut(Schema):
+    ok = fields.Boolean()
+    events = fields.Integer()
+    chains = fields.Integer()
+    events_per_second = fields.Integer()
+    first_break = fields.String(allow_none=True)
+
+
+class ExportQuery(QuerySchema):
+    state = fields.List(fields.String(validate=validate.Length(max=40)))
+    date_from = fields.Date()
+    date_to = fields.Date()
+    region = fields.String(validate=validate.Length(max=80))
+    organisation_id = fields.Integer(validate=validate.Range(min=1))
+    code = fields.List(fields.String(validate=validate.Length(max=40)))
+    identity = fields.Boolean(load_default=False)
