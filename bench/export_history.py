@@ -142,7 +142,9 @@ def main() -> None:
     for kind in ("bare", "caseflow"):
         out = os.path.join(tmp, f"{kind}.xlsx")
         proc = subprocess.run([sys.executable, "-m", "bench.export_history", "--child", kind, url, out],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            sys.exit(f"the {kind} run failed:\n{proc.stderr[-2000:]}")
         results[kind] = r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"{kind:9} {r['rows']:>9,} rows in {r['seconds']:6.1f} s = {r['rows'] / r['seconds']:>8,.0f} rows/s, "
               f"peak {r['peak_mb']:5.0f} MB, file {r['size_mb']:.0f} MB")

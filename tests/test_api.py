@@ -117,7 +117,7 @@ def test_transition_answers(client, token, session, make_case):
 
 
 def test_list_filters_and_pages(client, token, session, make_case):
-    for i in range(3):
+    for _ in range(3):
         make_case(region="Kidal")
     session.commit()
     r = client.get("/api/v1/cases?region=Kidal&per_page=2", headers=token("auditor"))
