@@ -61,10 +61,22 @@ def writes(view):
     return view
 
 
+def _has_nul() -> bool:
+    """NUL bytes have no place in any field (PostgreSQL refuses them in text): refuse them at the door."""
+    if "\x00" in request.path:
+        return True
+    sources = [request.args] + ([request.form] if request.method not in SAFE_METHODS else [])
+    return any("\x00" in value for source in sources for _key, values in source.lists() for value in values)
+
+
 def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin():
         g.request_id = secrets.token_hex(8)
+        if _has_nul():
+            from caseflow.errors import DomainError as _Bad
+
+            raise _Bad(_("The request contains a NUL character, which no field may hold."))
         view = app.view_functions.get(request.endpoint or "")
         g.write_token = write_intent.set(request.method not in SAFE_METHODS
                                          or getattr(view, "caseflow_writes", False))

@@ -42,3 +42,14 @@ def test_anonymous_language_choice(client):
     token = csrf_token(client)
     client.post("/language", data={"csrf_token": token, "locale": "fr", "next": "/login"})
     assert "Mot de passe" in client.get("/login").get_data(as_text=True)
+
+
+def test_nul_bytes_anywhere_are_a_400_not_a_500(client, auth):
+    auth.login("auditor")
+    assert client.get("/cases/?region=Ga%00o").status_code == 400
+    assert client.get("/cases/CF%00").status_code == 400
+    assert client.get("/cases/?region=Gao&region=%00").status_code == 400  # every value, not the first
+    r = client.get("/api/v1/cases?region=%00", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and r.mimetype == "application/problem+json"
+    r = client.post("/login", data={"email": "a\x00b@x.org", "password": "x"})
+    assert r.status_code == 400

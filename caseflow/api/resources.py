@@ -44,7 +44,7 @@ PROBLEMS = {code: {"description": text, "content": {"application/problem+json": 
 
 
 def problems(*codes):
-    return blp.doc(responses={c: PROBLEMS[c] for c in (401, *codes)})
+    return blp.doc(responses={c: PROBLEMS[c] for c in (400, 401, *codes)})
 
 
 def json_body(required: bool = True) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import event_hash, identifying_digest, sha256_hex
@@ -102,8 +102,10 @@ def event_columns():
     """Every column, the JSON ones as their stored text (canonical: see db.canonical_json_text)."""
     table = AuditEvent.__table__
     cols = [c for c in table.columns if c.name not in ("details", "identifying")]
-    return [*cols, type_coerce(table.c.details, Text).label("details_json"),
-            type_coerce(table.c.identifying, Text).label("identifying_json")]
+    # CAST, not type_coerce: psycopg would otherwise decode json itself; PostgreSQL's json::text
+    # (json, not jsonb) gives back the stored text unchanged, as SQLite does
+    return [*cols, cast(table.c.details, Text).label("details_json"),
+            cast(table.c.identifying, Text).label("identifying_json")]
 
 
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
@@ -111,7 +113,8 @@ def stream_events(session: Session, chain: str | None = None, batch: int = 5000)
     stmt = select(*event_columns()).order_by(AuditEvent.chain, AuditEvent.seq)
     if chain is not None:
         stmt = stmt.where(AuditEvent.chain == chain)
-    yield from session.execute(stmt.execution_options(yield_per=batch))
+    with session.execute(stmt.execution_options(yield_per=batch)) as rows:  # closes a server-side cursor
+        yield from rows
 
 
 def verify_database(session: Session, chain: str | None = None) -> Report:

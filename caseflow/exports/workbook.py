@@ -176,17 +176,17 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                     _label(vocab.REFERRAL_STATUSES, ref.status), ref.updated_at])
         # the history of this batch's cases, whole chains, in order
         last = None
-        events = session.execute(
-            select(*event_columns()).where(AuditEvent.chain.in_(list(codes.values())))
-            .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
-        for ev in events:
-            history.append(history_row(ev, wf, include_identity, w), columns.HISTORY_TRUSTED)
-            if last is not None and last[0] != ev.chain:
-                heads.append(last)
-            last = (ev.chain, ev.seq, ev.hash)
-            done += 1
-            if progress and done % 5000 == 0:
-                progress(done)
+        stmt = (select(*event_columns()).where(AuditEvent.chain.in_(list(codes.values())))
+                .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
+        with session.execute(stmt) as events:  # closes a server-side cursor even on an error
+            for ev in events:
+                history.append(history_row(ev, wf, include_identity, w), columns.HISTORY_TRUSTED)
+                if last is not None and last[0] != ev.chain:
+                    heads.append(last)
+                last = (ev.chain, ev.seq, ev.hash)
+                done += 1
+                if progress and done % 5000 == 0:
+                    progress(done)
         if last is not None:
             heads.append(last)
     counts = {"cases": cases_sheet.rows, "history": history.rows,
