@@ -138,14 +138,21 @@ def test_concurrent_writers_never_fork_the_system_chain(live_app):
         assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 30
 
 
-def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_app, monkeypatch):
+def ready_to_decide(live_app):
+    """A case with a quorum for release, a reviewer's client, and the form the reviewer would send."""
     code, version = case_under_review_with_votes(live_app)
-    events = count_events(live_app, code)
     client = live_app.test_client()
     login(client, "reviewer.un@caseflow.demo")
-    token = csrf_token(client, f"/cases/{code}/act/decide_release")
     with live_app.app_context():
         partner = org_id(db.session, PARTNER_ORG)
+    form = {"csrf_token": csrf_token(client, f"/cases/{code}/act/decide_release"), "version": str(version),
+            "reasons": "Release", "offence_category": "support_tasks", "receiving_org_id": str(partner)}
+    return code, version, client, form
+
+
+def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_app, monkeypatch):
+    code, version, client, form = ready_to_decide(live_app)
+    events = count_events(live_app, code)
 
     import caseflow.workflow.engine as engine
 
@@ -156,9 +163,7 @@ def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_ap
         raise RuntimeError("injected failure before the commit")
 
     monkeypatch.setattr(engine, "record", record_then_fail)
-    r = client.post(f"/cases/{code}/act/decide_release", data={
-        "csrf_token": token, "version": str(version), "reasons": "Release",
-        "offence_category": "support_tasks", "receiving_org_id": str(partner)})
+    r = client.post(f"/cases/{code}/act/decide_release", data=form)
     assert r.status_code == 500
     assert count_events(live_app, code) == events
     with live_app.app_context():
@@ -169,21 +174,14 @@ def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_ap
 def test_a_failing_commit_answers_409_and_keeps_nothing(live_app, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    code, version = case_under_review_with_votes(live_app)
+    code, _version, client, form = ready_to_decide(live_app)
     events = count_events(live_app, code)
-    client = live_app.test_client()
-    login(client, "reviewer.un@caseflow.demo")
-    token = csrf_token(client, f"/cases/{code}/act/decide_release")
-    with live_app.app_context():
-        partner = org_id(db.session, PARTNER_ORG)
 
     def failing_commit(self):
         raise OperationalError("COMMIT", {}, Exception("injected: the database went away"))
 
     monkeypatch.setattr(type(db), "commit", failing_commit)
-    r = client.post(f"/cases/{code}/act/decide_release", data={
-        "csrf_token": token, "version": str(version), "reasons": "Release",
-        "offence_category": "support_tasks", "receiving_org_id": str(partner)})
+    r = client.post(f"/cases/{code}/act/decide_release", data=form)
     monkeypatch.undo()
     assert r.status_code == 409
     assert count_events(live_app, code) == events

@@ -93,7 +93,10 @@ def case_out(case) -> dict:
     }
 
 
-def with_etag(response, case):
+def case_response(case, status: int = 200):
+    """The case as CaseOut, with its version as the ETag."""
+    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     return response
 
@@ -126,10 +129,9 @@ def create_case():
     """Register a child (registrars). Identifying fields may be sent; they are never returned."""
     case = operations.register_case(db.session, json_body(), current_user,
                                     workflow=current_app.config["DEFAULT_WORKFLOW"])
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
-    response.status_code = 201
+    response = case_response(case, 201)
     response.headers["Location"] = url_for("api.get_case", code=case.code)
-    return with_etag(response, case)
+    return response
 
 
 @blp.route("/cases/<code>")
@@ -139,8 +141,7 @@ def create_case():
 def get_case(code):
     """One case: state, version (also the ETag), clocks and what you may do now."""
     case = operations.get_case(db.session, code, current_user)
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
-    return with_etag(response, case)
+    return case_response(case)
 
 
 @blp.route("/cases/<code>", methods=["PATCH"])
@@ -154,8 +155,7 @@ def patch_case(code):
     case = operations.get_case(db.session, code, current_user)
     data = json_body()
     fire_checked(case, "edit_intake", data, if_match())
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
-    return with_etag(response, case)
+    return case_response(case)
 
 
 @blp.route("/cases/<code>/transitions/<trigger>", methods=["POST"])
@@ -169,8 +169,7 @@ def transition(code, trigger):
     case = operations.get_case(db.session, code, current_user)
     data = json_body(required=False)
     fire_checked(case, trigger, data, if_match())
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
-    return with_etag(response, case)
+    return case_response(case)
 
 
 @blp.route("/cases/<code>/votes", methods=["POST"])
@@ -182,8 +181,7 @@ def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
     case = operations.get_case(db.session, code, current_user)
     fire_checked(case, "cast_vote", json_body(), None)
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
-    return with_etag(response, case)
+    return case_response(case)
 
 
 @blp.route("/cases/<code>/history")

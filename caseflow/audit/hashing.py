@@ -60,6 +60,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path) -> str:
+    """SHA-256 of a file, read in 1 MiB pieces (exports record it; imports name the file by it)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def identifying_digest(identifying: dict | None) -> str:
     return sha256_hex(canonical_json(identifying)) if identifying else ""
 

@@ -13,13 +13,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
 from caseflow.auth.roles import Role
 from caseflow.cases.scope import can_see_identity
 from caseflow.db import utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
 from caseflow.exports.models import ExportJob
-from caseflow.exports.workbook import ExportFilters, count_events, file_sha256, write_workbook
+from caseflow.exports.workbook import ExportFilters, count_events, write_workbook
 from caseflow.extensions import db
 
 

@@ -3,7 +3,6 @@ every row or none, and each created case's first audit event names the file (SHA
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
 from sqlalchemy import and_, func, or_, select
 
+from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
 from caseflow.cases.models import Case
 from caseflow.cases.operations import register_case
@@ -54,12 +54,7 @@ class Preview:
         return sum(1 for r in self.rows if not r.ok)
 
 
-def file_digest(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+file_digest = file_sha256  # the name the import speaks of
 
 
 def upload_folder() -> Path:
