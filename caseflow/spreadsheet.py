@@ -38,6 +38,7 @@ class Sheet:
         self.ws = book.wb.create_sheet(title=title[:31])
         self.headers = list(headers)
         self.rows = 0
+        self._untrusted: dict[frozenset[int], list[int]] = {}
         self.ws.freeze_panes = "A2"
         for i, w in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers], start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
@@ -51,11 +52,17 @@ class Sheet:
         self.ws.append(cells)
 
     def append(self, values: Iterable, trusted: frozenset[int] = frozenset()) -> None:
-        """``trusted``: positions whose values the application made itself (hashes, codes, numbers)
-        and which need no cleaning; everything else goes through ``cell``."""
+        """``trusted``: positions whose values the application made itself (hashes, codes, numbers,
+        its own JSON and labels) and which need no cleaning; everything else goes through ``cell``."""
         cell, ws = self.book.cell, self.ws
         if trusted:
-            ws.append([v if i in trusted else cell(ws, v) for i, v in enumerate(values)])
+            row = values if isinstance(values, list) else list(values)
+            untrusted = self._untrusted.get(trusted)
+            if untrusted is None:
+                untrusted = self._untrusted[trusted] = [i for i in range(len(self.headers)) if i not in trusted]
+            for i in untrusted:
+                row[i] = cell(ws, row[i])
+            ws.append(row)
         else:
             ws.append([cell(ws, v) for v in values])
         self.rows += 1

@@ -30,10 +30,12 @@ HISTORY = [
     ("hash", _l("Hash"), 20),                # *
 ]
 HISTORY_KEYS = [k for k, _h, _w in HISTORY]
-#: History columns whose values the application generates (never user text): written as they are
+#: History columns whose values the application generates, never raw user text, written as they are:
+#: codes, numbers, hashes, naive UTC datetimes, its own labels, and its canonical JSON (which escapes
+#: every control character and begins with "{", so it can be neither a formula nor hide content)
 HISTORY_TRUSTED = frozenset(HISTORY_KEYS.index(k) for k in (
-    "seq", "at", "actor_id", "actor_role", "action", "from_state", "to_state", "ident_digest", "request_id",
-    "hash_version", "prev_hash", "hash"))
+    "chain", "seq", "time", "at", "actor_id", "actor_role", "action", "action_label", "from_state", "to_state",
+    "details", "ident_digest", "identifying", "request_id", "client_addr", "hash_version", "prev_hash", "hash"))
 
 CASES = [
     ("code", _l("Case code"), 16),

@@ -219,8 +219,8 @@ def history_row(ev, wf, include_identity: bool, w: Words) -> list:
     identifying = ev.identifying_json if include_identity and ev.identifying_json not in (None, "null") else None
     details = ev.details_json or "{}"
     return [
-        ev.chain, ev.seq, ev.occurred_at, format_ts(ev.occurred_at), ev.actor_id, ev.actor_name, ev.actor_role,
-        ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
+        ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), format_ts(ev.occurred_at), ev.actor_id,
+        ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
         "\n".join(details_in_words(json.loads(details), w)), details,
         ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
     ]
