@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -32,8 +33,58 @@ def clean_text(value: str) -> str:
     return value[:MAX_CELL]
 
 
+class _RowWriter:
+    """Writes one row's values straight to the sheet's XML stream: the same cells openpyxl writes
+    (inline strings, numbers, booleans, dates with a date style) without a Cell object per value.
+    Used for the big History sheet; values have been through ``SafeWorkbook.cell`` or are trusted."""
+
+    def __init__(self, ws):
+        from openpyxl.utils.datetime import to_excel
+
+        probe = WriteOnlyCell(ws, value=datetime(2000, 1, 1))  # registers openpyxl's date style
+        self.date_style = str(probe.style_id)
+        self.to_excel = to_excel
+        self.epoch = ws.parent.epoch
+        self.letters = [get_column_letter(i) for i in range(1, 200)]
+
+    def __call__(self, xf, row, row_idx):
+        from lxml.etree import Element, SubElement
+
+        r = str(row_idx)
+        el = Element("row", r=r)
+        for col, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, Cell):  # text that begins with "=", already a text cell
+                value = value.value
+            ref = self.letters[col] + r
+            kind = type(value)
+            if kind is str:
+                if value == "":
+                    continue
+                c = SubElement(el, "c", r=ref, t="inlineStr")
+                t = SubElement(SubElement(c, "is"), "t")
+                if value != value.strip():
+                    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+                t.text = value
+            elif kind is bool:
+                c = SubElement(el, "c", r=ref, t="b")
+                SubElement(c, "v").text = "1" if value else "0"
+            elif kind is int or kind is float:
+                c = SubElement(el, "c", r=ref, t="n")
+                SubElement(c, "v").text = repr(value) if kind is float else str(value)
+            elif kind is datetime:
+                c = SubElement(el, "c", r=ref, t="n", s=self.date_style)
+                SubElement(c, "v").text = repr(self.to_excel(value, self.epoch))
+            else:
+                c = SubElement(el, "c", r=ref, t="inlineStr")
+                SubElement(SubElement(c, "is"), "t").text = str(value)
+        xf.write(el)
+
+
 class Sheet:
-    def __init__(self, book: SafeWorkbook, title: str, headers: Sequence[str], widths: Sequence[int] | None):
+    def __init__(self, book: SafeWorkbook, title: str, headers: Sequence[str], widths: Sequence[int] | None,
+                 fast: bool = False):
         self.book = book
         self.ws = book.wb.create_sheet(title=title[:31])
         self.headers = list(headers)
@@ -50,6 +101,9 @@ class Sheet:
             c.font = bold
             cells.append(c)
         self.ws.append(cells)
+        if fast:  # from now on rows skip openpyxl's per-cell objects (see _RowWriter)
+            self.ws._values_to_row = lambda values, _row_idx: values
+            self.ws._writer.write_row = _RowWriter(self.ws)
 
     def append(self, values: Iterable, trusted: frozenset[int] = frozenset()) -> None:
         """``trusted``: positions whose values the application made itself (hashes, codes, numbers,
@@ -77,8 +131,9 @@ class SafeWorkbook:
         self.wb = Workbook(write_only=True)
         self.sheets: list[Sheet] = []
 
-    def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> Sheet:
-        sheet = Sheet(self, title, headers, widths)
+    def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None,
+              fast: bool = False) -> Sheet:
+        sheet = Sheet(self, title, headers, widths, fast)
         self.sheets.append(sheet)
         return sheet
 

@@ -69,6 +69,9 @@ def test_the_workbook_has_every_sheet_and_is_pseudonymised_by_default(session, u
     assert wb["Cases"].freeze_panes == "A2" and wb["Cases"].auto_filter.ref.startswith("A1:")
     encounter = wb["Cases"].cell(row=2, column=10).value
     assert encounter.__class__.__name__ == "datetime"  # a real Excel date
+    history = wb["History"]  # written by the fast row writer: same cell types
+    assert history.cell(row=2, column=3).is_date and history.cell(row=2, column=2).value == 1
+    assert history.cell(row=2, column=2).data_type == "n" and history.cell(row=2, column=21).data_type == "s"
     assert outcome["rows"]["decisions"] >= 1
 
 

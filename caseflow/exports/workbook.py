@@ -98,7 +98,8 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
     case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
     cases_sheet = book.sheet(_("Cases"), [str(h) for _k, h, _w in case_cols], [w for *_x, w in case_cols])
-    history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY])
+    history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY],
+                         fast=True)
     sheets = {
         "decisions": book.sheet(_("Decisions"), *_hw(columns.DECISIONS)),
         "assessments": book.sheet(_("Assessments"), *_hw(columns.ASSESSMENTS)),
