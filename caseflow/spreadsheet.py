@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+from lxml.etree import Element, SubElement
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -22,7 +23,6 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATE_FORMAT = "yyyy-mm-dd"
 MAX_CELL = 32_767  # Excel's limit on one cell's text
 
@@ -48,8 +48,6 @@ class _RowWriter:
         self.letters = [get_column_letter(i) for i in range(1, 200)]
 
     def __call__(self, xf, row, row_idx):
-        from lxml.etree import Element, SubElement
-
         r = str(row_idx)
         el = Element("row", r=r)
         for col, value in enumerate(row):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -99,8 +97,3 @@ def reveal_identity(session, case: Case, user) -> dict:
            from_state=case.state, to_state=case.state, details={"fields": list(IDENTIFYING_FIELDS)})
     return {f: getattr(case, f) for f in IDENTIFYING_FIELDS}
 
-
-def as_plain(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value

@@ -32,9 +32,6 @@ from caseflow.templating import Words, details_in_words, words
 from caseflow.workflow.engine import get_workflow
 
 BATCH = 1000
-ABOUT_KEYS = ("exported_by", "role", "organisation", "exported_at", "filters", "application", "workflow",
-              "identifying_data", "chains", "chains_root", "hash_version", "rows_cases",
-              "rows_history", "rows_decisions", "rows_assessments", "rows_handovers", "rows_referrals")
 
 
 @dataclass
