@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, fields, pre_load, validate
+
+from caseflow import clock
 
 #: control characters that have no place in a form field (NUL breaks PostgreSQL text, others hide content)
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -48,9 +51,52 @@ def choice(codes, **kw) -> fields.String:
                          metadata={"choices": codes}, **kw)
 
 
-def organisation(*kinds: str, **kw) -> fields.Integer:
+#: the largest id a database integer column holds (PostgreSQL ``integer``, SQLite's fits it too)
+MAX_ID = 2**31 - 1
+#: dates that describe the past lie between this day and now (plus FUTURE_SKEW for clocks that differ)
+EARLIEST_DATE = date(1900, 1, 1)
+FUTURE_SKEW = timedelta(minutes=5)
+#: how far ahead a planned date (a next review, a next visit) may be set
+LATEST_PLAN_YEARS = 5
+
+
+class WholeNumber(fields.Integer):
+    """An integer that refuses fractions (15.7 is not silently 15) and booleans."""
+
+    default_error_messages = {"invalid": "Not a valid integer.", "whole": "Must be a whole number."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, float | str) and not isinstance(value, bool):
+            try:
+                number = Decimal(str(value).strip())
+            except (InvalidOperation, ValueError):
+                raise self.make_error("invalid") from None
+            if not number.is_finite():
+                raise self.make_error("invalid")
+            if number != number.to_integral_value():
+                raise self.make_error("whole")
+            if abs(number) > 10**18:
+                raise self.make_error("invalid")
+            value = int(number)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def whole_number(minimum: int, maximum: int, **kw) -> WholeNumber:
+    # the message is translated when the error is shown (see _PARAMETERISED)
+    return WholeNumber(validate=validate.Range(min=minimum, max=maximum, error="Must be between {min} and {max}."),
+                       **kw)
+
+
+def record_id(**kw) -> WholeNumber:
+    """The id of a database row: a whole number the database can hold, or a 422."""
+    return whole_number(1, MAX_ID, **kw)
+
+
+def organisation(*kinds: str, **kw) -> WholeNumber:
     """An organisation's id; the form offers the active organisations of these kinds."""
-    return fields.Integer(metadata={"org_kinds": kinds}, **kw)
+    return record_id(metadata={"org_kinds": kinds}, **kw)
 
 
 def text(max_len: int = 200, **kw) -> fields.String:
@@ -61,16 +107,78 @@ def required_text(max_len: int = 2000, min_len: int = 1, **kw) -> fields.String:
     return fields.String(required=True, validate=validate.Length(min=min_len, max=max_len), **kw)
 
 
-def utc_datetime(**kw) -> fields.AwareDateTime:
-    """A date and time; a time without a zone is taken as UTC."""
-    return fields.AwareDateTime(default_timezone=UTC, **kw)
+class PastDateTime(fields.AwareDateTime):
+    """A moment that has happened: from 1900 to now (plus a small skew), read as UTC when no zone
+    is given, and returned in UTC. Far years are refused before any arithmetic can overflow."""
+
+    default_error_messages = {
+        "too_early": "Must be in 1900 or later.",
+        "future": "Cannot be in the future.",
+    }
+
+    def __init__(self, **kw):
+        super().__init__(default_timezone=UTC, **kw)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        # the year alone first: converting year 1 or 9999 to UTC would overflow
+        if moment.year < EARLIEST_DATE.year:
+            raise self.make_error("too_early")
+        if moment.year > clock.today().year + 1:
+            raise self.make_error("future")
+        moment = moment.astimezone(UTC)
+        if moment < datetime(EARLIEST_DATE.year, 1, 1, tzinfo=UTC):
+            raise self.make_error("too_early")
+        if moment > clock.now() + FUTURE_SKEW:
+            raise self.make_error("future")
+        return moment
 
 
-def not_in_future(value: datetime) -> None:
-    from marshmallow import ValidationError
+class PastDate(fields.Date):
+    """A day that has come: from 1900 to today."""
 
-    if value > datetime.now(UTC):
-        raise ValidationError(str(_l("Cannot be in the future.")))
+    default_error_messages = {
+        "too_early": "Must be in 1900 or later.",
+        "future": "Cannot be in the future.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if day < EARLIEST_DATE:
+            raise self.make_error("too_early")
+        if day > clock.today():
+            raise self.make_error("future")
+        return day
+
+
+class PlannedDate(fields.Date):
+    """A day still to come (a next review, a next visit): after today, within a few years."""
+
+    default_error_messages = {
+        "not_after_today": "Must be after today.",
+        "too_far": "Must be within five years.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        today = clock.today()
+        if day <= today:
+            raise self.make_error("not_after_today")
+        if day.year > today.year + LATEST_PLAN_YEARS:
+            raise self.make_error("too_far")
+        return day
+
+
+def past_datetime(**kw) -> PastDateTime:
+    return PastDateTime(**kw)
+
+
+def past_date(**kw) -> PastDate:
+    return PastDate(**kw)
+
+
+def planned_date(**kw) -> PlannedDate:
+    return PlannedDate(**kw)
 
 
 class CommentSchema(InputSchema):
@@ -90,12 +198,45 @@ MARSHMALLOW_MESSAGES = (
     _l("Field may not be null."),
     _l("Invalid input type."),
     _l("Not a valid aware datetime."),
+    _l("Must be a whole number."),
+    _l("Must be in 1900 or later."),
+    _l("Cannot be in the future."),
+    _l("Must be after today."),
+    _l("Must be within five years."),
 )
+
+
+#: marshmallow messages that carry numbers: matched, then translated with the numbers put back
+_PARAMETERISED = (
+    (re.compile(r"^Must be between (-?\d+) and (-?\d+)\.$"), "Must be between %(min)s and %(max)s.",
+     ("min", "max")),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), "At most %(max)s characters.", ("max",)),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), "At least %(min)s characters.", ("min",)),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "Between %(min)s and %(max)s characters.",
+     ("min", "max")),
+    (re.compile(r"^Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.$"),
+     "Must be between %(min)s and %(max)s.", ("min", "max")),
+)
+PARAMETERISED_MESSAGES = (
+    _l("Must be between %(min)s and %(max)s."),
+    _l("At most %(max)s characters."),
+    _l("At least %(min)s characters."),
+    _l("Between %(min)s and %(max)s characters."),
+)
+
+
+def _translate_one(message: str) -> str:
+    from flask_babel import gettext
+
+    for pattern, msgid, names in _PARAMETERISED:
+        m = pattern.match(message)
+        if m:
+            return gettext(msgid, **dict(zip(names, m.groups(), strict=True)))
+    return gettext(message)
 
 
 def translate_errors(messages) -> dict:
     """marshmallow's messages (nested or flat) → {field: [message in the reader's language]}."""
-    from flask_babel import gettext
 
     def words(value):
         if isinstance(value, dict):
@@ -108,7 +249,7 @@ def translate_errors(messages) -> dict:
             for v in value:
                 out.extend(words(v))
             return out
-        return [gettext(str(value))]
+        return [_translate_one(str(value))]
 
     if not isinstance(messages, dict):
         return {"_schema": words(messages)}

@@ -52,6 +52,17 @@ DETAIL_LABELS = {
     "effective_age_at_encounter": _l("Age used at the encounter"), "age_basis": _l("Basis of the age"),
     "appeal_deadline": _l("Appeal possible until"), "replaces": _l("Replaces the vote"),
     "referral_id": _l("Referral"), "note": _l("Note"), "fields": _l("Fields"), "source": _l("Source"),
+    "elapsed_seconds": _l("Time since the encounter"), "reason": _l("Reason"),
+    "age_at_encounter": _l("Age used at the encounter"), "rerouted": _l("Sent back"),
+    "superseded_round": _l("Round closed by new facts"), "withdrawn_vote": _l("Vote withdrawn"),
+    "majority_by": _l("Voices counted by"), "by_least_restrictive_rule": _l("Reached by the least-restrictive rule"),
+    "handover": _l("Handover"), "because": _l("Because"), "to": _l("To"),
+}
+
+#: values of the history that are codes too
+DETAIL_CODES = {
+    "majority_by": {"institution": _l("institution"), "member": _l("member")},
+    "because": {"decision_lost_its_legal_basis": _l("the decision lost its legal basis")},
 }
 
 
@@ -63,7 +74,8 @@ class Words:
 
         self.fields = {k: str(v) for k, v in FIELD_LABELS.items()}
         self.details = {k: str(v) for k, v in DETAIL_LABELS.items()}
-        self.coded = {k: {code: str(label) for code, label in m.items()} for k, m in CODED.items()}
+        self.coded = {k: {code: str(label) for code, label in m.items()}
+                      for k, m in (CODED | DETAIL_CODES).items()}
         self.actions = {k: str(v) for k, v in ACTION_LABELS.items()}
         self.yes, self.no = str(_l("Yes")), str(_l("No"))
         self.workflow_actions: dict[str, dict[str, str]] = {}
@@ -76,6 +88,10 @@ class Words:
             return "—"
         if isinstance(value, bool):
             return self.yes if value else self.no
+        if key == "elapsed_seconds" and isinstance(value, int):
+            from caseflow.handover.models import format_elapsed
+
+            return format_elapsed(value)
         if isinstance(value, str):
             if key in self.coded:
                 return self.coded[key].get(value, value)
@@ -111,13 +127,15 @@ def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
     w = w or words()
     out = []
     for key, value in (details or {}).items():
-        if key == "changes":
+        if key in ("changes", "corrections"):
             for f, (old, new) in value.items():
                 out.append(f"{w.fields.get(f, f)}: {w.value(f, old)} → {w.value(f, new)}")
         elif key in ("payload", "fields") and isinstance(value, dict):
             out.extend(f"{w.fields.get(k, k)}: {w.value(k, v)}" for k, v in value.items())
         elif key == "fields" and isinstance(value, list):
             out.append(f"{w.name(key)}: " + ", ".join(w.fields.get(f, f) for f in value))
+        elif key == "handover" and isinstance(value, dict):
+            out.extend(f"{w.name(k)}: {w.value(k, old)} → {w.value(k, new)}" for k, (old, new) in value.items())
         elif key == "tally":
             out.append(f"{w.name(key)}: " + ", ".join(f"{w.value('outcome', k)} {v}" for k, v in value.items()))
         else:

@@ -81,11 +81,14 @@ FOLLOW_UP_TYPES = {
 RISK_LEVELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 
 CLOSURE_REASONS = {
-    "reintegrated": _l("Reintegrated"),
+    "reintegrated": _l("Reintegration completed"),
     "determined_adult": _l("Determined to be an adult"),
-    "transferred": _l("Transferred"),
-    "lost_contact": _l("Lost contact"),
     "deceased": _l("Deceased"),
+    "escaped": _l("Escaped"),
+    "transferred": _l("Transferred to another country or programme"),
+    "released_before_review": _l("Released by the detaining authority before review"),
+    "aged_out": _l("Aged out of follow-up"),
+    "lost_contact": _l("Lost contact"),
     "other": _l("Other"),
 }
 

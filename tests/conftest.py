@@ -91,6 +91,17 @@ def make_app(database: TestDatabase, **extra):
     return app
 
 
+@pytest.fixture(autouse=True)
+def clock():
+    """The application's clock, for a test to move (``clock.advance(timedelta(days=15))``) instead
+    of backdating facts; put back after every test."""
+    from caseflow import clock as app_clock
+
+    app_clock.reset()
+    yield app_clock
+    app_clock.reset()
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     d = TestDatabase(tmp_path_factory, "main")

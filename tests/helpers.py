@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from caseflow import clock
 from caseflow.audit.models import AuditEvent
 from caseflow.auth.models import Organisation
 from caseflow.db import utcnow
@@ -52,7 +53,7 @@ def request_assessment(session, case, users, who="registrar"):
 
 def assessment_result(min_age=16, max_age=19, consent="given", explained_on=None, **extra) -> dict:
     data = {"consent": consent, "consent_by": "the child, with an uncle", "guardian_present": True,
-            "independence_declared": True, "explained_on": (explained_on or date.today()).isoformat()}
+            "independence_declared": True, "explained_on": (explained_on or clock.today()).isoformat()}
     if consent == "given":
         data.update({"methods": ["documents", "interview"], "min_age": min_age, "max_age": max_age})
     data.update(extra)
@@ -70,4 +71,4 @@ def handover(session, case, users, hours_after_encounter: int | None = None):
 
 
 def referral(service="family_tracing") -> dict:
-    return {"service_type": service, "provider": "Enfance Solidaire Mali", "referred_on": date.today().isoformat()}
+    return {"service_type": service, "provider": "Enfance Solidaire Mali", "referred_on": clock.today().isoformat()}

@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import select
 
+from caseflow import clock as app_clock
 from caseflow.auth.operations import create_token, revoke_token, set_active
 from caseflow.cases.models import Case
 from tests.conftest import complete_intake
@@ -215,7 +216,7 @@ def test_a_script_with_requests_and_a_token_takes_a_case_through(live_server, li
                                              "assessor_org_id": assessors})
     step("record_assessment", "assessor", {"consent": "given", "consent_by": "child", "guardian_present": True,
                                            "methods": ["documents"], "independence_declared": True, "min_age": 15,
-                                           "max_age": 17, "explained_on": "2026-01-01"})
+                                           "max_age": 17, "explained_on": app_clock.today().isoformat()})
     for who in ("reviewer.justice", "reviewer.defence", "reviewer.un"):
         requests.post(f"{api}/cases/{code}/votes", headers=tokens[who], timeout=10,
                       json={"outcome": "release", "offence_category": "support_tasks", "reasons": "Release"})

@@ -43,11 +43,19 @@ class AgeAssessment(Base):
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
     findings: Mapped[str | None] = mapped_column(Text)
+    assessed_on: Mapped[date | None] = mapped_column(Date)  # the day the range holds for
     explained_on: Mapped[date | None] = mapped_column(Date)
     appeal_deadline: Mapped[date | None] = mapped_column(Date)
 
     assessor_org: Mapped[Organisation] = relationship(foreign_keys=[assessor_org_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])
+
+    @property
+    def assessed_day(self) -> date | None:
+        """The day the assessed range applies to (the assessor's date, else the day recorded)."""
+        if self.assessed_on is not None:
+            return self.assessed_on
+        return self.concluded_at.date() if self.concluded_at else None
 
     @property
     def method_list(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from caseflow.assessment.age import refresh_age
@@ -64,9 +65,31 @@ def appeal_window_open(ctx):
     if last.consent == "refused":
         return _("Consent was refused: the person is already treated as a child.")
     if last.appeal_deadline is None or ctx.now.date() > last.appeal_deadline:
-        return _("The appeal window closed on %(day)s.", day=last.appeal_deadline)
+        return _("The appeal window closed on %(day)s.", day=format_date(last.appeal_deadline))
     if AgeAssessment.open_request(ctx.session, ctx.subject.id):
         return _("An age assessment is already under way.")
+    return None
+
+
+@guard("assessment_dates_coherent")
+def assessment_dates_coherent(ctx):
+    """The assessment concludes, and is explained to the child, after it was requested: the appeal
+    window cannot be made to close before it opens."""
+    if ctx.data is None:
+        return None
+    request = AgeAssessment.open_request(ctx.session, ctx.subject.id)
+    if request is None:
+        return _("No age assessment has been requested.")
+    requested = request.requested_at.date()
+    concluded = ctx.data.get("concluded_on") or ctx.now.date()
+    if concluded < requested:
+        return {"concluded_on": _("Cannot be before the assessment was requested (%(day)s).",
+                                  day=format_date(requested))}
+    if ctx.data["explained_on"] < requested:
+        return {"explained_on": _("Cannot be before the assessment was requested (%(day)s).",
+                                  day=format_date(requested))}
+    if ctx.data["explained_on"] < concluded:
+        return {"explained_on": _("The result cannot be explained before the assessment concluded.")}
     return None
 
 
@@ -100,8 +123,10 @@ def conclude_assessment(ctx):
     a.min_age = data.get("min_age")
     a.max_age = data.get("max_age")
     a.findings = data.get("findings")
+    a.assessed_on = data.get("concluded_on") or ctx.now.date()
     a.explained_on = data["explained_on"]
-    a.appeal_deadline = data["explained_on"] + timedelta(days=ctx.settings["appeal_window_days"])
+    # the window runs from the later of the conclusion and the explanation to the child
+    a.appeal_deadline = max(a.explained_on, a.assessed_on) + timedelta(days=ctx.settings["appeal_window_days"])
     ctx.session.flush()
     age = refresh_age(ctx.session, case)
     ctx.details["effective_age_at_encounter"] = age.years

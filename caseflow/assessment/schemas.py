@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
 from caseflow import vocab
-from caseflow.schemas import InputSchema, choice, organisation, required_text, text
+from caseflow.schemas import InputSchema, choice, organisation, past_date, required_text, text, whole_number
 
 #: a doubt must be serious and written: a few words do not make one
 MIN_DOUBT_LENGTH = 20
@@ -32,10 +30,11 @@ class AssessmentResultSchema(InputSchema):
     guardian_present = fields.Boolean(required=True)
     methods = fields.List(choice(vocab.ASSESSMENT_METHODS), load_default=list)
     independence_declared = fields.Boolean(required=True)
-    min_age = fields.Integer(validate=validate.Range(min=0, max=40))
-    max_age = fields.Integer(validate=validate.Range(min=0, max=40))
+    min_age = whole_number(0, 40)
+    max_age = whole_number(0, 40)
     findings = text(4000)
-    explained_on = fields.Date(required=True)
+    concluded_on = past_date()  # the day the assessor concluded; today when not given
+    explained_on = past_date(required=True)
 
     @validates_schema
     def _coherent(self, data, **_kw):
@@ -62,8 +61,8 @@ class AssessmentResultSchema(InputSchema):
                 errors["max_age"] = [str(_l("The maximum cannot be below the minimum."))]
         elif data.get("min_age") is not None or data.get("max_age") is not None:
             errors["consent"] = [str(_l("Without consent no age range is recorded: the person is treated as a child."))]
-        explained = data.get("explained_on")
-        if explained and explained > date.today():
-            errors["explained_on"] = [str(_l("Cannot be in the future."))]
+        explained, concluded = data.get("explained_on"), data.get("concluded_on")
+        if explained and concluded and explained < concluded:
+            errors["explained_on"] = [str(_l("The result cannot be explained before the assessment concluded."))]
         if errors:
             raise ValidationError(errors)

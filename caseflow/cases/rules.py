@@ -1,34 +1,101 @@
-"""Guards, effects, schemas and clock anchors of the case record, registered with the engine."""
+"""Guards, effects, schemas and clock anchors of the case record, registered with the engine:
+intake edits, corrections of the facts decisions used, and closure."""
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from datetime import UTC, datetime, time, timedelta
 
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+
+from caseflow import vocab
 from caseflow.audit.hashing import plain
 from caseflow.cases.models import IDENTIFYING_FIELDS
-from caseflow.cases.schemas import IntakeEditSchema
+from caseflow.cases.schemas import (
+    DECISIVE_FACTS,
+    ClosureSchema,
+    CorrectionSchema,
+    IntakeEditSchema,
+    coherence_errors,
+)
+from caseflow.labels import field_label
 from caseflow.schemas import CommentSchema
-from caseflow.workflow.registry import anchor, effect, guard, register_schema
+from caseflow.workflow.registry import anchor, due_date, effect, guard, register_schema
 
 register_schema("comment", CommentSchema)
 register_schema("intake", IntakeEditSchema)
+register_schema("correction", CorrectionSchema)
+register_schema("closure", ClosureSchema)
 
 
 @guard("intake_complete")
 def intake_complete(ctx):
     missing = ctx.subject.missing_for_review()
     if missing:
-        from caseflow.labels import field_label
-
         return _("The registration is not complete: %(fields)s.", fields=", ".join(field_label(f) for f in missing))
     return None
 
 
-@effect("apply_intake_changes")
-def apply_intake_changes(ctx):
-    """Set the fields sent; record each change as before → after (identifying ones apart)."""
+def facts_in_use(session, case) -> bool:
+    """Has a decision or a handover rested on the case's facts? (A decided review round, not one
+    superseded; or a recorded handover.)"""
+    from caseflow.handover.models import Handover
+    from caseflow.review.models import ReviewRound
+
+    decided = exists().where(ReviewRound.case_id == case.id, ReviewRound.decision.is_not(None))
+    handed = exists().where(Handover.case_id == case.id)
+    return bool(session.scalar(select(decided | handed)))
+
+
+def _record_after(case, data: dict) -> dict:
+    return {f: data.get(f, getattr(case, f)) for f in
+            ("custody_start", "custody_end", "encounter_at", "date_of_birth", "girl_mother", "sex")}
+
+
+def record_refusal(ctx) -> dict | None:
+    """What the record would contradict after this change: the facts with each other, the
+    encounter with a recorded handover, and a recorded encounter time removed."""
+    from caseflow.handover.models import Handover
+
+    case, data = ctx.subject, ctx.data
+    if "encounter_at" in data and data["encounter_at"] is None and case.encounter_at is not None:
+        return {"encounter_at": _("Once recorded, the encounter time can be corrected but not removed.")}
+    errors = coherence_errors(_record_after(case, data))
+    if errors:
+        return {k: str(v) for k, v in errors.items()}
+    enc = data.get("encounter_at")
+    if enc is not None:
+        handover = Handover.latest(ctx.session, case.id)
+        if handover is not None and enc > handover.handed_over_at:
+            return {"encounter_at": _("The encounter cannot be after the handover that followed it.")}
+    return None
+
+
+@guard("intake_edit_allowed")
+def intake_edit_allowed(ctx):
+    """A plain edit may not change a fact a decision or the handover used (that is a correction),
+    nor leave the record contradicting itself."""
+    if ctx.data is None:
+        return None
+    changed = [f for f in DECISIVE_FACTS if f in ctx.data and ctx.data[f] != getattr(ctx.subject, f)]
+    if changed and facts_in_use(ctx.session, ctx.subject):
+        message = _("A decision or the handover used this fact: use “Correct the record” and give a reason.")
+        return {f: message for f in changed}
+    return record_refusal(ctx)
+
+
+@guard("correction_valid")
+def correction_valid(ctx):
+    if ctx.data is None:
+        return None
+    return record_refusal(ctx)
+
+
+def _apply_changes(ctx, keys) -> tuple[dict, dict]:
+    """Set the fields sent; each change as before → after (identifying ones apart)."""
     case, public, identifying = ctx.subject, {}, {}
-    for key, new in (ctx.data or {}).items():
+    for key in keys:
+        new = ctx.data[key]
         old = getattr(case, key)
         if old == new:
             continue
@@ -38,12 +105,80 @@ def apply_intake_changes(ctx):
     if public or identifying:
         from caseflow.assessment.age import refresh_age
 
+        before = case.age_at_encounter
         refresh_age(ctx.session, case)
+        if case.age_at_encounter != before:
+            ctx.details["age_at_encounter"] = [before, case.age_at_encounter]
+    return public, identifying
+
+
+@effect("apply_intake_changes")
+def apply_intake_changes(ctx):
+    public, identifying = _apply_changes(ctx, list(ctx.data or {}))
     ctx.details["changes"] = public
     if identifying:
         ctx.identifying["changes"] = identifying
     if not public and not identifying:
         ctx.details["note"] = "no field changed"
+
+
+@effect("apply_correction")
+def apply_correction(ctx):
+    """The corrected facts, old and new, with the reason; the age used follows (clocks and the
+    handover's hours are recomputed by the engine and by ``remeasure_handover``)."""
+    public, identifying = _apply_changes(ctx, [k for k in DECISIVE_FACTS if k in ctx.data])
+    ctx.details["reason"] = ctx.data["reason"]
+    ctx.details["corrections"] = public
+    if identifying:
+        ctx.identifying["corrections"] = identifying
+
+
+# --- closure -----------------------------------------------------------------------------------
+
+def closure_rules(ctx) -> dict:
+    return ctx.transition.options.get("closure_reasons") or {}
+
+
+def reasons_open_to(ctx) -> list[str]:
+    """The closure reasons this actor may give in this state (the workflow file says which)."""
+    out = []
+    for reason, rule in closure_rules(ctx).items():
+        rule = rule or {}
+        if ctx.actor.role not in rule.get("roles", ctx.transition.roles):
+            continue
+        if "states" in rule and ctx.subject.state not in rule["states"]:
+            continue
+        out.append(reason)
+    return out
+
+
+@guard("closure_allowed")
+def closure_allowed(ctx):
+    """Closure from any open state, for a reason this role may give in this state; a partner closes
+    only the cases of children its organisation received."""
+    if ctx.actor.role == "partner" and ctx.subject.receiving_org_id != ctx.actor.organisation_id:
+        return _("Only the receiving organisation records what concerns this child now.")
+    allowed = reasons_open_to(ctx)
+    if not allowed:
+        return _("Your role may not close the case in this state.")
+    if ctx.data is not None and ctx.data["reason"] not in allowed:
+        return {"reason": _("In this state your role may close the case only as: %(reasons)s.",
+                            reasons=", ".join(str(vocab.CLOSURE_REASONS[r]) for r in allowed))}
+    return None
+
+
+@effect("close_case")
+def close_case(ctx):
+    ctx.subject.closed_reason = ctx.data["reason"]
+    ctx.subject.closed_at = ctx.now
+    ctx.subject.next_review_date = None
+
+
+# --- clocks ------------------------------------------------------------------------------------
+
+def end_of_day(day) -> datetime:
+    """A due date means by the end of that day (UTC)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 @anchor("encounter")
@@ -54,3 +189,8 @@ def encounter(case):
 @anchor("state_entered")
 def state_entered(case):
     return case.state_entered_at
+
+
+@due_date("next_review_date")
+def next_review_due(case):
+    return end_of_day(case.next_review_date) if case.next_review_date else None

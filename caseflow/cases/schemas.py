@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validates_schema
 
 from caseflow import vocab
 from caseflow.cases.models import IDENTIFYING_FIELDS
-from caseflow.schemas import InputSchema, choice, clean_input, not_in_future, text, utc_datetime
+from caseflow.schemas import (
+    InputSchema,
+    choice,
+    clean_input,
+    past_date,
+    past_datetime,
+    required_text,
+    text,
+    whole_number,
+)
 
 
-def _not_future_date(value: date) -> None:
-    if value > date.today():
-        raise ValidationError(str(_l("Cannot be in the future.")))
+def coherence_errors(values: dict) -> dict[str, str]:
+    """Facts of one record that contradict each other: used on a registration's values, and on a
+    record as an edit or a correction would leave it."""
+    errors = {}
+    start, end = values.get("custody_start"), values.get("custody_end")
+    if start and end and end < start:
+        errors["custody_end"] = str(_l("Custody cannot end before it starts."))
+    enc = values.get("encounter_at")
+    if start and enc and start < enc.replace(hour=0, minute=0, second=0, microsecond=0):
+        errors["custody_start"] = str(_l("Custody cannot start before the encounter day."))
+    dob = values.get("date_of_birth")
+    if dob and enc and dob > enc.date():
+        errors["date_of_birth"] = str(_l("The child cannot be born after the encounter."))
+    if values.get("girl_mother") and values.get("sex") == "male":
+        errors["girl_mother"] = str(_l("Only for girls."))
+    return errors
 
 
 class IntakeSchema(InputSchema):
@@ -24,8 +44,8 @@ class IntakeSchema(InputSchema):
     family_name = text(120)
     other_names = text(200)
     sex = choice(vocab.SEX)
-    date_of_birth = fields.Date(validate=_not_future_date)
-    claimed_age = fields.Integer(validate=validate.Range(min=0, max=30))
+    date_of_birth = past_date()
+    claimed_age = whole_number(0, 30)
     age_estimated = fields.Boolean()
     nationality = text(80)
     languages = text(200)
@@ -33,7 +53,7 @@ class IntakeSchema(InputSchema):
     cercle = text(80)
     commune = text(80)
     encounter_type = choice(vocab.ENCOUNTER_TYPES)
-    encounter_at = utc_datetime(validate=not_in_future)
+    encounter_at = past_datetime()
     encounter_place = text(200)
     apprehending_unit = text(200)
     detaining_authority = text(200)
@@ -41,12 +61,12 @@ class IntakeSchema(InputSchema):
     facility_reference = text(80)
     separated_from_adults = fields.Boolean(allow_none=True)
     legal_counsel = fields.Boolean(allow_none=True)
-    family_notified_at = utc_datetime(validate=not_in_future)
-    unicef_notified_at = utc_datetime(validate=not_in_future)
+    family_notified_at = past_datetime()
+    unicef_notified_at = past_datetime()
     charges = text(2000)
     ill_treatment_reported = fields.Boolean(allow_none=True)
-    custody_start = utc_datetime(validate=not_in_future)
-    custody_end = utc_datetime(validate=not_in_future)
+    custody_start = past_datetime()
+    custody_end = past_datetime()
     alleged_group = text(200)
     association_roles = text(2000)
     girl_mother = fields.Boolean(allow_none=True)
@@ -57,20 +77,9 @@ class IntakeSchema(InputSchema):
 
     @validates_schema
     def _coherent(self, data, **_kw):
-        errors = {}
-        start, end = data.get("custody_start"), data.get("custody_end")
-        if start and end and end < start:
-            errors["custody_end"] = [str(_l("Custody cannot end before it starts."))]
-        enc = data.get("encounter_at")
-        if start and enc and start < enc.replace(hour=0, minute=0, second=0, microsecond=0):
-            errors["custody_start"] = [str(_l("Custody cannot start before the encounter day."))]
-        dob = data.get("date_of_birth")
-        if dob and enc and dob > enc.date():
-            errors["date_of_birth"] = [str(_l("The child cannot be born after the encounter."))]
-        if data.get("girl_mother") and data.get("sex") == "male":
-            errors["girl_mother"] = [str(_l("Only for girls."))]
+        errors = coherence_errors(data)
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError({k: [v] for k, v in errors.items()})
 
 
 #: every intake field, in form order
@@ -98,3 +107,32 @@ class IntakeEditSchema(IntakeSchema):
                 value = clean_input(value) or None
             out[key] = value
         return out
+
+
+#: facts that decisions and the handover clock rest on: once used, corrected, never edited
+DECISIVE_FACTS = ("encounter_at", "date_of_birth", "claimed_age")
+
+
+class CorrectionSchema(InputSchema):
+    """A correction of a fact that a decision used: a reason, and the new values (old and new both
+    go into the audit event, and what depends on them is recomputed)."""
+
+    identifying_fields = ("date_of_birth",)
+    audit_payload = False
+
+    encounter_at = past_datetime()
+    date_of_birth = past_date(allow_none=True)
+    claimed_age = whole_number(0, 30, allow_none=True)
+    reason = required_text(2000, 10)
+
+    @validates_schema
+    def _something(self, data, **_kw):
+        if not any(f in data for f in DECISIVE_FACTS):
+            raise ValidationError({"_schema": [str(_l("Give the corrected value of at least one fact."))]})
+
+
+class ClosureSchema(InputSchema):
+    """Why a case closes; which roles may give which reason in which state is the workflow's."""
+
+    reason = choice({k: v for k, v in vocab.CLOSURE_REASONS.items() if k != "determined_adult"}, required=True)
+    notes = text(2000)

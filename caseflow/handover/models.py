@@ -11,6 +11,13 @@ from caseflow.auth.models import Organisation
 from caseflow.db import Base, UTCDateTime
 
 
+def format_elapsed(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes = seconds // 60
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 class Handover(Base):
     __tablename__ = "handovers"
 
@@ -26,12 +33,18 @@ class Handover(Base):
     medical_check: Mapped[bool] = mapped_column(Boolean)
     medical_notes: Mapped[str | None] = mapped_column(Text)
     document_reference: Mapped[str | None] = mapped_column(String(100))
-    hours_since_encounter: Mapped[int | None] = mapped_column(Integer)
+    hours_since_encounter: Mapped[int | None] = mapped_column(Integer)  # whole hours, for tables
+    elapsed_seconds: Mapped[int | None] = mapped_column(Integer)  # what "late" is measured on
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     receiving_org: Mapped[Organisation] = relationship()
+
+    @property
+    def elapsed_text(self) -> str:
+        """Hours and minutes since the encounter, e.g. "48 h 59 min"."""
+        return format_elapsed(self.elapsed_seconds)
 
     @classmethod
     def latest(cls, session, case_id: int) -> Handover | None:

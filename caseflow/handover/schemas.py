@@ -2,7 +2,7 @@
 
 from marshmallow import fields
 
-from caseflow.schemas import InputSchema, not_in_future, required_text, text, utc_datetime
+from caseflow.schemas import InputSchema, past_datetime, required_text, text
 
 
 class HandoverSchema(InputSchema):
@@ -11,7 +11,7 @@ class HandoverSchema(InputSchema):
     handing_officer = required_text(200)
     handing_unit = required_text(200)
     receiving_person = required_text(200)
-    handed_over_at = utc_datetime(required=True, validate=not_in_future)
+    handed_over_at = past_datetime(required=True)
     place = required_text(200)
     child_condition = required_text(4000)
     medical_check = fields.Boolean(required=True)

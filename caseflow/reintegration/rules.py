@@ -9,13 +9,12 @@ from sqlalchemy import select
 
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import FollowUp, Referral
-from caseflow.reintegration.schemas import ClosureSchema, FollowUpSchema, ReferralSchema, ReferralUpdateSchema
-from caseflow.workflow.registry import anchor, effect, guard, register_schema
+from caseflow.reintegration.schemas import FollowUpSchema, ReferralSchema, ReferralUpdateSchema
+from caseflow.workflow.registry import anchor, due_date, effect, guard, register_schema
 
 register_schema("referral", ReferralSchema)
 register_schema("referral_update", ReferralUpdateSchema)
 register_schema("follow_up", FollowUpSchema)
-register_schema("closure", ClosureSchema)
 
 
 @effect("add_referral")
@@ -52,12 +51,6 @@ def add_follow_up(ctx):
     ctx.session.flush()
 
 
-@effect("close_case")
-def close_case(ctx):
-    ctx.subject.closed_reason = ctx.data["reason"]
-    ctx.subject.closed_at = ctx.now
-
-
 @anchor("last_follow_up")
 def last_follow_up(case):
     """The follow-up clock runs from the last visit, or from the handover before any visit."""
@@ -71,3 +64,16 @@ def last_follow_up(case):
         return datetime.combine(last, time(0), tzinfo=UTC)
     handover = Handover.latest(session, case.id)
     return handover.handed_over_at if handover else case.state_entered_at
+
+
+@due_date("next_visit_date")
+def next_visit_due(case):
+    """The next visit the case worker set at the last visit."""
+    from sqlalchemy.orm import object_session
+
+    from caseflow.cases.rules import end_of_day
+
+    nxt = object_session(case).scalar(
+        select(FollowUp.next_visit_date).where(FollowUp.case_id == case.id)
+        .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc()).limit(1))
+    return end_of_day(nxt) if nxt else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, validates_schema
 
 from caseflow import vocab
-from caseflow.schemas import InputSchema, choice, required_text, text
+from caseflow.schemas import InputSchema, choice, past_date, planned_date, record_id, required_text, text
 
 
 def _not_future(value: date) -> None:
@@ -19,13 +19,13 @@ def _not_future(value: date) -> None:
 class ReferralSchema(InputSchema):
     service_type = choice(vocab.SERVICE_TYPES, required=True)
     provider = required_text(200)
-    referred_on = fields.Date(required=True, validate=_not_future)
+    referred_on = past_date(required=True)
     status = choice(vocab.REFERRAL_STATUSES, load_default="referred")
     notes = text(4000)
 
 
 class ReferralUpdateSchema(InputSchema):
-    referral_id = fields.Integer(required=True)
+    referral_id = record_id(required=True)
     status = choice(vocab.REFERRAL_STATUSES, required=True)
     notes = text(4000)
 
@@ -33,11 +33,11 @@ class ReferralUpdateSchema(InputSchema):
 class FollowUpSchema(InputSchema):
     identifying_fields = ("findings",)
 
-    visit_date = fields.Date(required=True, validate=_not_future)
+    visit_date = past_date(required=True)
     visit_type = choice(vocab.FOLLOW_UP_TYPES, required=True)
     findings = required_text(4000)
     risk_level = choice(vocab.RISK_LEVELS, required=True)
-    next_visit_date = fields.Date()
+    next_visit_date = planned_date()
 
     @validates_schema
     def _next_after(self, data, **_kw):
@@ -46,9 +46,3 @@ class FollowUpSchema(InputSchema):
             raise ValidationError({"next_visit_date": [str(_l("The next visit comes after this one."))]})
 
 
-CLOSING_REASONS = {k: v for k, v in vocab.CLOSURE_REASONS.items() if k != "determined_adult"}
-
-
-class ClosureSchema(InputSchema):
-    reason = choice(CLOSING_REASONS, required=True)
-    notes = text(2000)

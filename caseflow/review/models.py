@@ -23,7 +23,8 @@ class ReviewRound(Base):
         UniqueConstraint("case_id", "number"),
         _in("decision", vocab.VOTE_OUTCOMES),
         _in("offence_category", vocab.OFFENCE_CATEGORIES),
-        CheckConstraint("closed_at IS NULL OR decision IS NOT NULL", name="closed_has_decision"),
+        CheckConstraint("closed_at IS NULL OR decision IS NOT NULL OR superseded_at IS NOT NULL",
+                        name="closed_has_decision"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,9 +36,16 @@ class ReviewRound(Base):
     decision_reasons: Mapped[str | None] = mapped_column(Text)
     offence_category: Mapped[str | None] = mapped_column(String(20))
     next_review_date: Mapped[date | None] = mapped_column(Date)
+    offence_date: Mapped[date | None] = mapped_column(Date)
+    #: set when new facts (a concluded assessment or appeal) closed the round without a decision
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     votes: Mapped[list[Vote]] = relationship(back_populates="round", order_by="Vote.id")
+    recusals: Mapped[list[Recusal]] = relationship(back_populates="round", order_by="Recusal.id")
+
+    def recused_ids(self) -> set[int]:
+        return {r.reviewer_id for r in self.recusals}
 
     @classmethod
     def current(cls, session, case_id: int) -> ReviewRound | None:
@@ -71,3 +79,20 @@ class Vote(Base):
     round: Mapped[ReviewRound] = relationship(back_populates="votes")
     voter: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+
+class Recusal(Base):
+    """A member who declares a conflict of interest takes no part in the round."""
+
+    __tablename__ = "review_recusals"
+    __table_args__ = (UniqueConstraint("round_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recused_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    round: Mapped[ReviewRound] = relationship(back_populates="recusals")
+    reviewer: Mapped[User] = relationship()

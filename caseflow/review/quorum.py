@@ -1,8 +1,16 @@
-"""The joint review's quorum and majority, from the workflow's quorum rule.
+"""The joint review's quorum and its collective decision, from the workflow's ``quorum`` rule.
 
-Design choice (published sources fix none): at least ``min_members`` votes from at least
-``min_institutions`` organisations, every kind in ``require_kinds`` present (default: government
-and UN); the decision is the outcome of more than half of the round's votes. Dissent is kept.
+Quorum (design choice; published sources fix none): at least ``min_members`` votes from at least
+``min_institutions`` organisations, every kind in ``require_kinds`` present.
+
+Voices (``majority_by``): with ``institution`` (the default) each institution has **one voice**, the
+outcome most of its voting members chose; a tie inside an institution is an abstention. With
+``member`` every vote is a voice.
+
+The decision: an outcome backed by more than half of the voices. Otherwise the **least restrictive**
+of the outcomes with the most voices, in the order ``least_restrictive_first`` (CRC art. 37(b): the
+presumption of release). Outcomes in ``never_by_tie`` (juvenile justice, "not a child") are never
+reached that way: when only they lead, the decision is ``when_split`` (to defer). Dissent is kept.
 """
 
 from __future__ import annotations
@@ -14,14 +22,72 @@ from flask_babel import gettext as _
 
 
 @dataclass(frozen=True)
+class Position:
+    """Where one institution stands in the round."""
+
+    organisation_id: int
+    name: str
+    kind: str
+    outcome: str | None  # None: its members are split, so it abstains
+    members: dict[str, int]  # its members' votes by outcome
+
+
+@dataclass(frozen=True)
 class QuorumStatus:
     votes: int
     institutions: int
     kinds: frozenset[str]
     met: bool
     missing: str | None
-    majority: str | None
-    tally: dict[str, int]
+    majority: str | None  # the outcome the round has reached, by majority or by the tie rule
+    tally: dict[str, int]  # voices by outcome (institutions, or members)
+    by_rule: bool = False  # reached by the least-restrictive rule, not by a majority of voices
+    majority_by: str = "institution"
+    positions: tuple[Position, ...] = ()
+    member_tally: dict[str, int] | None = None
+
+
+def _rank(rule: dict):
+    order = rule.get("least_restrictive_first") or []
+
+    def rank(outcome: str) -> int:
+        for i, tier in enumerate(order):
+            if outcome in tier:
+                return i
+        return len(order)
+
+    return rank
+
+
+def _positions(votes) -> tuple[Position, ...]:
+    by_org: dict[int, list] = {}
+    for v in votes:
+        by_org.setdefault(v.organisation_id, []).append(v)
+    out = []
+    for org_id, org_votes in by_org.items():
+        counts = Counter(v.outcome for v in org_votes)
+        ranked = counts.most_common()
+        outcome = ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else None
+        org = getattr(org_votes[0], "organisation", None)
+        out.append(Position(org_id, getattr(org, "name", str(org_id)), org_votes[0].organisation_kind,
+                            outcome, dict(counts)))
+    return tuple(out)
+
+
+def prevailing(rule: dict, voices: list[str]) -> tuple[str | None, bool]:
+    """The outcome the voices reach, and whether the least-restrictive rule decided it."""
+    tally = Counter(voices)
+    if not tally:
+        return None, False
+    top = max(tally.values())
+    leaders = [o for o, n in tally.items() if n == top]
+    if len(leaders) == 1 and top * 2 > len(voices):
+        return leaders[0], False
+    never = set(rule.get("never_by_tie") or ())
+    candidates = [o for o in leaders if o not in never]
+    if candidates:
+        return min(candidates, key=_rank(rule)), True
+    return rule.get("when_split"), True
 
 
 def quorum_status(rule: dict, votes) -> QuorumStatus:
@@ -40,10 +106,15 @@ def quorum_status(rule: dict, votes) -> QuorumStatus:
             from caseflow.auth.roles import OrgKind
 
             missing = _("No vote yet from: %(kinds)s.", kinds=", ".join(str(OrgKind(k).label) for k in absent))
-    tally = Counter(v.outcome for v in votes)
-    majority = None
-    if tally:
-        outcome, count = tally.most_common(1)[0]
-        if count * 2 > len(votes):
-            majority = outcome
-    return QuorumStatus(len(votes), len(orgs), kinds, missing is None, missing, majority, dict(tally))
+    majority_by = rule.get("majority_by", "institution")
+    positions = _positions(votes)
+    if majority_by == "institution":
+        voices = [p.outcome for p in positions if p.outcome is not None]
+    else:
+        voices = [v.outcome for v in votes]
+    outcome, by_rule = prevailing(rule, voices)
+    return QuorumStatus(
+        votes=len(votes), institutions=len(orgs), kinds=kinds, met=missing is None, missing=missing,
+        majority=outcome, tally=dict(Counter(voices)), by_rule=by_rule, majority_by=majority_by,
+        positions=positions, member_tally=dict(Counter(v.outcome for v in votes)),
+    )

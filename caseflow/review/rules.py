@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask_babel import format_date
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from caseflow import vocab
-from caseflow.assessment.age import ADULT, effective_age
+from caseflow.assessment.age import ADULT, age_at
 from caseflow.assessment.models import AgeAssessment
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS
-from caseflow.review.models import ReviewRound, Vote
+from caseflow.review.models import Recusal, ReviewRound, Vote
 from caseflow.review.quorum import quorum_status
 from caseflow.review.schemas import (
     DecisionSchema,
     DeferDecisionSchema,
     DiversionDecisionSchema,
     JuvenileJusticeDecisionSchema,
+    RecusalSchema,
     ReleaseDecisionSchema,
     ReopenSchema,
     VoteSchema,
 )
-from caseflow.workflow.registry import effect, guard, register_schema
+from caseflow.workflow.registry import condition, effect, guard, register_schema
 
 register_schema("vote", VoteSchema)
 register_schema("decision", DecisionSchema)
@@ -29,10 +34,19 @@ register_schema("decision_diversion", DiversionDecisionSchema)
 register_schema("decision_juvenile_justice", JuvenileJusticeDecisionSchema)
 register_schema("decision_defer", DeferDecisionSchema)
 register_schema("reopen", ReopenSchema)
+register_schema("recusal", RecusalSchema)
 
 
 def current_round(ctx) -> ReviewRound | None:
-    return ReviewRound.current(ctx.session, ctx.subject.id)
+    return ctx.remember("round", lambda: ReviewRound.current(ctx.session, ctx.subject.id))
+
+
+def round_status(ctx):
+    """The open round's quorum and outcome, computed once per request."""
+    rnd = current_round(ctx)
+    if rnd is None:
+        return None
+    return ctx.remember("quorum", lambda: quorum_status(ctx.workflow.quorum, rnd.votes))
 
 
 @effect("open_review_round")
@@ -42,14 +56,34 @@ def open_review_round(ctx):
         return
     rounds = ReviewRound.for_case(ctx.session, ctx.subject.id)
     number = (rounds[-1].number if rounds else 0) + 1
-    ctx.session.add(ReviewRound(case_id=ctx.subject.id, number=number, opened_at=ctx.now))
-    ctx.session.flush()
+    rnd = ReviewRound(case_id=ctx.subject.id, number=number, opened_at=ctx.now)
+    ctx.session.add(rnd)
+    ctx.memo["round"] = rnd
+    ctx.forget("quorum")
     ctx.details["round"] = number
+
+
+@effect("supersede_review_round")
+def supersede_review_round(ctx):
+    """New facts (a concluded assessment or appeal) end the open round without a decision, so its
+    votes, cast on the old facts, do not carry over; ``open_review_round`` then opens the next."""
+    rnd = current_round(ctx)
+    if rnd is None:
+        return
+    rnd.closed_at = rnd.superseded_at = ctx.now
+    ctx.details["superseded_round"] = rnd.number
+    ctx.forget("round", "quorum")
+    ctx.session.flush()
 
 
 @guard("round_open")
 def round_open(ctx):
-    return None if current_round(ctx) is not None else _("No review round is open.")
+    rnd = current_round(ctx)
+    if rnd is None:
+        return _("No review round is open.")
+    if ctx.actor.id in rnd.recused_ids():
+        return _("You recused yourself from this round.")
+    return None
 
 
 @effect("record_vote")
@@ -68,29 +102,56 @@ def record_vote(ctx):
         existing.offence_category = data["offence_category"]
         existing.reasons = data["reasons"]
         existing.cast_at = ctx.now
+    ctx.forget("quorum")
+    ctx.details["round"] = rnd.number
+
+
+@effect("record_recusal")
+def record_recusal(ctx):
+    """A member with a conflict of interest leaves the round; a vote already cast is withdrawn."""
+    rnd = current_round(ctx)
+    actor = ctx.actor
+    own = next((v for v in rnd.votes if v.voter_id == actor.id), None)
+    if own is not None:
+        ctx.details["withdrawn_vote"] = {"outcome": own.outcome, "offence_category": own.offence_category}
+        rnd.votes.remove(own)
+        ctx.session.delete(own)
+    rnd.recusals.append(Recusal(round_id=rnd.id, reviewer_id=actor.id, organisation_id=actor.organisation_id,
+                                reason=ctx.data["reason"], recused_at=ctx.now))
+    ctx.forget("quorum")
     ctx.details["round"] = rnd.number
 
 
 @guard("quorum_met")
 def quorum_met(ctx):
+    status = round_status(ctx)
+    if status is None:
+        return _("No review round is open.")
+    return None if status.met else _("No quorum yet: %(why)s", why=status.missing)
+
+
+@guard("decider_took_part")
+def decider_took_part(ctx):
+    """The decision is taken by a member of an institution that voted in the round, not recused."""
     rnd = current_round(ctx)
     if rnd is None:
         return _("No review round is open.")
-    status = quorum_status(ctx.workflow.quorum, rnd.votes)
-    return None if status.met else _("No quorum yet: %(why)s", why=status.missing)
+    if ctx.actor.id in rnd.recused_ids():
+        return _("You recused yourself from this round.")
+    if ctx.actor.organisation_id not in {v.organisation_id for v in rnd.votes}:
+        return _("Only a member of an institution that voted in this round can record its decision.")
+    return None
 
 
 def _majority_guard(outcome: str):
     def check(ctx):
-        rnd = current_round(ctx)
-        if rnd is None:
+        status = round_status(ctx)
+        if status is None:
             return _("No review round is open.")
-        status = quorum_status(ctx.workflow.quorum, rnd.votes)
         if status.majority != outcome:
             if status.majority is None:
                 return _("The votes have no majority yet.")
-            return _("The majority of the round voted for “%(outcome)s”.",
-                     outcome=vocab.VOTE_OUTCOMES[status.majority])
+            return _("The round has reached “%(outcome)s”.", outcome=vocab.VOTE_OUTCOMES[status.majority])
         return None
 
     return check
@@ -100,15 +161,22 @@ def _decide_effect(outcome: str):
     def apply(ctx):
         rnd = current_round(ctx)
         data = ctx.data or {}
+        status = round_status(ctx)
         rnd.decision = outcome
         rnd.decision_reasons = data.get("reasons")
         rnd.offence_category = data.get("offence_category")
         rnd.next_review_date = data.get("next_review_date")
+        rnd.offence_date = data.get("offence_date")
         rnd.decided_by_id = ctx.actor.id
         rnd.closed_at = ctx.now
-        status = quorum_status(ctx.workflow.quorum, rnd.votes)
-        ctx.details.update({"round": rnd.number, "decision": outcome, "tally": status.tally,
-                            "dissent": status.votes - status.tally.get(outcome, 0)})
+        # a deferral's date is the review clock's due date; any other decision clears it
+        ctx.subject.next_review_date = data.get("next_review_date")
+        ctx.details.update({
+            "round": rnd.number, "decision": outcome, "tally": status.tally, "majority_by": status.majority_by,
+            "by_least_restrictive_rule": status.by_rule,
+            "dissent": status.votes - (status.member_tally or {}).get(outcome, 0),
+        })
+        ctx.forget("round", "quorum")
         ctx.session.flush()
 
     return apply
@@ -134,47 +202,123 @@ def set_receiving_org(ctx):
     ctx.subject.receiving_org_id = ctx.data["receiving_org_id"]
 
 
-@effect("set_next_review")
-def set_next_review(ctx):
-    ctx.subject.next_review_date = ctx.data["next_review_date"]
+def latest_assessment(ctx) -> AgeAssessment | None:
+    return ctx.remember("assessment", lambda: AgeAssessment.latest_concluded(ctx.session, ctx.subject.id))
+
+
+def offence_date_refusal(case, offence: date) -> dict | None:
+    """The alleged offence happened before the encounter (which ended it) and after the birth."""
+    if case.encounter_at is not None and offence > case.encounter_at.date():
+        return {"offence_date": _("The alleged offence cannot be after the encounter (%(day)s).",
+                                  day=format_date(case.encounter_at.date()))}
+    if case.date_of_birth is not None and offence < case.date_of_birth:
+        return {"offence_date": _("The alleged offence cannot be before the date of birth.")}
+    return None
+
+
+def below_macr(ctx, offence: date | None) -> bool:
+    """Benefit of the doubt: unknown, or under the minimum age of criminal responsibility then."""
+    macr = ctx.settings["minimum_age_criminal_responsibility"]
+    age = age_at(ctx.subject, latest_assessment(ctx), offence)
+    return age.years is None or age.years < macr
 
 
 @guard("juvenile_justice_allowed")
 def juvenile_justice_allowed(ctx):
-    """Only at or above the minimum age of criminal responsibility at the alleged offence, and only
-    for an offence other than association or support tasks (Paris Principles 8.7)."""
+    """Only at or above the minimum age of criminal responsibility at the alleged offence (a date the
+    decision must give, no later than the encounter), and only for an offence other than association
+    or support tasks (Paris Principles 8.7)."""
     macr = ctx.settings["minimum_age_criminal_responsibility"]
-    case = ctx.subject
-    data = ctx.data
-    at = (data or {}).get("offence_date") or case.encounter_at
-    age = effective_age(ctx.session, case, at)
-    if age.years is None or age.years < macr:
-        return _("Juvenile justice is not allowed: the age at the alleged offence is not shown to be at "
-                 "least %(macr)d (benefit of the doubt).", macr=macr)
-    if data is not None and data.get("offence_category") != "other_offence":
-        return _("Juvenile justice is not allowed for association or support tasks alone.")
+    case, data = ctx.subject, ctx.data
+    if data is None:  # what the page offers: the offence came before the encounter, so that age bounds it
+        if below_macr(ctx, case.encounter_at):
+            return _("Juvenile justice is not allowed: the age at the alleged offence is not shown to be at "
+                     "least %(macr)d (benefit of the doubt).", macr=macr)
+        return None
+    offence = data["offence_date"]
+    refusal = offence_date_refusal(case, offence)
+    if refusal:
+        return refusal
+    if below_macr(ctx, offence):
+        return {"offence_date": _("Juvenile justice is not allowed: the age at the alleged offence is not shown "
+                                  "to be at least %(macr)d (benefit of the doubt).", macr=macr)}
+    if data.get("offence_category") != "other_offence":
+        return {"offence_category": _("Juvenile justice is not allowed for association or support tasks alone.")}
     rnd = current_round(ctx)
-    if rnd is not None and data is not None:
+    if rnd is not None:
         others = [v for v in rnd.votes if v.outcome == "juvenile_justice" and v.offence_category != "other_offence"]
         if others:
             return _("Votes for juvenile justice must each name another offence than association or support tasks.")
     return None
 
 
+def adult_not_shown(ctx) -> bool:
+    age = age_at(ctx.subject, latest_assessment(ctx), ctx.subject.encounter_at)
+    return age.years is None or age.years < ADULT
+
+
 @guard("not_a_child_allowed")
 def not_a_child_allowed(ctx):
     """Only after a concluded assessment finding 18 or more at the encounter, appeal window over."""
     case = ctx.subject
-    last = AgeAssessment.latest_concluded(ctx.session, case.id)
+    last = latest_assessment(ctx)
     if last is None:
         return _("“Not a child” needs a concluded age assessment.")
     if AgeAssessment.open_request(ctx.session, case.id):
         return _("An age assessment or appeal is under way.")
-    age = effective_age(ctx.session, case, case.encounter_at)
-    if age.years is None or age.years < ADULT:
+    if adult_not_shown(ctx):
         return _("The assessment does not show an age of 18 or more at the encounter (benefit of the doubt).")
     if last.appeal_deadline is None or ctx.now.date() <= last.appeal_deadline:
-        return _("The appeal window is open until %(day)s.", day=last.appeal_deadline)
+        return _("The appeal window is open until %(day)s.", day=format_date(last.appeal_deadline))
+    return None
+
+
+def standing_decision(ctx) -> ReviewRound | None:
+    """The decided round the case stands on now: no round open, and the case still in the state that
+    decision led to (a later closure or re-review means it no longer stands)."""
+    if current_round(ctx) is not None:
+        return None
+    rnd = ctx.session.scalar(
+        select(ReviewRound).where(ReviewRound.case_id == ctx.subject.id, ReviewRound.decision.is_not(None))
+        .order_by(ReviewRound.number.desc()).limit(1))
+    if rnd is None:
+        return None
+    dest = {t.dest for t in ctx.workflow.transitions if f"decide_{rnd.decision}" in t.effects}
+    return rnd if ctx.subject.state in dest else None
+
+
+@condition("decision_lost_its_legal_basis")
+def decision_lost_its_legal_basis(ctx):
+    """After a correction: a referral to juvenile justice whose child was under the minimum age at the
+    offence, or a "not a child" whose age at the encounter is no longer 18 or more."""
+    ctx.forget("assessment")
+    rnd = standing_decision(ctx)
+    if rnd is None:
+        return False
+    if rnd.decision == "juvenile_justice":
+        return below_macr(ctx, rnd.offence_date or ctx.subject.encounter_at)
+    if rnd.decision == "not_a_child":
+        return adult_not_shown(ctx)
+    return False
+
+
+@guard("correction_keeps_decisions_coherent")
+def correction_keeps_decisions_coherent(ctx):
+    """A corrected encounter or birth date may not put a recorded offence after the encounter or
+    before the birth."""
+    if ctx.data is None:
+        return None
+    rnd = standing_decision(ctx)
+    if rnd is None or rnd.offence_date is None:
+        return None
+    enc = ctx.data.get("encounter_at", ctx.subject.encounter_at)
+    dob = ctx.data.get("date_of_birth", ctx.subject.date_of_birth)
+    if enc is not None and rnd.offence_date > enc.date():
+        return {"encounter_at": _("The juvenile-justice decision records an offence on %(day)s, after this time.",
+                                  day=format_date(rnd.offence_date))}
+    if dob is not None and rnd.offence_date < dob:
+        return {"date_of_birth": _("The juvenile-justice decision records an offence on %(day)s, before this date.",
+                                   day=format_date(rnd.offence_date))}
     return None
 
 
@@ -198,3 +342,4 @@ def reopen_case(ctx):
     ctx.details["closed_reason"] = ctx.subject.closed_reason
     ctx.subject.closed_reason = None
     ctx.subject.closed_at = None
+    ctx.subject.next_review_date = None

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validates
+from marshmallow import fields
 
 from caseflow import vocab
-from caseflow.schemas import InputSchema, choice, organisation, required_text
+from caseflow.schemas import InputSchema, choice, organisation, past_date, planned_date, required_text
 
 
 class VoteSchema(InputSchema):
@@ -33,17 +30,16 @@ class DiversionDecisionSchema(ReleaseDecisionSchema):
 
 
 class JuvenileJusticeDecisionSchema(DecisionSchema):
-    offence_date = fields.Date()
+    offence_date = past_date(required=True)
 
 
 class DeferDecisionSchema(DecisionSchema):
-    next_review_date = fields.Date(required=True)
-
-    @validates("next_review_date")
-    def _future(self, value, **_kw):
-        if value <= date.today():
-            raise ValidationError(str(_l("The next review must be after today.")))
+    next_review_date = planned_date(required=True)
 
 
 class ReopenSchema(InputSchema):
+    reason = required_text(2000, 5)
+
+
+class RecusalSchema(InputSchema):
     reason = required_text(2000, 5)

@@ -30,6 +30,17 @@ class WorkflowError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Reroute:
+    """An action that can change what it stands on: when ``condition`` holds after the effects, the
+    case moves to ``dest`` and these ``effects`` run too (a correction that undoes a decision's
+    legal basis sends the case back to review)."""
+
+    condition: str
+    dest: str
+    effects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Transition:
     trigger: str
     sources: tuple[str, ...]
@@ -40,6 +51,10 @@ class Transition:
     schema: str | None
     label: dict
     form: tuple[str, ...] = ()
+    #: settings of this transition that its guards read (e.g. which roles may close for which reason)
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+    #: after the effects, the first rule whose condition holds moves the case on: (condition, dest, effects)
+    reroutes: tuple[Reroute, ...] = ()
 
     @property
     def changes_state(self) -> bool:
@@ -54,6 +69,8 @@ class Clock:
     unit: str
     states: tuple[str, ...]
     label: dict
+    #: a date people set (a next review, a next visit) that, when there is one, is the due date
+    due: str | None = None
 
 
 @dataclass
@@ -154,6 +171,18 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     quorum.setdefault("require_kinds", [])
     if not isinstance(quorum["require_kinds"], list):
         _fail(path, "quorum.require_kinds", "must be a list of organisation kinds")
+    quorum.setdefault("majority_by", "institution")
+    if quorum["majority_by"] not in ("institution", "member"):
+        _fail(path, "quorum.majority_by", "must be institution or member")
+    order = quorum.get("least_restrictive_first")
+    if order is not None:
+        if not isinstance(order, list) or not order or not all(
+                isinstance(tier, str | list) for tier in order):
+            _fail(path, "quorum.least_restrictive_first", "must list outcomes (or lists of equal ones)")
+        quorum["least_restrictive_first"] = [[tier] if isinstance(tier, str) else list(tier) for tier in order]
+    never = quorum.get("never_by_tie", [])
+    if not isinstance(never, list):
+        _fail(path, "quorum.never_by_tie", "must be a list of outcomes")
 
     transitions = []
     triggers_dest: dict[tuple[str, str], str | None] = {}
@@ -184,6 +213,20 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         schema = t.get("schema")
         if schema is not None and schema not in registry.SCHEMAS:
             _fail(path, f"{key}.schema", f"unknown schema {schema!r}")
+        options = t.get("options") or {}
+        if not isinstance(options, dict):
+            _fail(path, f"{key}.options", "must be a mapping")
+        reroutes = []
+        for j, r in enumerate(t.get("reroute") or []):
+            rkey = f"{key}.reroute[{j}]"
+            if not isinstance(r, dict):
+                _fail(path, rkey, "must be a mapping with when, dest and effects")
+            if r.get("when") not in registry.CONDITIONS:
+                _fail(path, f"{rkey}.when", f"unknown condition {r.get('when')!r}")
+            if r.get("dest") not in states:
+                _fail(path, f"{rkey}.dest", f"unknown state {r.get('dest')!r}")
+            reroutes.append(Reroute(r["when"], r["dest"],
+                                    _names(path, f"{rkey}.effects", r.get("effects"), registry.EFFECTS, "effect")))
         transitions.append(
             Transition(
                 trigger=trigger,
@@ -194,6 +237,8 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
                 effects=_names(path, f"{key}.effects", t.get("effects"), registry.EFFECTS, "effect"),
                 schema=schema,
                 label=_labels(path, f"{key}.label", t.get("label")),
+                options=options,
+                reroutes=tuple(reroutes),
             )
         )
     if not transitions:
@@ -212,6 +257,9 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         unit = c.get("unit", "days")
         if unit not in UNITS:
             _fail(path, f"{key}.unit", f"must be one of {', '.join(UNITS)}")
+        due = c.get("due")
+        if due is not None and due not in registry.DUE_DATES:
+            _fail(path, f"{key}.due", f"unknown due date {due!r}")
         clocks[cname] = Clock(
             name=cname,
             anchor=c["anchor"],
@@ -219,6 +267,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
             unit=unit,
             states=_names(path, f"{key}.states", c.get("states"), states, "state"),
             label=_labels(path, f"{key}.label", c.get("label")),
+            due=due,
         )
     final = _names(path, "final_states", raw.get("final_states"), states, "state")
     wf = Workflow(

@@ -46,6 +46,17 @@ class Context:
     source: str
     details: dict = field(default_factory=dict)
     identifying: dict = field(default_factory=dict)
+    #: what guards and effects of this one request have already read or computed (a round, a tally)
+    memo: dict = field(default_factory=dict)
+
+    def remember(self, key, compute):
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
+
+    def forget(self, *keys) -> None:
+        for key in keys:
+            self.memo.pop(key, None)
 
     @property
     def settings(self) -> dict:
@@ -104,12 +115,26 @@ def load_payload(transition: Transition, data: dict | None) -> dict:
         raise ValidationFailed(errors=translate_errors(exc.messages)) from None
 
 
-def run_guards(ctx: Context) -> str | None:
+def run_guards(ctx: Context) -> str | dict | None:
+    """The first refusal: a sentence, or ``{field: sentence}`` when the refusal is about a field the
+    user sent (a date that contradicts the record), which answers 422 naming the field."""
     for name in ctx.transition.guards:
         reason = registry.GUARDS[name](ctx)
         if reason:
-            return str(reason)
+            return {k: str(v) for k, v in reason.items()} if isinstance(reason, dict) else str(reason)
     return None
+
+
+def refuse(reason: str | dict):
+    if isinstance(reason, dict):
+        raise ValidationFailed(errors={k: [v] for k, v in reason.items()})
+    raise GuardRefused(reason)
+
+
+def reason_text(reason: str | dict | None) -> str | None:
+    if isinstance(reason, dict):
+        return " ".join(reason.values())
+    return reason
 
 
 def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
@@ -147,7 +172,7 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
                   data=payload, now=now, source=subject.state)
     reason = run_guards(ctx)
     if reason:
-        raise GuardRefused(reason)
+        refuse(reason)
 
     proxy = _Proxy(subject.state)
     if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
@@ -160,6 +185,14 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
             subject.state_entered_at = now
         for name in transition.effects:
             registry.EFFECTS[name](ctx)
+        for rule in transition.reroutes:
+            if registry.CONDITIONS[rule.condition](ctx):
+                ctx.details["rerouted"] = {"because": rule.condition, "to": rule.dest}
+                subject.state = rule.dest
+                subject.state_entered_at = now
+                for name in rule.effects:
+                    registry.EFFECTS[name](ctx)
+                break
     subject.version += 1
     update_clocks(wf, subject, now)
     details = {}
@@ -186,7 +219,12 @@ def summarise(payload: dict, ctx: Context) -> dict:
     return out
 
 
-def clock_due(wf: Workflow, clock, started: datetime) -> datetime | None:
+def clock_due(wf: Workflow, clock, started: datetime, subject=None) -> datetime | None:
+    """A date people set wins (a deferral's next review, a visit's next visit); else the limit."""
+    if clock.due is not None and subject is not None:
+        set_by_people = registry.DUE_DATES[clock.due](subject)
+        if set_by_people is not None:
+            return set_by_people
     if clock.limit_setting is None:
         return None
     amount = wf.settings[clock.limit_setting]
@@ -203,7 +241,7 @@ def update_clocks(wf: Workflow, subject, now: datetime) -> None:
             started = registry.ANCHORS[clock.anchor](subject)
             if started is None:
                 continue
-            due = clock_due(wf, clock, started)
+            due = clock_due(wf, clock, started, subject)
             current = running.get(clock.name)
             if current is None or current != (started, due):
                 subject.set_clock(clock.name, started, due)
@@ -225,6 +263,6 @@ def available_transitions(session, subject, actor, *, wf: Workflow | None = None
             continue
         ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=t, data=None,
                       now=utcnow(), source=subject.state)
-        reason = run_guards(ctx)
+        reason = reason_text(run_guards(ctx))
         out.append(Availability(t.trigger, lbl, reason is None, reason, t))
     return out

@@ -21,6 +21,8 @@ GUARDS: dict[str, Callable] = {}
 EFFECTS: dict[str, Callable] = {}
 SCHEMAS: dict[str, type] = {}
 ANCHORS: dict[str, Callable] = {}
+CONDITIONS: dict[str, Callable] = {}
+DUE_DATES: dict[str, Callable] = {}
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -40,6 +42,16 @@ def effect(name: str):
 
 def anchor(name: str):
     return lambda fn: _register(ANCHORS, "anchor", name, fn)
+
+
+def condition(name: str):
+    """A yes/no question about the subject after a transition's effects (see ``reroute``)."""
+    return lambda fn: _register(CONDITIONS, "condition", name, fn)
+
+
+def due_date(name: str):
+    """A date people set that a clock falls due on: ``fn(subject) -> datetime | None``."""
+    return lambda fn: _register(DUE_DATES, "due date", name, fn)
 
 
 def register_schema(name: str, schema_cls: type) -> type:

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
+from caseflow import vocab
 from caseflow.workflow.diagram import render_svg
 from caseflow.workflow.engine import current_language, get_workflow, workflows
 
@@ -23,4 +24,7 @@ def index():
 def show(name):
     wf = get_workflow(name)
     svg = Markup(render_svg(wf, current_language()))  # noqa: S704 - built from escaped labels only
-    return render_template("workflow/show.html", wf=wf, svg=svg, lang=current_language(), all_workflows=workflows())
+    tiers = wf.quorum.get("least_restrictive_first") or []
+    order = " < ".join(" / ".join(str(vocab.VOTE_OUTCOMES.get(o, o)) for o in tier) for tier in tiers)
+    return render_template("workflow/show.html", wf=wf, svg=svg, lang=current_language(), all_workflows=workflows(),
+                           order_words=order)
