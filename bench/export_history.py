@@ -1,6 +1,7 @@
 """Benchmark: exporting N history rows (default 1,000,000) to Excel — rows per second and peak
 memory — beside bare openpyxl write-only writing the same rows from the same query, in the same
-run. Goal: at least 0.8 of the bare speed, peak memory under 250 MB and flat in N.
+run. Caseflow writes with XlsxWriter (constant_memory) and patches nothing. Goal: at least 1.5 times
+the bare openpyxl speed, peak memory under 250 MB and flat in N.
 
     python -m bench.export_history [--rows N] [--keep DB]
 
@@ -150,7 +151,7 @@ def main() -> None:
               f"peak {r['peak_mb']:5.0f} MB, file {r['size_mb']:.0f} MB")
     ratio = (results["caseflow"]["rows"] / results["caseflow"]["seconds"]) / (
         results["bare"]["rows"] / results["bare"]["seconds"])
-    print(f"caseflow export runs at {ratio:.2f} of bare openpyxl speed (goal >= 0.8); "
+    print(f"caseflow export runs at {ratio:.2f} x bare openpyxl write-only (goal >= 1.5); "
           f"peak {results['caseflow']['peak_mb']:.0f} MB (goal < 250 MB)")
 
 

@@ -20,15 +20,25 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     app.config.update(load_config(app.instance_path, config))
+    from caseflow.web import IdConverter
+
+    app.url_map.converters["id"] = IdConverter  # ids in paths: past the integer range is a 404
     os.makedirs(app.instance_path, exist_ok=True)
     register_logging(app)
     register_extensions(app)
     register_workflows(app)
     register_blueprints(app)
+    register_limits(app)
     register_request_hooks(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def register_limits(app: Flask) -> None:
+    from caseflow.auth.limits import init_limits
+
+    init_limits(app)
 
 
 def register_logging(app: Flask) -> None:
@@ -49,6 +59,11 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     app.before_request(refuse_oversized_bodies)  # before CSRF reads the form
     csrf.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:  # the client's address, not the proxy's, in audit events and limits
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_login(app)
 

@@ -285,7 +285,7 @@ def import_cases(path, as_email, dry_run):
     from caseflow.imports.operations import file_digest, import_rows, preview
 
     name = os.path.basename(path)
-    result = preview(db.session, path, name, file_digest(path))
+    result = preview(db.session, path, name, file_digest(path), _user(as_email))
     for row in result.rows:
         for f, msgs in row.errors.items():
             click.echo(f"row {row.number}, {f}: {' '.join(map(str, msgs))}")

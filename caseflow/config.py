@@ -5,6 +5,10 @@ SECRET_KEY        required in production
 DATABASE_URL      SQLAlchemy URL; default: SQLite in the instance folder
 CASEFLOW_WORKFLOWS_DIR   folder of workflow YAML files (default: ./workflows)
 CASEFLOW_IDLE_TIMEOUT_MINUTES, CASEFLOW_ABSOLUTE_TIMEOUT_HOURS   session timeouts
+CASEFLOW_RATELIMIT_STORAGE_URI   memory:// (default) or redis://host:6379/N (shared by every node)
+CASEFLOW_LOGIN_RATE_PER_IP, CASEFLOW_LOGIN_RATE_PER_ACCOUNT   sign-in limits (Flask-Limiter syntax)
+CASEFLOW_TRUSTED_PROXIES   how many proxies in front of the app set X-Forwarded-* (default 0)
+CASEFLOW_HSTS_SECONDS      Strict-Transport-Security max-age (default: a year in production, else 0)
 """
 
 from __future__ import annotations
@@ -55,8 +59,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_NAME": "caseflow_session",
         "IDLE_TIMEOUT_MINUTES": _int("CASEFLOW_IDLE_TIMEOUT_MINUTES", 30),
         "ABSOLUTE_TIMEOUT_HOURS": _int("CASEFLOW_ABSOLUTE_TIMEOUT_HOURS", 12),
-        "LOGIN_MAX_FAILURES": _int("CASEFLOW_LOGIN_MAX_FAILURES", 5),
-        "LOGIN_LOCK_MINUTES": _int("CASEFLOW_LOGIN_LOCK_MINUTES", 15),
+        "LOGIN_RATE_PER_IP": os.environ.get("CASEFLOW_LOGIN_RATE_PER_IP", "30 per minute"),
+        "LOGIN_RATE_PER_ACCOUNT": os.environ.get("CASEFLOW_LOGIN_RATE_PER_ACCOUNT", "5 per 15 minutes"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("CASEFLOW_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "TRUSTED_PROXIES": _int("CASEFLOW_TRUSTED_PROXIES", 0),
+        "HSTS_SECONDS": _int("CASEFLOW_HSTS_SECONDS", 31_536_000 if production else 0),
         "PASSWORD_MIN_LENGTH": 12,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
@@ -65,6 +73,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "EXPORT_INLINE_MAX_EVENTS": _int("CASEFLOW_EXPORT_INLINE_MAX_EVENTS", 20_000),
         "IMPORT_MAX_ROWS": _int("CASEFLOW_IMPORT_MAX_ROWS", 5_000),
+        "IMPORT_MAX_BYTES": _int("CASEFLOW_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         "ALLOW_DEMO_DATA": not production,
     }
     config.update(overrides)

@@ -11,12 +11,37 @@ from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from caseflow import clock
 
-#: control characters that have no place in a form field (NUL breaks PostgreSQL text, others hide content)
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: characters XML 1.0 cannot carry (C0 controls but tab, newline and return; U+FFFE, U+FFFF; lone
+#: surrogates): refused at the door, since an export must be able to write everything stored
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: DEL hides content; it is dropped
+DEL = "\x7f"
+UNSTORABLE_MESSAGE = "Contains a character that cannot be stored (a control character, U+FFFE or U+FFFF)."
+
+
+def unstorable(value) -> bool:
+    """Does a string, or any string inside a list or mapping, hold a character no export can write?"""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, list | tuple):
+        return any(unstorable(v) for v in value)
+    if isinstance(value, dict):
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
+    return False
 
 
 def clean_input(value: str) -> str:
-    return CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+    return value.replace("\r\n", "\n").replace(DEL, "").strip()
+
+
+def refuse_unstorable(data: dict) -> None:
+    """422, field by field, for text no export could write (see UNSTORABLE)."""
+    from marshmallow import ValidationError
+
+    bad = {str(k) if not unstorable(k) else "_schema": [UNSTORABLE_MESSAGE]
+           for k, v in data.items() if unstorable(k) or unstorable(v)}
+    if bad:
+        raise ValidationError(bad)
 
 
 class InputSchema(Schema):
@@ -33,6 +58,7 @@ class InputSchema(Schema):
     def _blank_is_missing(self, data, **_kw):
         if not isinstance(data, dict):
             return data
+        refuse_unstorable(data)
         out = {}
         for key, value in data.items():
             if key in ("csrf_token", "version"):
@@ -81,6 +107,20 @@ class WholeNumber(fields.Integer):
                 raise self.make_error("invalid")
             value = int(number)
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def parse_id(value) -> int | None:
+    """An id from a query string or a form: a whole number the database can hold, else None."""
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def parse_page(value, maximum: int = 100_000) -> int:
+    text = str(value or "").strip()
+    return min(int(text), maximum) if text.isdigit() and len(text) < 10 and int(text) >= 1 else 1
 
 
 def whole_number(minimum: int, maximum: int, **kw) -> WholeNumber:
@@ -199,6 +239,7 @@ MARSHMALLOW_MESSAGES = (
     _l("Invalid input type."),
     _l("Not a valid aware datetime."),
     _l("Must be a whole number."),
+    _l("Contains a character that cannot be stored (a control character, U+FFFE or U+FFFF)."),
     _l("Must be in 1900 or later."),
     _l("Cannot be in the future."),
     _l("Must be after today."),

@@ -1,11 +1,13 @@
-"""openpyxl in one place: safe, streaming workbook writing, and careful reading of uploads.
+"""Spreadsheets in one place: workbooks written with XlsxWriter, uploads read with openpyxl.
 
-Writing (write-only mode, rows go to disk as they come):
-- every text value is written as text: openpyxl would turn a string beginning with "=" into a live
-  formula, so such values are written as explicit string cells; "@", "+", "-" prefixed values are
-  text cells too and are never evaluated;
-- control characters are removed (they are illegal in the XML or hide content);
-- datetimes become real Excel dates (UTC, shown with a date format); booleans stay booleans;
+Writing (XlsxWriter in ``constant_memory`` mode: each row goes to disk as it is written, so memory
+stays flat however long the History sheet is):
+- every text value is written with ``write_string``: a string beginning with "=" stays text, never a
+  formula (``strings_to_formulas`` is off as well);
+- characters that XML 1.0 cannot carry (C0 controls but tab, newline and return; U+FFFE, U+FFFF;
+  lone surrogates) never reach the file: user text loses them; the application's own JSON keeps
+  them as JSON escapes (``\\ufffe``), so that what was hashed still reads back the same;
+- datetimes are real Excel dates (UTC, with a date format); booleans stay booleans;
 - headers are bold, frozen, filtered, columns sized.
 """
 
@@ -13,157 +15,104 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
-from lxml.etree import Element, SubElement
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
-CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+#: what XML 1.0 cannot carry, plus DEL (hides content); the input boundary refuses all but DEL
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 MAX_CELL = 32_767  # Excel's limit on one cell's text
 
 
 def clean_text(value: str) -> str:
-    if CONTROL.search(value):
-        value = CONTROL.sub("", value)
+    """User text as a cell may hold it: unsafe characters removed, at most MAX_CELL long."""
+    if UNSAFE.search(value):
+        value = UNSAFE.sub("", value)
     return value[:MAX_CELL]
 
 
-class _RowWriter:
-    """Writes one row's values straight to the sheet's XML stream: the same cells openpyxl writes
-    (inline strings, numbers, booleans, dates with a date style) without a Cell object per value.
-    Used for the big History sheet; values have been through ``SafeWorkbook.cell`` or are trusted."""
+def _json_escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
-    def __init__(self, ws):
-        from openpyxl.utils.datetime import to_excel
 
-        probe = WriteOnlyCell(ws, value=datetime(2000, 1, 1))  # registers openpyxl's date style
-        self.date_style = str(probe.style_id)
-        self.to_excel = to_excel
-        self.epoch = ws.parent.epoch
-        self.letters = [get_column_letter(i) for i in range(1, 200)]
-
-    def __call__(self, xf, row, row_idx):
-        r = str(row_idx)
-        el = Element("row", r=r)
-        for col, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, Cell):  # text that begins with "=", already a text cell
-                value = value.value
-            ref = self.letters[col] + r
-            kind = type(value)
-            if kind is str:
-                if value == "":
-                    continue
-                c = SubElement(el, "c", r=ref, t="inlineStr")
-                t = SubElement(SubElement(c, "is"), "t")
-                if value != value.strip():
-                    t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-                t.text = value
-            elif kind is bool:
-                c = SubElement(el, "c", r=ref, t="b")
-                SubElement(c, "v").text = "1" if value else "0"
-            elif kind is int or kind is float:
-                c = SubElement(el, "c", r=ref, t="n")
-                SubElement(c, "v").text = repr(value) if kind is float else str(value)
-            elif kind is datetime:
-                c = SubElement(el, "c", r=ref, t="n", s=self.date_style)
-                SubElement(c, "v").text = repr(self.to_excel(value, self.epoch))
-            else:
-                c = SubElement(el, "c", r=ref, t="inlineStr")
-                SubElement(SubElement(c, "is"), "t").text = str(value)
-        xf.write(el)
+def escape_unsafe(value: str) -> str:
+    """The application's own JSON text with unsafe characters written as JSON escapes: it parses
+    back to exactly the same values."""
+    return UNSAFE.sub(_json_escape, value)
 
 
 class Sheet:
-    def __init__(self, book: SafeWorkbook, title: str, headers: Sequence[str], widths: Sequence[int] | None,
-                 fast: bool = False):
+    def __init__(self, book: SafeWorkbook, title: str, headers: Sequence[str], widths: Sequence[int] | None):
         self.book = book
-        self.ws = book.wb.create_sheet(title=title[:31])
+        self.ws = book.wb.add_worksheet(clean_text(title)[:31])
         self.headers = list(headers)
         self.rows = 0
-        self._untrusted: dict[frozenset[int], list[int]] = {}
-        self.ws.freeze_panes = "A2"
-        for i, w in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers], start=1):
-            self.ws.column_dimensions[get_column_letter(i)].width = w
-        bold = Font(bold=True)
-        cells = []
-        for h in self.headers:
-            c = WriteOnlyCell(self.ws, value=clean_text(str(h)))
-            c.data_type = "s"
-            c.font = bold
-            cells.append(c)
-        self.ws.append(cells)
-        if fast:  # from now on rows skip openpyxl's per-cell objects (see _RowWriter)
-            self.ws._values_to_row = lambda values, _row_idx: values
-            self.ws._writer.write_row = _RowWriter(self.ws)
+        self.ws.freeze_panes(1, 0)
+        for i, w in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers]):
+            self.ws.set_column(i, i, w)
+        for i, h in enumerate(self.headers):
+            self.ws.write_string(0, i, clean_text(str(h)), book.bold)
 
     def append(self, values: Iterable, trusted: frozenset[int] = frozenset()) -> None:
         """``trusted``: positions whose values the application made itself (hashes, codes, numbers,
-        its own JSON and labels) and which need no cleaning; everything else goes through ``cell``."""
-        cell, ws = self.book.cell, self.ws
-        if trusted:
-            row = values if isinstance(values, list) else list(values)
-            untrusted = self._untrusted.get(trusted)
-            if untrusted is None:
-                untrusted = self._untrusted[trusted] = [i for i in range(len(self.headers)) if i not in trusted]
-            for i in untrusted:
-                row[i] = cell(ws, row[i])
-            ws.append(row)
-        else:
-            ws.append([cell(ws, v) for v in values])
+        its own JSON and labels): unsafe characters there are escaped, never stripped."""
+        ws, book = self.ws, self.book
+        r = self.rows + 1
+        for c, value in enumerate(values):
+            kind = type(value)
+            if kind is str:
+                if not value:
+                    continue
+                if c in trusted:
+                    if UNSAFE.search(value):
+                        value = escape_unsafe(value)
+                elif UNSAFE.search(value) or len(value) > MAX_CELL:
+                    value = clean_text(value)
+                ws.write_string(r, c, value)
+            elif value is None:
+                continue
+            elif kind is int or kind is float:
+                ws.write_number(r, c, value)
+            elif kind is bool:
+                ws.write_boolean(r, c, value)
+            elif kind is datetime:
+                if value.tzinfo is not None:
+                    value = value.astimezone(UTC).replace(tzinfo=None)
+                ws.write_datetime(r, c, value, book.datetime_format)
+            elif kind is date:
+                ws.write_datetime(r, c, datetime.combine(value, time()), book.date_format)
+            else:
+                ws.write_string(r, c, clean_text(str(value)))
         self.rows += 1
 
     def close(self) -> None:
-        last = get_column_letter(max(1, len(self.headers)))
-        self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
+        self.ws.autofilter(0, 0, self.rows, max(0, len(self.headers) - 1))
 
 
 class SafeWorkbook:
-    def __init__(self):
-        self.wb = Workbook(write_only=True)
+    """A workbook written to ``target`` (a path or a binary file) as rows come."""
+
+    def __init__(self, target):
+        self.wb = xlsxwriter.Workbook(target, {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "in_memory": False,
+        })
+        self.bold = self.wb.add_format({"bold": True})
+        self.date_format = self.wb.add_format({"num_format": DATE_FORMAT})
+        self.datetime_format = self.wb.add_format({"num_format": DATETIME_FORMAT})
         self.sheets: list[Sheet] = []
 
-    def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None,
-              fast: bool = False) -> Sheet:
-        sheet = Sheet(self, title, headers, widths, fast)
+    def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> Sheet:
+        sheet = Sheet(self, title, headers, widths)
         self.sheets.append(sheet)
         return sheet
 
-    @staticmethod
-    def cell(ws, value):
-        kind = type(value)
-        if kind is str:  # the hot path: most cells are text
-            if CONTROL.search(value) or len(value) > MAX_CELL:
-                value = clean_text(value)
-            if value[:1] == "=":
-                c = WriteOnlyCell(ws, value=value)
-                c.data_type = "s"  # text, never a formula
-                return c
-            return value
-        if value is None or kind is int or kind is bool:
-            return value
-        if kind is datetime:  # openpyxl gives naive datetimes a date format itself
-            if value.tzinfo is None:
-                return value
-            return (value if value.tzinfo is UTC else value.astimezone(UTC)).replace(tzinfo=None)
-        if isinstance(value, date):
-            c = WriteOnlyCell(ws, value=value)
-            c.number_format = DATE_FORMAT
-            return c
-        if isinstance(value, float):
-            return value
-        return SafeWorkbook.cell(ws, str(value))
-
-    def save(self, target) -> None:
+    def save(self) -> None:
         for sheet in self.sheets:
             sheet.close()
-        self.wb.save(target)
+        self.wb.close()
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -223,35 +172,75 @@ def open_upload(path, *, max_rows: int):
             bad = z.testzip()
             if bad:
                 raise UploadRefused(_("The workbook is damaged (%(part)s); it could not be read.", part=bad))
-        wb = load_workbook(path, read_only=False, data_only=False)
+            merged = _merged_ranges(z)
+            if merged:
+                raise UploadRefused(_("The sheet has merged cells (%(cells)s); unmerge them and try again.",
+                                      cells=", ".join(merged[:5])))
+        wb = load_workbook(path, read_only=True, data_only=False)  # streaming: rows are read as counted
     except UploadRefused:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise UploadRefused(_("The workbook is damaged and could not be read (%(kind)s).",
                               kind=exc.__class__.__name__)) from None
     try:
-        ws = wb.worksheets[0]
-        if ws.max_row - 1 > max_rows:
-            raise UploadRefused(_("The list has %(n)d rows; at most %(max)d can be imported at once.",
-                                  n=ws.max_row - 1, max=max_rows))
-        if ws.merged_cells.ranges:
-            cells = ", ".join(str(r) for r in list(ws.merged_cells.ranges)[:5])
-            raise UploadRefused(_("The sheet has merged cells (%(cells)s); unmerge them and try again.", cells=cells))
-        formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
-        if formulas:
-            raise UploadRefused(_("The sheet has formulas (%(cells)s); paste values only and try again.",
-                                  cells=", ".join(formulas[:5])))
-        rows = ws.iter_rows(values_only=True)
-        headers = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-        body = [(i, list(values)) for i, values in enumerate(rows, start=2)
-                if any(v not in (None, "") for v in values)]
-        return headers, body
+        return _read_rows(wb.worksheets[0], max_rows)
+    except UploadRefused:
+        raise
+    except Exception as exc:
+        raise UploadRefused(_("The workbook is damaged and could not be read (%(kind)s).",
+                              kind=exc.__class__.__name__)) from None
     finally:
         wb.close()
 
 
+def _merged_ranges(z) -> list[str]:
+    """Merged cells, found in the sheets' XML without parsing it whole (read-only mode has none)."""
+    found: list[str] = []
+    for name in z.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            with z.open(name) as fh:
+                tail = b""
+                while chunk := fh.read(1 << 16):
+                    text = tail + chunk
+                    found += [m.decode() for m in re.findall(rb'<mergeCell ref="([A-Z0-9:]+)"', text)]
+                    tail = text[-64:]
+    return list(dict.fromkeys(found))
+
+
+def _read_rows(ws, max_rows: int):
+    """Headers and the non-empty rows, counted as they are read: the read stops at the first row
+    past the limit, and at the end if any cell holds a formula."""
+    rows = ws.iter_rows()
+    try:
+        return _count_rows(rows, max_rows)
+    finally:
+        rows.close()  # a read stopped early closes its sheet's stream now, not at garbage collection
+
+
+def _count_rows(rows, max_rows: int):
+    from flask_babel import gettext as _
+
+    headers = [str(c.value).strip() if c.value is not None else "" for c in next(rows, ())]
+    body, formulas = [], []
+    for number, cells in enumerate(rows, start=2):
+        values = []
+        for c in cells:
+            if c.data_type == "f" and len(formulas) < 5:
+                formulas.append(getattr(c, "coordinate", f"row {number}"))
+            values.append(c.value)
+        if any(v not in (None, "") for v in values):
+            body.append((number, values))
+            if len(body) > max_rows:
+                raise UploadRefused(_("The list has more than %(max)d rows; at most %(max)d can be imported at "
+                                      "once.", max=max_rows))
+    if formulas:
+        raise UploadRefused(_("The sheet has formulas (%(cells)s); paste values only and try again.",
+                              cells=", ".join(formulas)))
+    return headers, body
+
+
 def template_workbook(target, headers: list[str], example: list) -> None:
-    book = SafeWorkbook()
+    book = SafeWorkbook(target)
     sheet = book.sheet("Detention list", headers, [max(14, min(34, len(h) + 2)) for h in headers])
     sheet.append(example)
-    book.save(target)
+    book.save()

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
 
 from caseflow.db import write_intent
 from caseflow.errors import Conflict, DomainError
@@ -22,6 +23,23 @@ from caseflow.extensions import db
 
 log = logging.getLogger("caseflow.web")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: a database id (1 … 2³¹−1); anything else does not match, so it is a 404."""
+
+    regex = r"[1-9][0-9]{0,9}"
+
+    def to_python(self, value: str) -> int:
+        from caseflow.schemas import MAX_ID
+
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def wants_json() -> bool:
@@ -61,52 +79,70 @@ def writes(view):
     return view
 
 
-def _has_nul() -> bool:
-    """NUL bytes have no place in any field (PostgreSQL refuses them in text): refuse them at the door."""
-    if "\x00" in request.path:
-        return True
+def _unstorable_fields() -> list[str]:
+    """Fields of the query or the form holding a character no field may hold (NUL breaks
+    PostgreSQL text; what XML cannot carry would break every export): refused at the door."""
+    from caseflow.schemas import unstorable
+
     sources = [request.args] + ([request.form] if request.method not in SAFE_METHODS else [])
-    return any("\x00" in value for source in sources for _key, values in source.lists() for value in values)
+    return sorted({key if not unstorable(key) else "_" for source in sources for key, values in source.lists()
+                   if unstorable(key) or unstorable(values)})
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+
+
+def security_headers(app: Flask, response):
+    """The same headers on every answer, errors included (a few lines rather than Flask-Talisman:
+    one policy, no per-view exceptions, and they must run after the error handlers too)."""
+    h = response.headers
+    h.setdefault("X-Request-Id", g.get("request_id", ""))
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        h.setdefault("Cache-Control", "no-store")
+    if app.config.get("HSTS_SECONDS"):
+        h.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
+    return response
 
 
 def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin():
         g.request_id = secrets.token_hex(8)
-        if _has_nul():
-            from caseflow.errors import DomainError as _Bad
+        from caseflow.schemas import UNSTORABLE_MESSAGE, unstorable
 
-            raise _Bad(_("The request contains a NUL character, which no field may hold."))
+        if unstorable(request.path):
+            from caseflow.errors import NotFound
+
+            raise NotFound()
+        bad = _unstorable_fields()
+        if bad:
+            from caseflow.errors import ValidationFailed
+
+            raise ValidationFailed(errors={k: [_(UNSTORABLE_MESSAGE)] for k in bad})
         view = app.view_functions.get(request.endpoint or "")
         g.write_token = write_intent.set(request.method not in SAFE_METHODS
                                          or getattr(view, "caseflow_writes", False))
 
     @app.after_request
     def _commit(response):
-        if g.pop("rolled_back", False):
-            return response
-        try:
-            db.commit()
-        except (IntegrityError, OperationalError) as exc:
-            db.rollback()
-            log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
-            response = app.make_response(
-                problem_response(409, Conflict.title, _("Someone else changed this at the same moment. "
-                                                        "Nothing was saved; please try again."),
-                                 type_slug="conflict")
-            )
-        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
-        if request.endpoint and request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        if not g.pop("rolled_back", False):
+            try:
+                db.commit()
+            except (IntegrityError, OperationalError) as exc:
+                db.rollback()
+                log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
+                response = app.make_response(
+                    problem_response(409, Conflict.title, _("Someone else changed this at the same moment. "
+                                                            "Nothing was saved; please try again."),
+                                     type_slug="conflict")
+                )
+        return security_headers(app, response)
 
     @app.teardown_request
     def _end(_exc):
@@ -143,7 +179,9 @@ def init_error_handlers(app: Flask) -> None:
             409: _("Not possible in the current state"),
             413: _("The upload is too large"),
             422: _("Some fields need attention"),
+            429: _("Too many attempts"),
         }
+        details = {429: _("Too many attempts from here or for this account. Wait a few minutes and try again.")}
         errors = None
         messages = (getattr(exc, "data", None) or {}).get("messages")  # webargs: {"query": {field: [...]}}
         if isinstance(messages, dict):
@@ -152,7 +190,8 @@ def init_error_handlers(app: Flask) -> None:
             errors = {}
             for part in messages.values():
                 errors.update(translate_errors(part) if isinstance(part, dict) else {"_": [str(part)]})
-        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), None, errors=errors)
+        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), details.get(exc.code), errors=errors,
+                                type_slug="throttled" if exc.code == 429 else "about:blank")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -69,7 +69,7 @@ def app_config(url: str, **extra) -> dict:
         "DATABASE_URL": url,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
-        "LOGIN_MAX_FAILURES": 5,
+        "RATELIMIT_ENABLED": False,  # a test that needs the limits makes an app of its own
     }
     cfg.update(extra)
     return cfg
@@ -178,6 +178,22 @@ def make_case(session, users):
         return register_case(session, complete_intake(**overrides), users["registrar"], workflow="detained_child")
 
     return make
+
+
+@pytest.fixture
+def token(session, users):
+    """``token("registrar")``: Authorization headers with a fresh API token of that demo user."""
+    from caseflow.auth.operations import create_token
+
+    made = {}
+
+    def for_user(name):
+        if name not in made:
+            made[name] = create_token(session, users[name], "tests", 30)[1]
+            session.commit()
+        return {"Authorization": f"Bearer {made[name]}"}
+
+    return for_user
 
 
 class IsolatedClient(FlaskClient):

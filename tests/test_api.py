@@ -1,6 +1,5 @@
 """The JSON API: tokens, the whole lifecycle, If-Match, problem+json, CSRF for cookie callers."""
 
-import pytest
 from sqlalchemy import select
 
 from caseflow import clock as app_clock
@@ -8,19 +7,6 @@ from caseflow.auth.operations import create_token, revoke_token, set_active
 from caseflow.cases.models import Case
 from tests.conftest import complete_intake
 from tests.helpers import ASSESSOR_ORG, PARTNER_ORG, org_id
-
-
-@pytest.fixture
-def token(session, users):
-    made = {}
-
-    def for_user(name):
-        if name not in made:
-            made[name] = create_token(session, users[name], "tests", 30)[1]
-            session.commit()
-        return {"Authorization": f"Bearer {made[name]}"}
-
-    return for_user
 
 
 def test_the_openapi_document_validates(client):

@@ -79,28 +79,6 @@ def test_session_cookie_is_httponly_and_samesite(client, auth):
     assert "HttpOnly" in header and "SameSite=Lax" in header
 
 
-def test_failed_logins_throttle_the_account(client, auth, app):
-    for _ in range(5):
-        auth.login("assessor", "wrong-password-123")
-    r = auth.login("assessor")  # right password, but locked
-    assert r.status_code == 429
-    assert "locked" in r.get_data(as_text=True)
-    with app.app_context():
-        assert events(db.session, "login_throttled") >= 1
-        user = db.session.scalar(select(User).where(User.email == "assessor@caseflow.demo"))
-        assert user.locked_until is not None and user.locked_until > utcnow()
-
-
-def test_throttling_ends_after_the_lock(client, auth, app):
-    for _ in range(5):
-        auth.login("assessor", "wrong-password-123")
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == "assessor@caseflow.demo"))
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.commit()
-    assert auth.login("assessor").status_code == 302
-
-
 def test_disabled_user_cannot_log_in_and_open_sessions_end(client, auth, app):
     auth.login("partner")
     assert client.get("/dashboard").status_code == 200

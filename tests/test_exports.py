@@ -8,14 +8,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from caseflow.audit.models import AuditEvent
-from caseflow.errors import Forbidden
+from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.exports.operations import export_to_file
 from caseflow.exports.verify import UnreadableExport, verify_export
 from caseflow.exports.workbook import ExportFilters
 from tests.helpers import release, submit, vote
 
 DANGEROUS = ['=HYPERLINK("http://evil.example","click")', "@SUM(A1)", "+1", "-1", "\tTabbed", "\rCarriage",
-             "nul\x00byte", "=1+1"]
+             "=cmd|' /C calc'!A0", "=1+1"]
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_cells_are_text_never_formulas(session, users, cases, tmp_path):
     values = {c.value for row in cases_ws.iter_rows(min_row=2) for c in row}
     assert '=HYPERLINK("http://evil.example","click")' in values and "@SUM(A1)" in values
     assert "+1" in values and "-1" in values and "Tabbed" in values and "Carriage" in values
-    assert "nulbyte" in values
+    assert "=cmd|' /C calc'!A0" in values
     for row in cases_ws.iter_rows(min_row=2):
         for c in row:
             if isinstance(c.value, str) and c.value[:1] in "=@+-":
@@ -212,23 +212,58 @@ def test_a_large_export_is_prepared_in_the_background(live_app, tmp_path):
         live_app.config["EXPORT_INLINE_MAX_EVENTS"] = 20_000
 
 
-def test_the_safe_workbook_strips_control_characters_and_keeps_types(tmp_path):
+def test_the_safe_workbook_strips_what_xml_cannot_carry_and_keeps_types(tmp_path):
+    import json
     from datetime import UTC, date, datetime
 
     from caseflow.spreadsheet import SafeWorkbook
 
-    book = SafeWorkbook()
-    sheet = book.sheet("T", ["a", "b", "c", "d", "e"])
-    sheet.append(["nul\x00\x01\x1fx", "=SUM(1,2)", datetime(2026, 1, 2, 3, 4, tzinfo=UTC), date(2026, 1, 2), True])
-    book.save(tmp_path / "t.xlsx")
+    book = SafeWorkbook(tmp_path / "t.xlsx")
+    sheet = book.sheet("T", ["a", "b", "c", "d", "e", "f", "g"])
+    stored = json.dumps({"region": "North\ufffeEast\uffff"}, ensure_ascii=False)
+    sheet.append(["nul\x00\x01\x1fx\ufffe\uffff\ud800", "=SUM(1,2)", datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+                  date(2026, 1, 2), True, stored, "+cmd|' /C calc'!A0"], trusted=frozenset({5}))
+    book.save()
     ws = load_workbook(tmp_path / "t.xlsx")["T"]
     row = [c for c in ws[2]]
     assert row[0].value == "nulx"
     assert row[1].value == "=SUM(1,2)" and row[1].data_type == "s"
     assert row[2].value == datetime(2026, 1, 2, 3, 4) and row[2].is_date
     assert row[3].is_date and row[4].value is True
+    assert json.loads(row[5].value) == {"region": "North\ufffeEast\uffff"}  # the same values, as JSON escapes
+    assert row[6].data_type == "s"
 
 
 def test_control_characters_never_reach_the_database(session, users, make_case):
-    case = make_case(region="Ga\x00o\x07", charges="line one\r\nline two")
-    assert case.region == "Gao" and case.charges == "line one\nline two"
+    with pytest.raises(ValidationFailed) as err:
+        make_case(region="Ga\x00o\x07")
+    assert "region" in err.value.errors
+    case = make_case(charges="line one\r\nline two\ttabbed")
+    assert case.charges == "line one\nline two\ttabbed"
+
+
+def test_text_stored_before_the_boundary_still_exports_and_verifies(session, users, make_case, tmp_path):
+    """Rows as a migration or an older version could have left them: characters XML cannot carry in
+    a case field and in the hashed details of its history. Every export still writes, and verifies."""
+    from sqlalchemy import update
+
+    from caseflow.audit.log import record
+    from caseflow.audit.verify import verify_database
+    from caseflow.cases.models import Case
+
+    case = make_case(region="North")
+    session.execute(update(Case).where(Case.id == case.id).values(region="North\ufffeEast\uffff",
+                                                                   detaining_authority="Gendarmerie\x07"))
+    record(session, "edit_intake", actor=users["registrar"], chain=case.code, case_id=case.id,
+           from_state=case.state, to_state=case.state,
+           details={"changes": {"region": ["North", "North\ufffeEast\uffff"]}, "note": "bell\x07"})
+    session.flush()
+    session.expire_all()
+    assert verify_database(session, case.code).ok
+    everything, _ = export(session, users["auditor"], tmp_path, "legacy.xlsx")
+    one_case, _ = export(session, users["auditor"], tmp_path, "case.xlsx", codes=[case.code])
+    for path in (everything, one_case):
+        assert verify_export(path).ok
+        row = next(r for r in load_workbook(path).worksheets[1].iter_rows(min_row=2, values_only=True)
+                   if r[0] == case.code)
+        assert "NorthEast" in row and "Gendarmerie" in row

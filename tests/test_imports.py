@@ -49,7 +49,7 @@ def test_preview_lists_errors_by_row_and_column_and_duplicates(session, users, m
             good_row(1)]
     rows[3][-1] = "REF-9"
     path = workbook(tmp_path, rows)
-    result = preview(session, path, "list.xlsx", file_digest(path))
+    result = preview(session, path, "list.xlsx", file_digest(path), users["registrar"])
     by_row = {r.number: r for r in result.rows}
     assert by_row[2].ok and by_row[3].ok
     assert set(by_row[4].errors) == {"sex", "claimed_age", "encounter_at"}
@@ -93,7 +93,7 @@ def test_only_registrars_import(session, users, tmp_path):
     ("too_many", "at most 5"),
     ("empty", "no rows"),
 ])
-def test_bad_files_get_a_clear_message(session, tmp_path, app, kind, expected):
+def test_bad_files_get_a_clear_message(session, users, tmp_path, app, kind, expected):
     path = tmp_path / f"{kind}.xlsx"
     if kind == "text":
         path.write_text("name,sex\nA,male\n")
@@ -121,7 +121,7 @@ def test_bad_files_get_a_clear_message(session, tmp_path, app, kind, expected):
         workbook(tmp_path, [], name=path.name)
     try:
         with pytest.raises(ValidationFailed) as err:
-            preview(session, path, path.name, file_digest(path))
+            preview(session, path, path.name, file_digest(path), users["registrar"])
     finally:
         app.config["IMPORT_MAX_ROWS"] = 5_000
     assert expected in str(err.value.detail)

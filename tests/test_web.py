@@ -44,12 +44,58 @@ def test_anonymous_language_choice(client):
     assert "Mot de passe" in client.get("/login").get_data(as_text=True)
 
 
-def test_nul_bytes_anywhere_are_a_400_not_a_500(client, auth):
+def test_characters_no_export_can_write_are_refused_at_the_door(client, auth):
     auth.login("auditor")
-    assert client.get("/cases/?region=Ga%00o").status_code == 400
-    assert client.get("/cases/CF%00").status_code == 400
-    assert client.get("/cases/?region=Gao&region=%00").status_code == 400  # every value, not the first
+    for query in ("region=Ga%00o", "region=Gao&region=%00", "region=North%EF%BF%BEEast", "region=%EF%BF%BF",
+                  "region=%07bell"):
+        r = client.get(f"/cases/?{query}")
+        assert r.status_code == 422 and "region" in r.get_data(as_text=True), query
+    assert client.get("/cases/CF%00").status_code == 404
     r = client.get("/api/v1/cases?region=%00", headers={"Accept": "application/json"})
-    assert r.status_code == 400 and r.mimetype == "application/problem+json"
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert r.json["errors"]["region"]
     r = client.post("/login", data={"email": "a\x00b@x.org", "password": "x"})
-    assert r.status_code == 400
+    assert r.status_code == 400  # no CSRF token: refused before anything is read
+    r = client.post("/cases/", data={"csrf_token": csrf_token(client, "/dashboard"), "name": "Ami\ufffe"})
+    assert r.status_code == 422
+
+
+def test_every_answer_carries_the_security_headers(client, auth):
+    answers = [client.get("/login"), client.get("/no/such/page"), client.post("/login", data={}),
+               client.get("/api/v1/cases"), client.get("/cases/")]
+    auth.login("partner")
+    answers += [client.get("/admin/"), client.get("/cases/CF-1999-99999"), client.get("/dashboard")]
+    for r in answers:
+        h = r.headers
+        assert h["X-Content-Type-Options"] == "nosniff", r.status
+        assert "frame-ancestors 'none'" in h["Content-Security-Policy"]
+        assert h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "same-origin"
+        assert h["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in h  # only in production, behind TLS
+    assert {r.status_code for r in answers} >= {200, 302, 400, 401, 403, 404}
+
+
+def test_production_sends_hsts_and_trusts_only_the_configured_proxies(database):
+    from caseflow import create_app
+    from tests.conftest import app_config
+
+    app = create_app(app_config(database.url, CASEFLOW_ENV="production", ALLOW_DEMO_DATA=False,
+                                HSTS_SECONDS=31_536_000, TRUSTED_PROXIES=1))
+    seen = {}
+
+    @app.route("/_addr")
+    def _addr():
+        from flask import request
+
+        seen["addr"] = request.remote_addr
+        return "ok"
+
+    r = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert "max-age=31536000" in r.headers["Strict-Transport-Security"]
+    assert seen["addr"] == "203.0.113.7"
+    plain = create_app(app_config(database.url))
+    plain.add_url_rule("/_addr", view_func=_addr)
+    plain.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                            environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert seen["addr"] == "10.0.0.9"

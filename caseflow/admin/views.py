@@ -14,6 +14,7 @@ from caseflow.auth.permissions import roles_required
 from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS
 from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.schemas import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,7 +48,7 @@ def index():
 def create_user():
     _check_form()
     f = request.form
-    org = db.session.get(Organisation, int(f.get("organisation_id") or 0) or -1)
+    org = db.session.get(Organisation, parse_id(f.get("organisation_id")) or -1)
     try:
         if org is None:
             raise ValidationFailed(errors={"organisation_id": [_("Choose an organisation.")]})
@@ -68,7 +69,7 @@ def _user(user_id: int) -> User:
     return user
 
 
-@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/users/<id:user_id>/role", methods=["POST"])
 @roles_required("admin")
 def change_role(user_id):
     _check_form()
@@ -77,7 +78,7 @@ def change_role(user_id):
     return redirect(url_for("admin.index"))
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/users/<id:user_id>/active", methods=["POST"])
 @roles_required("admin")
 def set_active(user_id):
     _check_form()
@@ -89,7 +90,7 @@ def set_active(user_id):
     return redirect(url_for("admin.index"))
 
 
-@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@bp.route("/users/<id:user_id>/password", methods=["POST"])
 @roles_required("admin")
 def reset_password(user_id):
     _check_form()
@@ -116,7 +117,7 @@ def create_organisation():
     return redirect(url_for("admin.index"))
 
 
-@bp.route("/organisations/<int:org_id>/active", methods=["POST"])
+@bp.route("/organisations/<id:org_id>/active", methods=["POST"])
 @roles_required("admin")
 def organisation_active(org_id):
     _check_form()

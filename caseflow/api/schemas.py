@@ -146,6 +146,6 @@ class ExportQuery(QuerySchema):
     date_from = fields.Date()
     date_to = fields.Date()
     region = fields.String(validate=validate.Length(max=80))
-    organisation_id = fields.Integer(validate=validate.Range(min=1))
+    organisation_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     code = fields.List(fields.String(validate=validate.Length(max=40)))
     identity = fields.Boolean(load_default=False)

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from caseflow.audit.log import record
-from caseflow.auth.models import LOCALES, ApiToken, LoginSession, Organisation, User, token_digest
+from caseflow.auth import touch
+from caseflow.auth.models import LOCALES, ApiToken, FailedSignIn, LoginSession, Organisation, User, token_digest
 from caseflow.auth.passwords import hash_password, needs_rehash, verify_password
 from caseflow.auth.roles import OrgKind, Role
 from caseflow.db import utcnow
@@ -21,7 +22,16 @@ from caseflow.errors import NotFound, ValidationFailed
 class LoginResult:
     user: User | None
     token: str | None = None
-    throttled: bool = False
+
+
+def account_key(email: str) -> str:
+    """A keyed digest of an e-mail address as typed: the rate limits' and the failure log's key, the
+    same whether or not such an account exists."""
+    import hashlib
+    import hmac
+
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, (email or "").strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def validate_password(password: str) -> None:
@@ -37,34 +47,24 @@ def find_user(session, email: str) -> User | None:
 
 
 def authenticate(session, email: str, password: str) -> LoginResult:
-    """Check a login; record the outcome; throttle an account after repeated failures."""
-    cfg = current_app.config
+    """Check a login and record the outcome. Unknown, disabled and wrong-password answers are the
+    same and take the same time (a full argon2 verification against a dummy hash for an unknown
+    account); repeated attempts are limited per address and per account by the rate limiter, for
+    accounts that exist and those that do not alike."""
+    from flask import request
+
     now = utcnow()
     user = find_user(session, email)
-    if user is not None:
-        session.execute(select(User).where(User.id == user.id).with_for_update(of=User))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        record(session, "login_throttled", actor=user, details={"until": user.locked_until})
-        return LoginResult(None, throttled=True)
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None:
-        label = email.strip()[:254] if email and "@" in email else None
-        record(session, "login_failed", actor_label=None, details={"reason": "unknown account", "email": label})
+        session.add(FailedSignIn(at=now, account_digest=account_key(email), client_addr=request.remote_addr))
         return LoginResult(None)
     if not ok or not user.active or not user.organisation.active:
-        user.failed_logins += 1
         reason = "wrong password" if not ok else "account disabled"
-        details = {"reason": reason, "failures": user.failed_logins}
-        if user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            details["locked_until"] = user.locked_until
-        record(session, "login_failed", actor=user, details=details)
+        record(session, "login_failed", actor=user, details={"reason": reason})
         return LoginResult(None)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     token = LoginSession.new_token()
     session.add(LoginSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
     record(session, "login", actor=user)
@@ -160,8 +160,6 @@ def set_role(session, user: User, role: str, actor=None) -> None:
 def set_password(session, user: User, password: str, actor=None) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     revoke_sessions(session, user)
     record(session, "user_password_set", actor=actor, details={"user": user.email})
 
@@ -221,5 +219,7 @@ def user_for_token(session, plain: str) -> User | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(plain)))
     if token is None or not token.usable or not token.user.active or not token.user.organisation.active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if touch.due(token.last_used_at, now):  # never inside this request's transaction
+        touch.touch(ApiToken.last_used_at, token.id, now)
     return token.user

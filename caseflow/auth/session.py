@@ -11,13 +11,11 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
 
-from caseflow.auth.models import LoginSession, User, token_digest
+from caseflow.auth import touch
+from caseflow.auth.models import LoginSession, User
 from caseflow.db import utcnow
 from caseflow.extensions import db, login_manager
-
-TOUCH_EVERY = timedelta(seconds=60)
 
 
 def init_login(app: Flask) -> None:
@@ -33,20 +31,6 @@ def load_user_from_token(token: str) -> User | None:
     cfg = current_app.config
     now = utcnow()
     idle = timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"])
-    digest = token_digest(token)
-    # Touch first (a write as the transaction's first statement queues on SQLite instead of
-    # failing later), and only while the session is still fresh.
-    db.session.execute(
-        update(LoginSession)
-        .where(
-            LoginSession.token_hash == digest,
-            LoginSession.revoked_at.is_(None),
-            LoginSession.last_seen_at < now - TOUCH_EVERY,
-            LoginSession.last_seen_at >= now - idle,
-        )
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
     row = LoginSession.by_token(db.session, token)
     if row is None or row.revoked_at is not None:
         return None
@@ -57,5 +41,7 @@ def load_user_from_token(token: str) -> User | None:
     user = row.user
     if not user.active or not user.organisation.active:
         return None
+    if touch.due(row.last_seen_at, now):  # outside this request's transaction: a read stays a read
+        touch.touch(LoginSession.last_seen_at, row.id, now)
     user.session_token = token
     return user

