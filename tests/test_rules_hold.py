@@ -601,4 +601,5 @@ def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users,
         assert a.explained_on >= a.requested_at.date() and a.explained_on >= a.assessed_day
     finally:
         savepoint.rollback()
+        session.expunge_all()  # nothing of this example stays in the identity map (SQLite reuses ids)
         clock.reset()

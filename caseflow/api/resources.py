@@ -66,14 +66,15 @@ def if_match() -> int:
     return int(value)
 
 
-def fire_checked(case, trigger: str, data: dict, version: int | None):
+def fire_checked(case, trigger: str, data: dict, version: int | None) -> dict:
+    """Fire, and give back what its guards and effects read (the answer's availability reuses it)."""
     try:
-        fire(db.session, case, trigger, current_user, data, expected_version=version)
+        return fire(db.session, case, trigger, current_user, data, expected_version=version).memo
     except StaleVersion as exc:
         raise PreconditionFailed(exc.detail, extra=exc.extra) from None
 
 
-def case_out(case) -> dict:
+def case_out(case, memo: dict | None = None) -> dict:
     wf = get_workflow(case.workflow)
     lang, now = current_language(), utcnow()
     return {
@@ -89,13 +90,13 @@ def case_out(case) -> dict:
                     "started_at": c.started_at, "due_at": c.due_at,
                     "overdue": bool(c.due_at and c.due_at < now)} for c in case.clocks if c.stopped_at is None],
         "available_transitions": [{"trigger": a.trigger, "label": a.label, "allowed": a.allowed, "reason": a.reason}
-                                  for a in available_transitions(db.session, case, current_user)],
+                                  for a in available_transitions(db.session, case, current_user, memo=memo)],
     }
 
 
-def case_response(case, status: int = 200):
+def case_response(case, status: int = 200, memo: dict | None = None):
     """The case as CaseOut, with its version as the ETag."""
-    response = current_app.json.response(out.CaseOut().dump(case_out(case)))
+    response = current_app.json.response(out.CaseOut().dump(case_out(case, memo)))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     return response
@@ -115,8 +116,9 @@ def list_cases(page, per_page, state=None, region=None, overdue=False, q=None):
     def link(n):
         return url_for("api.list_cases", page=n, **args)
 
-    return {"items": result.items, "total": result.total, "page": result.page, "per_page": result.per_page,
-            "links": {"self": link(result.page), "next": link(result.page + 1) if result.page < result.pages else None,
+    return {"items": result.items, "total": result.total, "total_is_capped": result.more, "page": result.page,
+            "per_page": result.per_page,
+            "links": {"self": link(result.page), "next": link(result.page + 1) if result.has_next else None,
                       "prev": link(result.page - 1) if result.page > 1 else None}}
 
 
@@ -152,10 +154,10 @@ def get_case(code):
 @api_login_required
 def patch_case(code):
     """Edit registration fields; send only those that change, with If-Match."""
-    case = operations.get_case(db.session, code, current_user)
+    case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body()
-    fire_checked(case, "edit_intake", data, if_match())
-    return case_response(case)
+    memo = fire_checked(case, "edit_intake", data, if_match())
+    return case_response(case, memo=memo)
 
 
 @blp.route("/cases/<code>/transitions/<trigger>", methods=["POST"])
@@ -166,10 +168,10 @@ def patch_case(code):
 @api_login_required
 def transition(code, trigger):
     """Fire a workflow transition; the payload is the transition's schema (GET /workflows/{name})."""
-    case = operations.get_case(db.session, code, current_user)
+    case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body(required=False)
-    fire_checked(case, trigger, data, if_match())
-    return case_response(case)
+    memo = fire_checked(case, trigger, data, if_match())
+    return case_response(case, memo=memo)
 
 
 @blp.route("/cases/<code>/votes", methods=["POST"])
@@ -179,9 +181,9 @@ def transition(code, trigger):
 @api_login_required
 def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
-    case = operations.get_case(db.session, code, current_user)
-    fire_checked(case, "cast_vote", json_body(), None)
-    return case_response(case)
+    case = operations.get_case(db.session, code, current_user, for_update=True)
+    memo = fire_checked(case, "cast_vote", json_body(), None)
+    return case_response(case, memo=memo)
 
 
 @blp.route("/cases/<code>/history")

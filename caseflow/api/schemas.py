@@ -76,7 +76,8 @@ class LinksOut(Schema):
 
 class CasePageOut(Schema):
     items = fields.List(fields.Nested(CaseSummaryOut))
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "exact up to 10,000; see total_is_capped"})
+    total_is_capped = fields.Boolean(metadata={"description": "more than `total` cases match"})
     page = fields.Integer()
     per_page = fields.Integer()
     links = fields.Nested(LinksOut)

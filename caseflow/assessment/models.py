@@ -69,6 +69,10 @@ class AgeAssessment(Base):
         return list(session.scalars(select(cls).where(cls.case_id == case.id).order_by(cls.id)))
 
     @classmethod
+    def for_case_id(cls, session, case_id: int) -> list[AgeAssessment]:
+        return list(session.scalars(select(cls).where(cls.case_id == case_id).order_by(cls.id)))
+
+    @classmethod
     def latest_concluded(cls, session, case_id: int) -> AgeAssessment | None:
         return session.scalar(
             select(cls).where(cls.case_id == case_id, cls.status == "concluded").order_by(cls.id.desc()).limit(1)

@@ -19,6 +19,19 @@ register_schema("assessment_result", AssessmentResultSchema)
 register_schema("assessment_appeal", AppealSchema)
 
 
+def case_assessments(ctx) -> list[AgeAssessment]:
+    """The case's assessments, read once per request (guards and effects share them)."""
+    return ctx.remember("assessments", lambda: AgeAssessment.for_case_id(ctx.session, ctx.subject.id))
+
+
+def open_request(ctx) -> AgeAssessment | None:
+    return next((a for a in reversed(case_assessments(ctx)) if a.status == "requested"), None)
+
+
+def latest_concluded(ctx) -> AgeAssessment | None:
+    return next((a for a in reversed(case_assessments(ctx)) if a.status == "concluded"), None)
+
+
 def _assessor_org_refusal(ctx, org_id):
     org = ctx.session.get(Organisation, org_id)
     if org is None or not org.active:
@@ -37,7 +50,7 @@ def assessor_org_valid(ctx):
 
 @guard("no_open_assessment")
 def no_open_assessment(ctx):
-    if AgeAssessment.open_request(ctx.session, ctx.subject.id):
+    if open_request(ctx):
         return _("An age assessment is already under way.")
     return None
 
@@ -49,7 +62,7 @@ def assessor_independent(ctx):
     case = ctx.subject
     if org.kind in CARING_KINDS or (case.receiving_org_id is not None and case.receiving_org_id == org.id):
         return _("An assessor from an organisation that will care for the child is not independent.")
-    request = AgeAssessment.open_request(ctx.session, case.id)
+    request = open_request(ctx)
     if request is None:
         return _("No age assessment has been requested.")
     if request.assessor_org_id != org.id:
@@ -59,14 +72,14 @@ def assessor_independent(ctx):
 
 @guard("appeal_window_open")
 def appeal_window_open(ctx):
-    last = AgeAssessment.latest_concluded(ctx.session, ctx.subject.id)
+    last = latest_concluded(ctx)
     if last is None:
         return _("There is no concluded age assessment to appeal.")
     if last.consent == "refused":
         return _("Consent was refused: the person is already treated as a child.")
     if last.appeal_deadline is None or ctx.now.date() > last.appeal_deadline:
         return _("The appeal window closed on %(day)s.", day=format_date(last.appeal_deadline))
-    if AgeAssessment.open_request(ctx.session, ctx.subject.id):
+    if open_request(ctx):
         return _("An age assessment is already under way.")
     return None
 
@@ -77,7 +90,7 @@ def assessment_dates_coherent(ctx):
     window cannot be made to close before it opens."""
     if ctx.data is None:
         return None
-    request = AgeAssessment.open_request(ctx.session, ctx.subject.id)
+    request = open_request(ctx)
     if request is None:
         return _("No age assessment has been requested.")
     requested = request.requested_at.date()
@@ -96,6 +109,7 @@ def assessment_dates_coherent(ctx):
 @effect("request_assessment")
 def request_assessment(ctx):
     data = ctx.data
+    ctx.forget("assessments", "assessment")
     ctx.session.add(AgeAssessment(
         case_id=ctx.subject.id,
         status="requested",
@@ -111,7 +125,8 @@ def request_assessment(ctx):
 @effect("conclude_assessment")
 def conclude_assessment(ctx):
     data, case = ctx.data, ctx.subject
-    a = AgeAssessment.open_request(ctx.session, case.id)
+    a = open_request(ctx)
+    ctx.forget("assessments", "assessment")
     a.status = "concluded"
     a.assessor_id = ctx.actor.id
     a.concluded_at = ctx.now

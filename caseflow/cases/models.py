@@ -9,11 +9,13 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -37,6 +39,11 @@ REQUIRED_FOR_REVIEW = (
 )
 
 
+#: columns the case list filters on, each with an index (column, created_at, id)
+LIST_FILTERS = ("state", "region", "sex", "detaining_authority", "age_at_encounter", "registering_org_id",
+                "receiving_org_id")
+
+
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
@@ -52,24 +59,27 @@ class Case(Base):
             "OR receiving_org_id IS NOT NULL",
             name="handover_has_receiver",
         ),
+        # each list filter (and each remit) with the default order, newest first, served by one index
+        *[Index(f"ix_cases_{column}_created", column, "created_at", "id") for column in LIST_FILTERS],
+        Index("ix_cases_created", "created_at", "id"),  # no filter, or a range (an age band)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     workflow: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    registering_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    receiving_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    registering_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    receiving_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
     # identity (identifying fields are listed in IDENTIFYING_FIELDS)
     given_name: Mapped[str | None] = mapped_column(String(120))
     family_name: Mapped[str | None] = mapped_column(String(120))
     other_names: Mapped[str | None] = mapped_column(String(200))
-    sex: Mapped[str | None] = mapped_column(String(10), index=True)
+    sex: Mapped[str | None] = mapped_column(String(10))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     claimed_age: Mapped[int | None] = mapped_column(Integer)
     age_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,7 +87,7 @@ class Case(Base):
     languages: Mapped[str | None] = mapped_column(String(200))
 
     # place
-    region: Mapped[str | None] = mapped_column(String(80), index=True)
+    region: Mapped[str | None] = mapped_column(String(80))
     cercle: Mapped[str | None] = mapped_column(String(80))
     commune: Mapped[str | None] = mapped_column(String(80))
 
@@ -88,7 +98,7 @@ class Case(Base):
     apprehending_unit: Mapped[str | None] = mapped_column(String(200))
 
     # custody
-    detaining_authority: Mapped[str | None] = mapped_column(String(200), index=True)
+    detaining_authority: Mapped[str | None] = mapped_column(String(200))
     facility_type: Mapped[str | None] = mapped_column(String(40))
     facility_reference: Mapped[str | None] = mapped_column(String(80))
     separated_from_adults: Mapped[bool | None] = mapped_column(Boolean)
@@ -117,7 +127,7 @@ class Case(Base):
     next_review_date: Mapped[date | None] = mapped_column(Date)
 
     # the age used, at the encounter (benefit of the doubt: assessment.age), kept for lists and reports
-    age_at_encounter: Mapped[int | None] = mapped_column(Integer, index=True)
+    age_at_encounter: Mapped[int | None] = mapped_column(Integer)
     age_basis: Mapped[str | None] = mapped_column(String(20))
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
@@ -131,11 +141,19 @@ class Case(Base):
         return self.code
 
     def lock_for_update(self, session) -> Case:
-        """Re-read this row under a lock (SQLite: the request already holds BEGIN IMMEDIATE)."""
+        """This row, current and locked for the rest of the transaction: re-read under a lock, unless
+        it was read locked in this very transaction already (see ``mark_locked``)."""
+        if self.__dict__.get("_locked_in") is session.get_transaction():
+            return self
         stmt = select(Case).where(Case.id == self.id).execution_options(populate_existing=True)
         if not is_sqlite(session):
             stmt = stmt.with_for_update()
-        return session.scalars(stmt).one()
+        case = session.scalars(stmt).one()
+        case.mark_locked(session)
+        return case
+
+    def mark_locked(self, session) -> None:
+        self.__dict__["_locked_in"] = session.get_transaction()
 
     def running_clocks(self) -> dict[str, tuple[datetime, datetime | None]]:
         return {c.name: (c.started_at, c.due_at) for c in self.clocks if c.stopped_at is None}
@@ -169,12 +187,17 @@ class CaseClock(Base):
     """A deadline that runs while the case is in certain states (see the workflow's clocks)."""
 
     __tablename__ = "case_clocks"
+    __table_args__ = (
+        # the overdue list: running clocks by due date, without the stopped ones
+        Index("ix_case_clocks_running_due", "due_at", "case_id", postgresql_where=text("stopped_at IS NULL"),
+              sqlite_where=text("stopped_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="clocks")

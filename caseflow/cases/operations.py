@@ -10,7 +10,7 @@ from caseflow.audit.log import record
 from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
 from caseflow.cases.schemas import IntakeSchema
 from caseflow.cases.scope import can_see_identity, can_view
-from caseflow.db import is_sqlite, utcnow
+from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
 from caseflow.schemas import translate_errors
 from caseflow.workflow.engine import fire, get_workflow, update_clocks
@@ -77,13 +77,19 @@ def edit_intake(session, case: Case, data: dict, actor, *, expected_version: int
     return case
 
 
-def get_case(session, code: str, user) -> Case:
-    """A case by code, only within the user's remit (404 either way: no hint that it exists)."""
+def get_case(session, code: str, user, *, for_update: bool = False) -> Case:
+    """A case by code, only within the user's remit (404 either way: no hint that it exists).
+    ``for_update``: read it locked, once, for a transition that follows in this transaction."""
     from flask_babel import gettext as _
 
-    case = session.scalar(select(Case).where(Case.code == code))
+    stmt = select(Case).where(Case.code == code)
+    if for_update and not is_sqlite(session):
+        stmt = stmt.with_for_update()
+    case = session.scalar(stmt)
     if case is None or not can_view(user, case):
         raise NotFound(_("No case %(code)s in your remit.", code=code))
+    if for_update and (not is_sqlite(session) or write_intent.get()):
+        case.mark_locked(session)  # SQLite: the writer's transaction is BEGIN IMMEDIATE already
     return case
 
 

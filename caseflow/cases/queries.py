@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
 
 PER_PAGE = 25
+#: exact counts stop here; beyond, a list says "10,000+" (an exact count(*) over 100,000 rows costs
+#: more than the page itself)
+COUNT_CAP = 10_000
+#: filter choices (regions, authorities) are read at most this often per worker
+CHOICES_TTL_SECONDS = 60
 SORTS = {
     "created": Case.created_at.desc(),
     "code": Case.code.asc(),
@@ -22,20 +28,25 @@ SORTS = {
 @dataclass
 class Page:
     items: list
-    total: int
+    total: int  # exact up to COUNT_CAP; see ``more``
     page: int
     per_page: int
+    more: bool = False  # there are more than ``total`` (COUNT_CAP) matching cases
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.more and len(self.items) == self.per_page)
+
 
 def overdue_clause():
-    return exists(
-        select(CaseClock.id).where(
-            CaseClock.case_id == Case.id, CaseClock.stopped_at.is_(None), CaseClock.due_at < utcnow()
-        )
+    """Cases with a running clock past its due date: read from the partial index of running clocks
+    by due date (ix_case_clocks_running_due), not by probing every case."""
+    return Case.id.in_(
+        select(CaseClock.case_id).where(CaseClock.stopped_at.is_(None), CaseClock.due_at < utcnow())
     )
 
 
@@ -73,12 +84,13 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
         stmt = stmt.where(overdue_clause())
     if code:
         stmt = stmt.where(Case.code.ilike(f"%{code.strip()}%"))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    counted = session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()))
     page = max(1, page)
     items = session.scalars(
         stmt.order_by(SORTS.get(sort, SORTS["created"]), Case.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(list(items), total, page, per_page)
+    return Page(list(items), min(counted, COUNT_CAP), page, per_page, more=counted > COUNT_CAP)
 
 
 def counts_by_state(session, user) -> dict[str, int]:
@@ -97,9 +109,27 @@ def overdue_clocks(session, user, limit: int = 50) -> list[tuple[Case, CaseClock
     return [(c, k) for c, k in rows.all()]
 
 
+_choices: dict[tuple, tuple[float, list[str]]] = {}
+
+
 def distinct_values(session, user, column) -> list[str]:
-    return list(session.scalars(
+    """The values a filter offers, within the user's remit, read at most once a minute per remit
+    (a DISTINCT over every case on each page view is most of a list's cost at 100,000 cases)."""
+    from caseflow.cases.scope import scope_key
+
+    from flask import current_app
+
+    ttl = current_app.config.get("FILTER_CHOICES_TTL_SECONDS", CHOICES_TTL_SECONDS)
+    key = (str(session.get_bind().engine.url), column.key, scope_key(user))
+    now = time.monotonic()
+    hit = _choices.get(key)
+    if ttl and hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    values = list(session.scalars(
         select(column).where(visible_to(user), column.is_not(None)).distinct().order_by(column).limit(500)))
+    if ttl:
+        _choices[key] = (now, values)
+    return values
 
 
 def regions(session, user) -> list[str]:

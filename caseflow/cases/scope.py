@@ -43,6 +43,13 @@ def visible_to(user):
     return false()
 
 
+def scope_key(user) -> tuple:
+    """Users with the same key see the same cases (for caches of scoped answers)."""
+    if user.role in (Role.auditor, Role.reviewer):
+        return (user.role,)
+    return (user.role, user.organisation_id)
+
+
 def can_view(user, case: Case) -> bool:
     role = user.role
     if role == Role.auditor:

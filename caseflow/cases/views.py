@@ -143,7 +143,7 @@ def identity(code):
 @bp.route("/<code>/act/<trigger>", methods=["GET", "POST"])
 @login_required
 def act(code, trigger):
-    case = operations.get_case(db.session, code, current_user)
+    case = operations.get_case(db.session, code, current_user, for_update=request.method == "POST")
     wf = get_workflow(case.workflow)
     transition = wf.transition_for(trigger, case.state) or next(iter(wf.by_trigger(trigger)), None)
     if transition is None:

@@ -26,10 +26,15 @@ class Position:
     """Where one institution stands in the round."""
 
     organisation_id: int
-    name: str
     kind: str
     outcome: str | None  # None: its members are split, so it abstains
     members: dict[str, int]  # its members' votes by outcome
+    vote: object = None  # one of its votes: the name is read from it only when shown
+
+    @property
+    def name(self) -> str:
+        org = getattr(self.vote, "organisation", None)
+        return getattr(org, "name", str(self.organisation_id))
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,7 @@ def _positions(votes) -> tuple[Position, ...]:
         counts = Counter(v.outcome for v in org_votes)
         ranked = counts.most_common()
         outcome = ranked[0][0] if len(ranked) == 1 or ranked[0][1] > ranked[1][1] else None
-        org = getattr(org_votes[0], "organisation", None)
-        out.append(Position(org_id, getattr(org, "name", str(org_id)), org_votes[0].organisation_kind,
-                            outcome, dict(counts)))
+        out.append(Position(org_id, org_votes[0].organisation_kind, outcome, dict(counts), org_votes[0]))
     return tuple(out)
 
 

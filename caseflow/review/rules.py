@@ -11,6 +11,7 @@ from sqlalchemy import select
 from caseflow import vocab
 from caseflow.assessment.age import ADULT, age_at
 from caseflow.assessment.models import AgeAssessment
+from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS
 from caseflow.review.models import Recusal, ReviewRound, Vote
@@ -203,7 +204,7 @@ def set_receiving_org(ctx):
 
 
 def latest_assessment(ctx) -> AgeAssessment | None:
-    return ctx.remember("assessment", lambda: AgeAssessment.latest_concluded(ctx.session, ctx.subject.id))
+    return latest_concluded(ctx)
 
 
 def offence_date_refusal(case, offence: date) -> dict | None:
@@ -260,11 +261,10 @@ def adult_not_shown(ctx) -> bool:
 @guard("not_a_child_allowed")
 def not_a_child_allowed(ctx):
     """Only after a concluded assessment finding 18 or more at the encounter, appeal window over."""
-    case = ctx.subject
     last = latest_assessment(ctx)
     if last is None:
         return _("“Not a child” needs a concluded age assessment.")
-    if AgeAssessment.open_request(ctx.session, case.id):
+    if open_request(ctx):
         return _("An age assessment or appeal is under way.")
     if adult_not_shown(ctx):
         return _("The assessment does not show an age of 18 or more at the encounter (benefit of the doubt).")
@@ -291,7 +291,7 @@ def standing_decision(ctx) -> ReviewRound | None:
 def decision_lost_its_legal_basis(ctx):
     """After a correction: a referral to juvenile justice whose child was under the minimum age at the
     offence, or a "not a child" whose age at the encounter is no longer 18 or more."""
-    ctx.forget("assessment")
+    ctx.forget("assessments")
     rnd = standing_decision(ctx)
     if rnd is None:
         return False

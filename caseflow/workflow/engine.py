@@ -249,9 +249,14 @@ def update_clocks(wf: Workflow, subject, now: datetime) -> None:
             subject.stop_clock(clock.name, now)
 
 
-def available_transitions(session, subject, actor, *, wf: Workflow | None = None) -> list[Availability]:
-    """Everything the workflow offers from the current state, and for each refused one, why."""
+def available_transitions(session, subject, actor, *, wf: Workflow | None = None,
+                          memo: dict | None = None) -> list[Availability]:
+    """Everything the workflow offers from the current state, and for each refused one, why. The
+    guards share one memo: what one of them reads (the open round, the last assessment) the others
+    reuse."""
     wf = wf or get_workflow(subject.workflow)
+    memo = {} if memo is None else memo
+    now = utcnow()
     out = []
     for t in wf.from_state(subject.state):
         lbl = label(t.label)
@@ -262,7 +267,7 @@ def available_transitions(session, subject, actor, *, wf: Workflow | None = None
             out.append(Availability(t.trigger, lbl, False, _("This case is outside your remit."), t))
             continue
         ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=t, data=None,
-                      now=utcnow(), source=subject.state)
+                      now=now, source=subject.state, memo=memo)
         reason = reason_text(run_guards(ctx))
         out.append(Availability(t.trigger, lbl, reason is None, reason, t))
     return out
