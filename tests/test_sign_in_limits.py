@@ -92,3 +92,21 @@ def test_unknown_account_failures_stay_off_the_chains(limited):
         rows = db.session.scalars(select(FailedSignIn).order_by(FailedSignIn.id.desc()).limit(3)).all()
         assert db.session.scalar(select(func.count()).select_from(FailedSignIn)) == logged + 3
         assert all("flood" not in r.account_digest and len(r.account_digest) == 64 for r in rows)
+
+
+def test_limits_are_shared_between_nodes_through_redis(database):
+    """Two app instances (two nodes) counting in the same Redis: the account's limit holds across them."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/14"
+    redis.Redis.from_url(url).flushdb()
+    nodes = [make_app(database, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=url,
+                      LOGIN_RATE_PER_ACCOUNT="3 per minute", LOGIN_RATE_PER_IP="100 per minute") for _ in range(2)]
+    try:
+        clients = [n.test_client() for n in nodes]
+        codes = [attempt(clients[i % 2], "shared@caseflow.demo", addr=f"10.0.4.{i}").status_code for i in range(4)]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for n in nodes:
+            n.extensions["caseflow.db"]["engine"].dispose()
