@@ -69,8 +69,8 @@ def app_config(url: str, **extra) -> dict:
         "DATABASE_URL": url,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
-        "RATELIMIT_ENABLED": False,
-        "FILTER_CHOICES_TTL_SECONDS": 0,  # tests that add a region see it at once; one test keeps the cache  # a test that needs the limits makes an app of its own
+        "RATELIMIT_ENABLED": False,  # a test that needs the limits makes an app of its own
+        "FILTER_CHOICES_TTL_SECONDS": 0,  # tests that add a region see it at once; one test keeps the cache
     }
     cfg.update(extra)
     return cfg

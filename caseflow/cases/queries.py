@@ -115,9 +115,9 @@ _choices: dict[tuple, tuple[float, list[str]]] = {}
 def distinct_values(session, user, column) -> list[str]:
     """The values a filter offers, within the user's remit, read at most once a minute per remit
     (a DISTINCT over every case on each page view is most of a list's cost at 100,000 cases)."""
-    from caseflow.cases.scope import scope_key
-
     from flask import current_app
+
+    from caseflow.cases.scope import scope_key
 
     ttl = current_app.config.get("FILTER_CHOICES_TTL_SECONDS", CHOICES_TTL_SECONDS)
     key = (str(session.get_bind().engine.url), column.key, scope_key(user))

@@ -1,0 +1,88 @@
+"""The bare endpoint `bench/http.py` compares Caseflow with: Flask + SQLAlchemy doing the same database
+work per request as each scenario (read a case and lock it, write its state and one audit row; read a
+page of cases by a filter), with nothing else — no authentication, no workflow, no rules.
+
+    gunicorn -w 2 'bench.bare:create_app()'     (DATABASE_URL as for Caseflow)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, request
+from sqlalchemy import text
+
+from caseflow.db import make_engine
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+    engine = make_engine(os.environ["DATABASE_URL"])
+    pg = engine.dialect.name == "postgresql"
+
+    def begin(conn):
+        if not pg:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # what a Caseflow writer does on SQLite
+
+    @app.post("/transition/<code>")
+    def transition(code):
+        with engine.connect() as conn:
+            if pg:
+                conn.begin()
+            else:
+                begin(conn)
+            lock = " FOR UPDATE" if pg else ""
+            row = conn.execute(text(f"SELECT id, version, state FROM cases WHERE code = :c{lock}"),  # noqa: S608
+                               {"c": code}).first()
+            if row is None:
+                conn.rollback()
+                return jsonify(error="not found"), 404
+            now = datetime.now(UTC).replace(tzinfo=None)
+            conn.execute(text("UPDATE cases SET version = version + 1, state_entered_at = :n WHERE id = :i"),
+                         {"n": now, "i": row.id})
+            head = conn.execute(text("SELECT seq, hash FROM audit_chain_heads WHERE chain = :c" + lock),  # noqa: S608
+                                {"c": code}).first()
+            seq, prev = (head.seq, head.hash) if head else (0, "0" * 64)
+            details = json.dumps({"payload": request.get_json(silent=True) or {}}, sort_keys=True)
+            digest = hashlib.sha256(f"{code}{seq + 1}{prev}{details}".encode()).hexdigest()
+            conn.execute(text(
+                "INSERT INTO audit_events (chain, seq, occurred_at, action, case_id, details, hash_version, "
+                "prev_hash, hash, ident_digest) VALUES (:c, :s, :n, 'bare', :i, :d, 1, :p, :h, '')"),
+                {"c": code, "s": seq + 1, "n": now, "i": row.id, "d": details, "p": prev, "h": digest})
+            if head:
+                conn.execute(text("UPDATE audit_chain_heads SET seq = :s, hash = :h, occurred_at = :n "
+                                  "WHERE chain = :c"), {"s": seq + 1, "h": digest, "n": now, "c": code})
+            else:
+                conn.execute(text("INSERT INTO audit_chain_heads (chain, seq, hash, occurred_at) "
+                                  "VALUES (:c, :s, :h, :n)"), {"s": seq + 1, "h": digest, "n": now, "c": code})
+            conn.commit()
+        return jsonify(code=code, version=row.version + 1)
+
+    @app.get("/cases")
+    def cases():
+        where, params = [], {}
+        for key in ("state", "region"):
+            if request.args.get(key):
+                where.append(f"{key} = :{key}")
+                params[key] = request.args[key]
+        if request.args.get("overdue"):
+            where.append("id IN (SELECT case_id FROM case_clocks WHERE stopped_at IS NULL AND due_at < :now)")
+            params["now"] = datetime.now(UTC).replace(tzinfo=None)
+        sql = ("SELECT code, state, sex, region, age_at_encounter, created_at FROM cases"  # noqa: S608 - fixed parts
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at DESC, id DESC LIMIT 50")
+        with engine.connect() as conn:
+            rows = conn.execute(text(sql), params).mappings().all()
+        return jsonify(items=[{k: str(v) for k, v in r.items()} for r in rows])
+
+    @app.get("/case/<code>")
+    def case(code):
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT * FROM cases WHERE code = :c"), {"c": code}).mappings().first()
+            clocks = conn.execute(text("SELECT name, due_at FROM case_clocks WHERE case_id = :i"),
+                                  {"i": row["id"]}).mappings().all()
+        return jsonify(case={k: str(v) for k, v in row.items()}, clocks=[dict(c) for c in clocks])
+
+    return app

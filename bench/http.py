@@ -1,0 +1,314 @@
+"""Load benchmark: Caseflow under gunicorn (2 sync workers) beside a bare Flask + SQLAlchemy endpoint
+doing the same database work (bench/bare.py), in the same window, on a database of N cases.
+
+    python -m bench.http [--cases 100000] [--db sqlite|postgresql|both] [--seconds 20] [--connections 8]
+
+For each scenario it prints requests per second, p50 / p95 / p99 latency, the count of 5xx answers,
+and the ratio of Caseflow's rate to the bare endpoint's. The load comes from a bounded Python load
+generator (threads with keep-alive sessions, stopped by time), on this machine, for both sides alike.
+The database is built in bulk (cases half registered, half under review with an open round, running
+handover clocks, some overdue), then kept for re-runs with --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+PG_ADMIN = os.environ.get("CASEFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "caseflow-demo-2026"
+REVIEWERS = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
+
+
+def build(url: str, n: int) -> dict:
+    """N cases in bulk, the demo people and API tokens; returns the tokens and the case codes."""
+    from sqlalchemy import insert, select
+
+    from caseflow import create_app
+    from caseflow.auth.models import Organisation, User
+    from caseflow.auth.operations import create_token
+    from caseflow.cases.models import Case, CaseClock
+    from caseflow.db import write_intent
+    from caseflow.demo import load_people
+    from caseflow.extensions import db
+    from caseflow.migrate import upgrade
+    from caseflow.review.models import ReviewRound
+
+    app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url,
+                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
+    with app.app_context():
+        upgrade(db.engine)
+        write_intent.set(True)
+        load_people(db.session)
+        db.commit()
+        registrar = db.session.scalar(select(User).where(User.email == "registrar@caseflow.demo"))
+        now = datetime.now(UTC)
+        regions = ["Mopti", "Gao", "Kidal", "Tombouctou", "Ségou", "Sikasso", "Kayes", "Koulikoro"]
+        for first in range(0, n, 5000):
+            rows = []
+            for i in range(first, min(first + 5000, n)):
+                enc = now - timedelta(hours=1 + (i % 400))
+                rows.append({
+                    "code": f"BN-2026-{i:07d}", "workflow": "detained_child",
+                    "state": "registered" if i % 2 == 0 else "under_review", "version": 1,
+                    "state_entered_at": enc, "created_at": now - timedelta(seconds=n - i),
+                    "created_by_id": registrar.id, "registering_org_id": registrar.organisation_id,
+                    "sex": ("male", "female", "unknown")[i % 3], "claimed_age": 12 + i % 6,
+                    "age_at_encounter": 12 + i % 6,
+                    "age_basis": "claimed", "region": regions[i % len(regions)], "encounter_type": "captured",
+                    "encounter_at": enc, "encounter_place": "Checkpoint", "detaining_authority": f"Unit {i % 20}",
+                    "facility_type": "prison", "age_estimated": False})
+            db.session.execute(insert(Case), rows)
+            codes = [r["code"] for r in rows]
+            ids = dict(db.session.execute(select(Case.code, Case.id).where(Case.code.in_(codes))).all())
+            db.session.execute(insert(CaseClock), [
+                {"case_id": ids[r["code"]], "name": "handover", "started_at": r["encounter_at"],
+                 "due_at": r["encounter_at"] + timedelta(hours=48)} for r in rows])
+            db.session.execute(insert(ReviewRound), [
+                {"case_id": ids[r["code"]], "number": 1, "opened_at": r["state_entered_at"]}
+                for r in rows if r["state"] == "under_review"])
+            db.commit()
+        tokens = {}
+        for who in ["registrar", "auditor", *REVIEWERS]:
+            user = db.session.scalar(select(User).where(User.email == f"{who}@caseflow.demo"))
+            tokens[who] = create_token(db.session, user, "bench", 30)[1]
+        assert db.session.scalar(select(Organisation.id).limit(1))
+        db.commit()
+    registered = [f"BN-2026-{i:07d}" for i in range(0, n, 2)]
+    reviewing = [f"BN-2026-{i:07d}" for i in range(1, n, 2)]
+    return {"tokens": tokens, "registered": registered, "reviewing": reviewing}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app_spec: str, url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "CASEFLOW_ENV": "development",
+           "CASEFLOW_LOGIN_RATE_PER_IP": "100000 per minute"}
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app_spec], env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(base + "/", timeout=1).close()
+            return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f"{app_spec} did not start; see {log}")
+
+
+def load(make_request, seconds: float, connections: int, setup=None) -> dict:
+    """``make_request(session) -> status`` in ``connections`` threads until time runs out."""
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        with requests.Session() as s:
+            if setup:
+                setup(s)
+            mine, codes = [], []
+            while time.monotonic() < stop:
+                t0 = time.perf_counter()
+                try:
+                    code = make_request(s)
+                except requests.RequestException:
+                    code = 599
+                mine.append(time.perf_counter() - t0)
+                codes.append(code)
+            with lock:
+                latencies.extend(mine)
+                statuses.extend(codes)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    elapsed = time.monotonic() - started
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
+
+    return {"rps": len(latencies) / elapsed, "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
+            "errors": sum(1 for s in statuses if s >= 500), "n": len(latencies),
+            "median": statistics.median(latencies) * 1000 if latencies else 0.0}
+
+
+def scenarios(cf: str, bare: str, data: dict):
+    tokens = data["tokens"]
+    reg_cf = iter(data["registered"][: len(data["registered"]) // 2])
+    reg_bare = itertools.cycle(data["registered"][len(data["registered"]) // 2:])  # the bare side changes no state
+    review = itertools.cycle(data["reviewing"])
+    lock = threading.Lock()
+    hot = data["reviewing"][0]
+    voters = itertools.cycle(REVIEWERS)
+
+    def nxt(it):
+        with lock:
+            return next(it)
+
+    def bearer(who):
+        return {"Authorization": f"Bearer {tokens[who]}"}
+
+    def transition(s):
+        try:
+            code = nxt(reg_cf)
+        except StopIteration:  # every registered case of this side was submitted: build more cases
+            time.sleep(0.01)
+            return 0
+        return s.post(f"{cf}/api/v1/cases/{code}/transitions/submit_for_review", json={},
+                      headers={**bearer("registrar"), "If-Match": '"1"'}, timeout=60).status_code
+
+    def bare_transition(s):
+        return s.post(f"{bare}/transition/{nxt(reg_bare)}", json={}, timeout=60).status_code
+
+    vote_body = {"outcome": "release", "offence_category": "support_tasks", "reasons": "Release and hand over"}
+
+    def vote_on(code_fn):
+        def go(s):
+            return s.post(f"{cf}/api/v1/cases/{code_fn()}/votes", json=vote_body, headers=bearer(nxt(voters)),
+                          timeout=60).status_code
+        return go
+
+    def bare_vote_on(code_fn):
+        def go(s):
+            return s.post(f"{bare}/transition/{code_fn()}", json=vote_body, timeout=60).status_code
+        return go
+
+    def get(url_fn, who="auditor"):
+        def go(s):
+            return s.get(url_fn(), headers=bearer(who), timeout=60).status_code
+        return go
+
+    def html_login(s):
+        page = s.get(f"{cf}/login", timeout=60).text
+        csrf = page.split('name="csrf_token"')[1].split('value="')[1].split('"')[0]
+        s.post(f"{cf}/login", data={"csrf_token": csrf, "email": "auditor@caseflow.demo", "password": PASSWORD},
+               timeout=60)
+
+    def html(url):
+        def go(s):
+            return s.get(url, timeout=60).status_code
+        return go
+
+    return [
+        ("transition, many cases", transition, None, bare_transition),
+        ("transition, one hot case (vote)", vote_on(lambda: hot), None, bare_vote_on(lambda: hot)),
+        ("vote, many cases", vote_on(lambda: nxt(review)), None, bare_vote_on(lambda: nxt(review))),
+        ("case page (API)", get(lambda: f"{cf}/api/v1/cases/{nxt(review)}"), None,
+         get(lambda: f"{bare}/case/{nxt(review)}")),
+        ("API list, state", get(lambda: f"{cf}/api/v1/cases?state=under_review&per_page=50"), None,
+         get(lambda: f"{bare}/cases?state=under_review")),
+        ("API list, region", get(lambda: f"{cf}/api/v1/cases?region=Gao&per_page=50"), None,
+         get(lambda: f"{bare}/cases?region=Gao")),
+        ("API list, overdue", get(lambda: f"{cf}/api/v1/cases?overdue=true&per_page=50"), None,
+         get(lambda: f"{bare}/cases?overdue=1")),
+        ("HTML list", html(f"{cf}/cases/"), html_login, get(lambda: f"{bare}/cases")),
+        ("HTML overdue list", html(f"{cf}/cases/?overdue=1"), html_login, get(lambda: f"{bare}/cases?overdue=1")),
+    ]
+
+
+def run(kind: str, n: int, seconds: float, connections: int, keep: str | None) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
+    dbname = None
+    if kind == "sqlite":
+        path = Path(keep) if keep else tmp / "bench.sqlite3"
+        url = f"sqlite:///{path}"
+        fresh = not path.exists()
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from caseflow.db import normalise_url
+
+        dbname = keep or f"caseflow_bench_{os.getpid()}"
+        admin = create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            fresh = not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}).first()
+            if fresh:
+                c.execute(text(f'CREATE DATABASE "{dbname}"'))
+        admin.dispose()
+        url = make_url(normalise_url(PG_ADMIN)).set(database=dbname).render_as_string(hide_password=False)
+    if not fresh:
+        raise SystemExit("--keep names an existing database: drop it first, tokens are made when it is built")
+    t0 = time.perf_counter()
+    data = build(url, n)
+    print(f"\n== {kind}: {n:,} cases built in {time.perf_counter() - t0:.0f} s; "
+          f"{connections} connections, {seconds:.0f} s per side")
+    cf_proc, cf = serve("caseflow:create_app()", url, tmp / "caseflow.log")
+    bare_proc, bare = serve("bench.bare:create_app()", url, tmp / "bare.log")
+    try:
+        print(f"{'scenario':34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'5xx':>5} | {'bare r/s':>8} "
+              f"{'p95':>7} | {'ratio':>5}")
+        for name, fn, setup, bare_fn in scenarios(cf, bare, data):
+            a = load(fn, seconds, connections, setup)
+            b = load(bare_fn, seconds, connections)
+            ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
+            print(f"{name:34} {a['rps']:7.0f} {a['p50']:6.0f}ms {a['p95']:6.0f}ms {a['p99']:6.0f}ms {a['errors']:5d} | "
+                  f"{b['rps']:8.0f} {b['p95']:6.0f}ms | {ratio:5.2f}", flush=True)
+        rss = worker_rss(cf_proc.pid)
+        print(f"gunicorn worker RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (goal < 200 MB)")
+    finally:
+        for p in (cf_proc, bare_proc):
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=30)
+        if dbname and not keep:
+            from sqlalchemy import create_engine, text
+
+            from caseflow.db import normalise_url
+
+            admin = create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def worker_rss(master_pid: int) -> list[float]:
+    out = []
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out.append(int(line.split()[1]) / 1024)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--keep", help="build the database under this name (a path for SQLite) and keep it")
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        run(kind, args.cases, args.seconds, args.connections, args.keep)
+
+
+if __name__ == "__main__":
+    main()
