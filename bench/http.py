@@ -108,12 +108,12 @@ def serve(app_spec: str, url: str, log: Path) -> tuple[subprocess.Popen, str]:
                              "--log-level", "warning", app_spec], env=env, stdout=log.open("w"),
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
-            requests.get(base + "/", timeout=1).close()
+            requests.get(base + "/", timeout=5).close()
             return proc, base
-        except requests.ConnectionError:
-            time.sleep(0.1)
+        except requests.RequestException:  # not listening yet, or its workers still loading the app
+            time.sleep(0.2)
     raise SystemExit(f"{app_spec} did not start; see {log}")
 
 

@@ -48,6 +48,23 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
 
 
+@db_cli.command("create-roles")
+@click.option("--owner", default="caseflow_owner", show_default=True, help="owns the tables, runs migrations")
+@click.option("--app-role", default="caseflow_app", show_default=True, help="the role in the app's DATABASE_URL")
+def db_create_roles(owner, app_role):
+    """PostgreSQL: the owner and application roles; the application may not erase audit evidence.
+    Run once after `db upgrade`, connected as a superuser or the database's owner."""
+    from caseflow.audit.roles import RolesError, create_roles
+
+    try:
+        with db.engine.begin() as conn:
+            done = create_roles(conn, owner, app_role)
+    except RolesError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(done)} statements: {owner} owns every table; {app_role} may only add to the audit trail")
+    click.echo(f"next: set passwords (ALTER ROLE … PASSWORD), run migrations as {owner}, the app as {app_role}")
+
+
 @db_cli.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision):

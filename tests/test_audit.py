@@ -18,12 +18,15 @@ from tests.helpers import release, submit, vote
 
 
 def without_guards(session):
-    """Inside the test's transaction only: lift the append-only triggers to play the attacker."""
+    """Inside the test's transaction only: lift the append-only triggers to play the attacker (the
+    database owner can; the application role cannot, see test_database_roles.py)."""
     if is_sqlite(session):
-        for verb in ("update", "delete"):
-            session.execute(text(f"DROP TRIGGER audit_events_no_{verb}"))
+        for name in ("audit_events_no_update", "audit_events_no_delete", "audit_chain_heads_forward",
+                     "audit_chain_heads_no_delete"):
+            session.execute(text(f"DROP TRIGGER {name}"))
     else:
         session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        session.execute(text("ALTER TABLE audit_chain_heads DISABLE TRIGGER USER"))
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def current_digest(session: Session) -> Digest:
     waits for every open append and holds new ones, see ``log.record``; SQLite: the caller's
     BEGIN IMMEDIATE), so no event committed later can carry an earlier time."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE audit_events IN SHARE MODE"))
+        session.execute(text("LOCK TABLE audit_chain_heads IN SHARE MODE"))
     return digest_at(session, utcnow())
 
 
