@@ -146,9 +146,13 @@ def init_request_hooks(app: Flask) -> None:
 
     @app.teardown_request
     def _end(_exc):
+        db.rollback()  # nothing left open: the touches below must not wait for this transaction
         token = g.pop("write_token", None)
         if token is not None:
             write_intent.reset(token)
+        from caseflow.auth.touch import run_pending
+
+        run_pending()  # "last seen" times, in a short transaction of their own, after the request
 
 
 def _rollback() -> None:

@@ -54,12 +54,12 @@ def server(tmp_path):
                              "--log-level", "warning", "caseflow:create_app()"], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(300):
         try:
-            requests.get(f"{base}/login", timeout=1).close()
+            requests.get(f"{base}/login", timeout=5).close()
             break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+        except requests.RequestException:  # not listening yet, or its workers still loading the app
+            time.sleep(0.2)
     yield base, tokens
     proc.terminate()
     proc.wait(timeout=10)

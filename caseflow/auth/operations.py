@@ -221,5 +221,5 @@ def user_for_token(session, plain: str) -> User | None:
         return None
     now = utcnow()
     if touch.due(token.last_used_at, now):  # never inside this request's transaction
-        touch.touch(ApiToken.last_used_at, token.id, now)
+        touch.touch_after_request(ApiToken.last_used_at, token.id, now)
     return token.user

@@ -42,6 +42,6 @@ def load_user_from_token(token: str) -> User | None:
     if not user.active or not user.organisation.active:
         return None
     if touch.due(row.last_seen_at, now):  # outside this request's transaction: a read stays a read
-        touch.touch(LoginSession.last_seen_at, row.id, now)
+        touch.touch_after_request(LoginSession.last_seen_at, row.id, now)
     user.session_token = token
     return user

@@ -25,6 +25,26 @@ def due(last: datetime | None, now: datetime) -> bool:
     return last is None or last < now - EVERY
 
 
+def touch_after_request(column, row_id: int, now: datetime) -> None:
+    """Touch once this request's transaction is over (a writer's transaction holds SQLite's write
+    lock, so a touch beside it would only fail); outside a request, at once."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        touch(column, row_id, now)
+        return
+    pending = g.setdefault("caseflow_touches", [])
+    if len(pending) < 4:
+        pending.append((column, row_id, now))
+
+
+def run_pending() -> None:
+    from flask import g
+
+    for column, row_id, now in g.pop("caseflow_touches", ()):
+        touch(column, row_id, now)
+
+
 def touch(column, row_id: int, now: datetime) -> bool:
     """Set ``column`` (e.g. ``ApiToken.last_used_at``) to ``now`` on one row if it is a minute old;
     True if written. Never waits for a lock and never raises."""
