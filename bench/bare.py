@@ -68,11 +68,13 @@ def create_app() -> Flask:
             if request.args.get(key):
                 where.append(f"{key} = :{key}")
                 params[key] = request.args[key]
+        order = "created_at DESC, id DESC"
         if request.args.get("overdue"):
-            where.append("id IN (SELECT case_id FROM case_clocks WHERE stopped_at IS NULL AND due_at < :now)")
+            where.append("next_due_at < :now")
             params["now"] = datetime.now(UTC).replace(tzinfo=None)
+            order = "next_due_at, id"
         sql = ("SELECT code, state, sex, region, age_at_encounter, created_at FROM cases"  # noqa: S608 - fixed parts
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at DESC, id DESC LIMIT 50")
+               + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order} LIMIT 50")
         with engine.connect() as conn:
             rows = conn.execute(text(sql), params).mappings().all()
         return jsonify(items=[{k: str(v) for k, v in r.items()} for r in rows])

@@ -71,7 +71,7 @@ def build(url: str, n: int) -> dict:
                     "age_at_encounter": 12 + i % 6,
                     "age_basis": "claimed", "region": regions[i % len(regions)], "encounter_type": "captured",
                     "encounter_at": enc, "encounter_place": "Checkpoint", "detaining_authority": f"Unit {i % 20}",
-                    "facility_type": "prison", "age_estimated": False})
+                    "facility_type": "prison", "age_estimated": False, "next_due_at": enc + timedelta(hours=48)})
             db.session.execute(insert(Case), rows)
             codes = [r["code"] for r in rows]
             ids = dict(db.session.execute(select(Case.code, Case.id).where(Case.code.in_(codes))).all())

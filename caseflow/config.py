@@ -74,6 +74,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "EXPORT_INLINE_MAX_EVENTS": _int("CASEFLOW_EXPORT_INLINE_MAX_EVENTS", 20_000),
         "IMPORT_MAX_ROWS": _int("CASEFLOW_IMPORT_MAX_ROWS", 5_000),
         "IMPORT_MAX_BYTES": _int("CASEFLOW_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
+        "LIST_COUNT_TTL_SECONDS": _int("CASEFLOW_LIST_COUNT_TTL_SECONDS", 15),
+        "FILTER_CHOICES_TTL_SECONDS": _int("CASEFLOW_FILTER_CHOICES_TTL_SECONDS", 60),
         "ALLOW_DEMO_DATA": not production,
     }
     config.update(overrides)

@@ -71,6 +71,7 @@ def app_config(url: str, **extra) -> dict:
         "ARGON2_MEMORY_COST": 1024,
         "RATELIMIT_ENABLED": False,  # a test that needs the limits makes an app of its own
         "FILTER_CHOICES_TTL_SECONDS": 0,  # tests that add a region see it at once; one test keeps the cache
+        "LIST_COUNT_TTL_SECONDS": 0,
     }
     cfg.update(extra)
     return cfg

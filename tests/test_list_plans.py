@@ -93,3 +93,41 @@ def test_filter_choices_are_read_once_a_minute_per_remit(app, session, users, ma
     finally:
         app.config["FILTER_CHOICES_TTL_SECONDS"] = 0
     assert "Anefis" in distinct_values(session, users["auditor"], Case.region)
+
+
+def test_the_overdue_case_list_is_an_index_range_most_overdue_first(session, users, make_case, clock):
+    from datetime import timedelta
+
+    from caseflow.db import utcnow
+
+    late = make_case(encounter_at=(utcnow() - timedelta(hours=100)).isoformat())
+    later = make_case(encounter_at=(utcnow() - timedelta(hours=60)).isoformat())
+    on_time = make_case(encounter_at=(utcnow() - timedelta(hours=2)).isoformat())
+    assert late.next_due_at == late.encounter_at + timedelta(hours=48)
+    page = case_page(session, users["auditor"], overdue=True)
+    codes = [c.code for c in page.items]
+    assert codes.index(late.code) < codes.index(later.code) and on_time.code not in codes
+    p = plan(session, page_sql(session, users["auditor"], overdue=True))
+    assert "ix_cases_next_due" in p and "TEMP B-TREE" not in p and "Sort" not in p, p
+    clock.advance(timedelta(hours=47))
+    assert on_time.code in [c.code for c in case_page(session, users["auditor"], overdue=True).items]
+
+
+def test_a_list_count_is_capped_and_kept_briefly(app, session, users, make_case, monkeypatch):
+    from caseflow.cases import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_case(region="Ber")
+    page = case_page(session, users["auditor"], region="Ber")
+    assert page.total == 2 and page.more and page.items[0].region == "Ber"
+    app.config["LIST_COUNT_TTL_SECONDS"] = 30
+    try:
+        monkeypatch.setattr(queries, "COUNT_CAP", 10)
+        first = case_page(session, users["auditor"], region="Ber").total
+        make_case(region="Ber")
+        assert case_page(session, users["auditor"], region="Ber").total == first == 3  # kept
+        assert case_page(session, users["registrar"], region="Ber").total == 4  # another remit counts anew
+    finally:
+        app.config["LIST_COUNT_TTL_SECONDS"] = 0
+    assert case_page(session, users["auditor"], region="Ber").total == 4

@@ -62,6 +62,7 @@ class Case(Base):
         # each list filter (and each remit) with the default order, newest first, served by one index
         *[Index(f"ix_cases_{column}_created", column, "created_at", "id") for column in LIST_FILTERS],
         Index("ix_cases_created", "created_at", "id"),  # no filter, or a range (an age band)
+        Index("ix_cases_next_due", "next_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +130,9 @@ class Case(Base):
     # the age used, at the encounter (benefit of the doubt: assessment.age), kept for lists and reports
     age_at_encounter: Mapped[int | None] = mapped_column(Integer)
     age_basis: Mapped[str | None] = mapped_column(String(20))
+    #: the earliest due date of the running clocks, kept by set_clock/stop_clock: the overdue list
+    #: is an index range on it, most overdue first
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     registering_org: Mapped[Organisation] = relationship(foreign_keys=[registering_org_id])
@@ -162,13 +166,20 @@ class Case(Base):
         for c in self.clocks:
             if c.name == name and c.stopped_at is None:
                 c.started_at, c.due_at = started_at, due_at
-                return
-        self.clocks.append(CaseClock(name=name, started_at=started_at, due_at=due_at))
+                break
+        else:
+            self.clocks.append(CaseClock(name=name, started_at=started_at, due_at=due_at))
+        self._next_due()
 
     def stop_clock(self, name: str, at: datetime) -> None:
         for c in self.clocks:
             if c.name == name and c.stopped_at is None:
                 c.stopped_at = at
+        self._next_due()
+
+    def _next_due(self) -> None:
+        dues = [c.due_at for c in self.clocks if c.stopped_at is None and c.due_at is not None]
+        self.next_due_at = min(dues) if dues else None
 
     def can_be_acted_on_by(self, user) -> bool:
         from caseflow.cases.scope import can_view

@@ -43,11 +43,9 @@ class Page:
 
 
 def overdue_clause():
-    """Cases with a running clock past its due date: read from the partial index of running clocks
-    by due date (ix_case_clocks_running_due), not by probing every case."""
-    return Case.id.in_(
-        select(CaseClock.case_id).where(CaseClock.stopped_at.is_(None), CaseClock.due_at < utcnow())
-    )
+    """Cases with a running clock past its due date: ``next_due_at`` is the earliest due date of the
+    case's running clocks, kept by the engine, indexed (ix_cases_next_due)."""
+    return Case.next_due_at < utcnow()
 
 
 AGE_BANDS = {
@@ -84,12 +82,14 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
         stmt = stmt.where(overdue_clause())
     if code:
         stmt = stmt.where(Case.code.ilike(f"%{code.strip()}%"))
-    counted = session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()))
+    counted = capped_count(session, user, stmt, (state, region, sex, overdue, code, age_band, detaining_authority,
+                                                 organisation_id, bool(name)), cacheable=not name)
     page = max(1, page)
-    items = session.scalars(
-        stmt.order_by(SORTS.get(sort, SORTS["created"]), Case.id.desc()).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    if overdue and sort in (None, "", "created", "due"):
+        order = (Case.next_due_at.asc(), Case.id.asc())  # the overdue list: most overdue first, an index range
+    else:
+        order = (SORTS.get(sort, SORTS["created"]), Case.id.desc())
+    items = session.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     return Page(list(items), min(counted, COUNT_CAP), page, per_page, more=counted > COUNT_CAP)
 
 
@@ -109,27 +109,50 @@ def overdue_clocks(session, user, limit: int = 50) -> list[tuple[Case, CaseClock
     return [(c, k) for c, k in rows.all()]
 
 
-_choices: dict[tuple, tuple[float, list[str]]] = {}
+_choices: dict[tuple, tuple[float, object]] = {}
+
+
+def _cached(session, key: tuple, compute, ttl_setting: str, default_ttl: int):
+    """A scoped answer kept a little while per worker (``ttl_setting`` in the config; 0 = never)."""
+    from flask import current_app
+
+    ttl = current_app.config.get(ttl_setting, default_ttl)
+    key = (str(session.get_bind().engine.url), *key)
+    now = time.monotonic()
+    hit = _choices.get(key)
+    if ttl and hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    if ttl:
+        _choices[key] = (now, value)
+    return value
+
+
+def capped_count(session, user, stmt, filters: tuple, *, cacheable: bool = True) -> int:
+    """How many cases match, counted up to COUNT_CAP + 1 and kept LIST_COUNT_TTL_SECONDS per remit
+    and filters (a count of 10,000 rows on every page view would cost more than the page)."""
+    from caseflow.cases.scope import scope_key
+
+    def count():
+        return session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()))
+
+    if not cacheable:  # a name search is never kept
+        return count()
+    return _cached(session, ("count", scope_key(user), filters), count, "LIST_COUNT_TTL_SECONDS", 15)
 
 
 def distinct_values(session, user, column) -> list[str]:
     """The values a filter offers, within the user's remit, read at most once a minute per remit
     (a DISTINCT over every case on each page view is most of a list's cost at 100,000 cases)."""
-    from flask import current_app
-
     from caseflow.cases.scope import scope_key
 
-    ttl = current_app.config.get("FILTER_CHOICES_TTL_SECONDS", CHOICES_TTL_SECONDS)
-    key = (str(session.get_bind().engine.url), column.key, scope_key(user))
-    now = time.monotonic()
-    hit = _choices.get(key)
-    if ttl and hit is not None and now - hit[0] < ttl:
-        return hit[1]
-    values = list(session.scalars(
-        select(column).where(visible_to(user), column.is_not(None)).distinct().order_by(column).limit(500)))
-    if ttl:
-        _choices[key] = (now, values)
-    return values
+    def values():
+        return list(session.scalars(
+            select(column).where(visible_to(user), column.is_not(None)).distinct().order_by(column).limit(500)))
+
+    return _cached(session, ("choices", column.key, scope_key(user)), values, "FILTER_CHOICES_TTL_SECONDS",
+                   CHOICES_TTL_SECONDS)
 
 
 def regions(session, user) -> list[str]:
