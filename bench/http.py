@@ -232,7 +232,7 @@ def scenarios(cf: str, bare: str, data: dict):
     ]
 
 
-def run(kind: str, n: int, seconds: float, connections: int, keep: str | None) -> None:
+def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, only: str | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
     dbname = None
     if kind == "sqlite":
@@ -265,6 +265,8 @@ def run(kind: str, n: int, seconds: float, connections: int, keep: str | None) -
         print(f"{'scenario':34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'5xx':>5} | {'bare r/s':>8} "
               f"{'p95':>7} | {'ratio':>5}")
         for name, fn, setup, bare_fn in scenarios(cf, bare, data):
+            if only and only not in name:
+                continue
             a = load(fn, seconds, connections, setup)
             b = load(bare_fn, seconds, connections)
             ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
@@ -304,10 +306,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", help="build the database under this name (a path for SQLite) and keep it")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for kind in kinds:
-        run(kind, args.cases, args.seconds, args.connections, args.keep)
+        run(kind, args.cases, args.seconds, args.connections, args.keep, args.only)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,20 @@ def init_request_hooks(app: Flask) -> None:
         run_pending()  # "last seen" times, in a short transaction of their own, after the request
 
 
+def commit_before_answer() -> None:
+    """The request's one commit, taken as soon as its change is made, so that the case's row lock
+    (and SQLite's write lock) is not held while the answer is built; what the answer reads then runs
+    in a reading transaction. A refused commit is a 409, as at the boundary."""
+    try:
+        db.commit()
+    except (IntegrityError, OperationalError) as exc:
+        db.rollback()
+        log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
+        raise Conflict(_("Someone else changed this at the same moment. Nothing was saved; please try again."),
+                       ) from None
+    write_intent.set(False)
+
+
 def _rollback() -> None:
     db.rollback()
     g.rolled_back = True

@@ -21,7 +21,7 @@ from caseflow.db import utcnow
 from caseflow.errors import Forbidden, PreconditionFailed, PreconditionRequired, StaleVersion, ValidationFailed
 from caseflow.extensions import db
 from caseflow.review.schemas import VoteSchema
-from caseflow.web import writes
+from caseflow.web import commit_before_answer, writes
 from caseflow.workflow.engine import available_transitions, current_language, fire, get_workflow
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, transitions, history, exports")
@@ -157,6 +157,7 @@ def patch_case(code):
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body()
     memo = fire_checked(case, "edit_intake", data, if_match())
+    commit_before_answer()
     return case_response(case, memo=memo)
 
 
@@ -171,6 +172,7 @@ def transition(code, trigger):
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body(required=False)
     memo = fire_checked(case, trigger, data, if_match())
+    commit_before_answer()
     return case_response(case, memo=memo)
 
 
@@ -183,6 +185,7 @@ def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
     memo = fire_checked(case, "cast_vote", json_body(), None)
+    commit_before_answer()
     return case_response(case, memo=memo)
 
 
