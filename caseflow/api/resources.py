@@ -56,10 +56,14 @@ def json_body(required: bool = True) -> dict:
     return data or {}
 
 
-def if_match() -> int:
+def if_match() -> int | None:
+    """The version the caller saw. ``*`` matches whatever the case's current version is (RFC 9110
+    §13.1.1): the change is made without a stale-version check."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired(_("Send the case's version (its ETag) in If-Match."))
+    if header.strip() == "*":
+        return None
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
         raise PreconditionFailed(_("If-Match must be the case's ETag, like \"3\"."))
@@ -74,6 +78,16 @@ def fire_checked(case, trigger: str, data: dict, version: int | None) -> dict:
         raise PreconditionFailed(exc.detail, extra=exc.extra) from None
 
 
+def handover_out(case) -> dict | None:
+    from caseflow.handover.models import Handover
+
+    h = Handover.latest(db.session, case.id) if case.receiving_org_id else None
+    if h is None:
+        return None
+    return {"handed_over_at": h.handed_over_at, "elapsed_seconds": h.elapsed_seconds, "elapsed": h.elapsed_text,
+            "hours_since_encounter": h.hours_since_encounter, "late": h.late}
+
+
 def case_out(case, memo: dict | None = None) -> dict:
     wf = get_workflow(case.workflow)
     lang, now = current_language(), utcnow()
@@ -85,6 +99,7 @@ def case_out(case, memo: dict | None = None) -> dict:
         "encounter_type": case.encounter_type, "encounter_at": case.encounter_at,
         "detaining_authority": case.detaining_authority, "facility_type": case.facility_type,
         "receiving_organisation": case.receiving_org.name if case.receiving_org else None,
+        "handover": handover_out(case),
         "closed_reason": case.closed_reason,
         "clocks": [{"name": c.name, "label": wf.clocks[c.name].label[lang] if c.name in wf.clocks else c.name,
                     "started_at": c.started_at, "due_at": c.due_at,

@@ -34,6 +34,14 @@ class AvailabilityOut(Schema):
     reason = fields.String(allow_none=True)
 
 
+class HandoverOut(Schema):
+    handed_over_at = fields.AwareDateTime()
+    elapsed_seconds = fields.Integer(allow_none=True, metadata={"description": "from the encounter, to the second"})
+    elapsed = fields.String(metadata={"description": "the same, as hours and minutes"})
+    hours_since_encounter = fields.Integer(allow_none=True)
+    late = fields.Boolean(metadata={"description": "elapsed over the workflow's time limit"})
+
+
 class CaseOut(Schema):
     code = fields.String()
     workflow = fields.String()
@@ -52,6 +60,7 @@ class CaseOut(Schema):
     detaining_authority = fields.String(allow_none=True)
     facility_type = fields.String(allow_none=True)
     receiving_organisation = fields.String(allow_none=True)
+    handover = fields.Nested(HandoverOut, allow_none=True)
     closed_reason = fields.String(allow_none=True)
     clocks = fields.List(fields.Nested(ClockOut))
     available_transitions = fields.List(fields.Nested(AvailabilityOut))

@@ -83,7 +83,7 @@ class Case(Base):
     sex: Mapped[str | None] = mapped_column(String(10))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     claimed_age: Mapped[int | None] = mapped_column(Integer)
-    age_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    age_estimated: Mapped[bool | None] = mapped_column(Boolean)  # None: not asked, shown "Unknown"
     nationality: Mapped[str | None] = mapped_column(String(80))
     languages: Mapped[str | None] = mapped_column(String(200))
 

@@ -44,6 +44,9 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     if actor.role != "registrar":
         raise Forbidden(_("Only registrars open cases."))
     values = load_intake(data)
+    if not any(v not in (None, "", False) for v in values.values()):
+        raise ValidationFailed(_("An empty registration opens no case."), errors={
+            "_schema": [_("Give at least one fact about the child (sex, claimed age, region, encounter…).")]})
     wf = get_workflow(workflow)
     now = utcnow()
     case = Case(

@@ -55,7 +55,7 @@ class IntakeSchema(InputSchema):
     sex = choice(vocab.SEX)
     date_of_birth = past_date()
     claimed_age = whole_number(0, MAX_AGE)
-    age_estimated = fields.Boolean()
+    age_estimated = fields.Boolean(allow_none=True)
     nationality = text(80)
     languages = text(200)
     region = text(80)

@@ -34,6 +34,8 @@ from caseflow.workflow import registry
 from caseflow.workflow.engine import available_transitions, fire, get_workflow, label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+#: questions answered yes or no: unanswered, they read "Unknown"
+YES_NO_FIELDS = frozenset(n for n, f in IntakeSchema().fields.items() if f.__class__.__name__ == "Boolean")
 
 
 class PostForm(FlaskForm):
@@ -116,6 +118,7 @@ def case_facts(case) -> dict:
         "actions": available_transitions(session, case, current_user),
         "intake_fields": [(f, field_label(f)) for f in INTAKE_FIELDS if f not in IDENTIFYING_FIELDS],
         "identifying_fields": [(f, field_label(f)) for f in IDENTIFYING_FIELDS],
+        "yes_no_fields": YES_NO_FIELDS,
         "can_see_identity": can_see_identity(current_user),
         "vocab": vocab,
         "now": utcnow(),

@@ -1,0 +1,71 @@
+"""Daily-use defects met by people using Caseflow: an empty registration, an unanswered question read
+as "No", a new user's role chosen for the admin, "1 events", If-Match: *, the late flag only in
+history."""
+
+import pytest
+
+from caseflow.errors import ValidationFailed
+from tests.helpers import handover, release, submit
+
+
+def test_an_empty_registration_opens_no_case(client, auth, session, users, token):
+    from caseflow.cases.operations import register_case
+
+    with pytest.raises(ValidationFailed):
+        register_case(session, {}, users["registrar"], workflow="detained_child")
+    r = client.post("/api/v1/cases", json={}, headers=token("registrar"))
+    assert r.status_code == 422 and r.get_json()["errors"]["_schema"]
+    auth.login("registrar")
+    r = client.post("/cases/new", data={"csrf_token": auth.token("/cases/new"), "region": "  "})
+    assert r.status_code == 422
+
+
+def test_an_unanswered_question_stays_unknown(client, auth, make_case, session):
+    case = make_case()  # "estimated age" never answered
+    session.commit()
+    assert case.age_estimated is None
+    auth.login("auditor")  # reads English
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    estimated = page.split("Age or date of birth is estimated")[1].split("</dd>")[0]
+    assert "Unknown" in estimated and "No" not in estimated
+
+
+def test_a_new_users_role_is_chosen_not_defaulted(client, auth):
+    auth.login("admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    select = page.split('id="new-role"')[1].split("</select>")[0]
+    assert 'value="" selected disabled' in select and "required" in page.split('id="new-role"')[0][-200:] + select
+
+
+def test_one_event_is_one_event(client, auth, make_case, session):
+    case = make_case()
+    session.commit()
+    auth.login("auditor")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "1 event," in page and "1 events" not in page
+
+
+def test_if_match_star_matches_any_version(client, token, make_case, session):
+    case = make_case()
+    session.commit()
+    r = client.post(f"/api/v1/cases/{case.code}/transitions/submit_for_review", json={},
+                    headers={**token("registrar"), "If-Match": "*"})
+    assert r.status_code == 200 and r.get_json()["state"] == "under_review"
+    r = client.post(f"/api/v1/cases/{case.code}/transitions/edit_intake", json={"region": "Gao"},
+                    headers={**token("registrar"), "If-Match": '"1"'})
+    assert r.status_code == 412  # a named old version is still stale
+
+
+def test_the_case_json_shows_the_handover_time_and_late_flag(client, token, session, users, make_case):
+    from datetime import timedelta
+
+    from caseflow.db import utcnow
+
+    case = make_case(encounter_at=(utcnow() - timedelta(hours=60)).isoformat())
+    submit(session, case, users)
+    release(session, case, users)
+    handover(session, case, users, hours_after_encounter=49)
+    session.commit()
+    body = client.get(f"/api/v1/cases/{case.code}", headers=token("auditor")).get_json()
+    assert body["handover"]["late"] is True and body["handover"]["elapsed"] == "49 h 00 min"
+    assert body["handover"]["elapsed_seconds"] == 49 * 3600
