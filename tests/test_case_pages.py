@@ -65,24 +65,21 @@ def test_only_possible_actions_are_offered_and_a_forged_post_is_403(client, auth
     assert r.status_code == 403
 
 
-def test_a_stale_form_says_someone_else_changed_the_case(client, auth, session, users, make_case):
+def test_a_stale_form_says_who_changed_the_case(client, auth, session, users, make_case):
     case = make_case()
-    submit(session, case, users)
-    auth.login("reviewer.un")
-    token = auth.token(f"/cases/{case.code}/act/cast_vote")
+    auth.login("registrar")
+    token = auth.token(f"/cases/{case.code}/act/edit_intake")
     seen = case.version
     from caseflow.workflow.engine import fire
 
-    fire(session, case, "cast_vote", users["reviewer.justice"],
-         {"outcome": "release", "offence_category": "support_tasks", "reasons": "quick"})
+    fire(session, case, "edit_intake", users["registrar"], {"region": "Gao"})
     session.commit()
-    r = client.post(f"/cases/{case.code}/act/cast_vote", data={
-        "csrf_token": token, "version": str(seen), "outcome": "defer", "offence_category": "support_tasks",
-        "reasons": "My own reasons"})
+    r = client.post(f"/cases/{case.code}/act/edit_intake", data={
+        "csrf_token": token, "version": str(seen), "commune": "Ansongo"})
     page = r.get_data(as_text=True)
     assert r.status_code == 409
-    assert "changed by someone else" in page
-    assert "My own reasons" in page  # nothing typed is lost
+    assert "a été modifié par" in page and users["registrar"].full_name in page  # the registrar reads French
+    assert "Ansongo" in page  # nothing typed is lost
     assert f'name="version" value="{case.version}"' in page
 
 

@@ -69,3 +69,36 @@ def test_the_case_json_shows_the_handover_time_and_late_flag(client, token, sess
     body = client.get(f"/api/v1/cases/{case.code}", headers=token("auditor")).get_json()
     assert body["handover"]["late"] is True and body["handover"]["elapsed"] == "49 h 00 min"
     assert body["handover"]["elapsed_seconds"] == 49 * 3600
+
+
+def test_two_members_voting_from_the_same_page_both_count(client, auth, session, users, make_case):
+    from caseflow.review.models import ReviewRound
+
+    case = make_case()
+    submit(session, case, users)
+    session.commit()
+    seen_version = case.version
+    for who in ("reviewer.un", "reviewer.justice"):
+        auth.login(who)
+        url = f"/cases/{case.code}/act/cast_vote"
+        r = client.post(url, data={"csrf_token": auth.token(url), "version": str(seen_version),
+                                   "outcome": "release", "offence_category": "support_tasks",
+                                   "reasons": f"{who} votes release"})
+        assert r.status_code == 302, r.get_data(as_text=True)[:300]
+        auth.logout()
+    session.expire_all()
+    assert len(ReviewRound.current(session, case.id).votes) == 2
+
+
+def test_a_stale_edit_names_who_changed_what_and_when(session, users, make_case):
+    from caseflow.errors import StaleVersion
+    from caseflow.workflow.engine import fire
+
+    case = make_case()
+    seen = case.version
+    fire(session, case, "edit_intake", users["registrar"], {"region": "Gao"}, expected_version=seen)
+    with pytest.raises(StaleVersion) as err:
+        fire(session, case, "edit_intake", users["registrar"], {"region": "Kidal"}, expected_version=seen)
+    assert users["registrar"].full_name in str(err.value.detail)
+    assert "Edit registration" in str(err.value.detail)
+    assert err.value.extra["changed_by"] == users["registrar"].full_name

@@ -55,6 +55,8 @@ class Transition:
     options: dict = field(default_factory=dict, hash=False, compare=False)
     #: after the effects, the first rule whose condition holds moves the case on: (condition, dest, effects)
     reroutes: tuple[Reroute, ...] = ()
+    #: False for actions that change nothing another person edits (a vote): no stale-version check
+    version_check: bool = True
 
     @property
     def changes_state(self) -> bool:
@@ -123,6 +125,12 @@ def _labels(path, key, value) -> dict:
                                           for lang in LANGS):
         _fail(path, key, f"needs a label in each of {', '.join(LANGS)}")
     return {lang: value[lang] for lang in LANGS}
+
+
+def _flag(path, key, value) -> bool:
+    if not isinstance(value, bool):
+        _fail(path, key, "must be true or false")
+    return value
 
 
 def _names(path, key, value, known, kind) -> tuple[str, ...]:
@@ -239,6 +247,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
                 label=_labels(path, f"{key}.label", t.get("label")),
                 options=options,
                 reroutes=tuple(reroutes),
+                version_check=_flag(path, f"{key}.version_check", t.get("version_check", True)),
             )
         )
     if not transitions:

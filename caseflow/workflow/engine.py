@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from caseflow.audit.log import record
 from caseflow.db import utcnow
@@ -160,12 +161,8 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
               action=label(candidates[0].label), state=wf.state_label(subject.state, current_language())),
             extra={"state": subject.state, "version": subject.version, "available": possible},
         )
-    if expected_version is not None and int(expected_version) != subject.version:
-        raise StaleVersion(
-            _("This case was changed by someone else. It is now “%(state)s” (version %(v)d).",
-              state=wf.state_label(subject.state, current_language()), v=subject.version),
-            extra={"state": subject.state, "version": subject.version},
-        )
+    if expected_version is not None and transition.version_check and int(expected_version) != subject.version:
+        raise stale(session, wf, subject)
     payload = load_payload(transition, data)
     now = utcnow()
     ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=transition,
@@ -205,6 +202,29 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
            identifying=ctx.identifying or None)
     session.flush()
     return ctx
+
+
+def stale(session, wf: Workflow, subject) -> StaleVersion:
+    """Who changed the case, what and when, since the version the user saw."""
+    from flask_babel import format_datetime
+
+    from caseflow.audit.models import AuditEvent
+
+    last = session.scalar(select(AuditEvent).where(AuditEvent.chain == subject.audit_chain)
+                          .order_by(AuditEvent.seq.desc()).limit(1))
+    extra = {"state": subject.state, "version": subject.version}
+    if last is None:
+        return StaleVersion(_("This case was changed by someone else. It is now “%(state)s” (version %(v)d).",
+                              state=wf.state_label(subject.state, current_language()), v=subject.version),
+                            extra=extra)
+    action = next((label(t.label) for t in wf.transitions if t.trigger == last.action), last.action)
+    extra.update({"changed_by": last.actor_name, "change": action, "changed_at": last.occurred_at.isoformat()})
+    return StaleVersion(
+        _("This case was changed by %(who)s (%(action)s, %(when)s). It is now “%(state)s” (version %(v)d).",
+          who=last.actor_name or _("the system"), action=action,
+          when=format_datetime(last.occurred_at, "short"),
+          state=wf.state_label(subject.state, current_language()), v=subject.version),
+        extra=extra)
 
 
 def summarise(payload: dict, ctx: Context) -> dict:

@@ -119,5 +119,5 @@ def test_a_refused_action_is_explained_and_a_stale_form_keeps_the_input(as_user)
     first.locator("#f-cercle").fill("Gao cercle")
     first.locator("form.stack button[type=submit]").click()
     assert first.get_by_role("alert").is_visible()
-    assert "quelqu'un d'autre" in first.get_by_role("alert").inner_text()
+    assert "a été modifié par" in first.get_by_role("alert").inner_text()
     assert first.locator("#f-cercle").input_value() == "Gao cercle"
