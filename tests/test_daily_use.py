@@ -102,3 +102,15 @@ def test_a_stale_edit_names_who_changed_what_and_when(session, users, make_case)
     assert users["registrar"].full_name in str(err.value.detail)
     assert "Edit registration" in str(err.value.detail)
     assert err.value.extra["changed_by"] == users["registrar"].full_name
+
+
+def test_organisations_can_be_looked_up_for_payloads(client, token, session):
+    from tests.helpers import ASSESSOR_ORG, PARTNER_ORG
+
+    body = client.get("/api/v1/organisations", headers=token("reviewer.un")).get_json()
+    names = {o["name"]: o for o in body["items"]}
+    assert PARTNER_ORG in names and ASSESSOR_ORG in names and "UN mission child-protection unit" in names
+    assert names[PARTNER_ORG]["kind"] == "partner_ngo" and "Ministry of Defence" not in names
+    everything = client.get("/api/v1/organisations", headers=token("auditor")).get_json()["items"]
+    assert "Ministry of Defence" in {o["name"] for o in everything}
+    assert client.get("/api/v1/organisations").status_code == 401

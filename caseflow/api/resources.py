@@ -251,6 +251,24 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": 'attachment; filename="cases.xlsx"'})
 
 
+@blp.route("/organisations")
+@blp.response(200, out.OrganisationListOut)
+@api_login_required
+def organisations():
+    """The organisations a payload may name (``receiving_org_id``: partners; ``assessor_org_id``:
+    assessors), and the caller's own; auditors and administrators see them all."""
+    from sqlalchemy import or_, select
+
+    from caseflow.auth.models import Organisation
+
+    stmt = select(Organisation).order_by(Organisation.name)
+    if current_user.role not in (Role.auditor, Role.admin):
+        stmt = stmt.where(or_(Organisation.id == current_user.organisation_id,
+                              (Organisation.active.is_(True)) & Organisation.kind.in_(("partner_ngo", "assessor"))))
+    return {"items": [{"id": o.id, "name": o.name, "kind": o.kind, "active": o.active}
+                      for o in db.session.scalars(stmt)]}
+
+
 @blp.route("/workflows/<name>")
 @blp.response(200, out.WorkflowOut)
 @problems(404)

@@ -19,6 +19,17 @@ class CaseListQuery(QuerySchema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
+class OrganisationOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "government, un, partner_ngo or assessor"})
+    active = fields.Boolean()
+
+
+class OrganisationListOut(Schema):
+    items = fields.List(fields.Nested(OrganisationOut))
+
+
 class ClockOut(Schema):
     name = fields.String()
     label = fields.String()
