@@ -56,7 +56,8 @@ DETAIL_LABELS = {
     "age_at_encounter": _l("Age used at the encounter"), "rerouted": _l("Sent back"),
     "superseded_round": _l("Round closed by new facts"), "withdrawn_vote": _l("Vote withdrawn"),
     "majority_by": _l("Voices counted by"), "by_least_restrictive_rule": _l("Reached by the least-restrictive rule"),
-    "handover": _l("Handover"), "because": _l("Because"), "to": _l("To"),
+    "handover": _l("Handover"), "because": _l("Because"), "to": _l("To"), "decision": _l("Decision"),
+    "changes": _l("Changes"), "corrections": _l("Corrections"), "payload": _l("Details"),
 }
 
 #: values of the history that are codes too
@@ -80,12 +81,28 @@ class Words:
         self.yes, self.no = str(_l("Yes")), str(_l("No"))
         self.workflow_actions: dict[str, dict[str, str]] = {}
 
+    @staticmethod
+    def organisation(org_id: int) -> str:
+        """An organisation's name (history shows names, not ids), read once per request or export."""
+        from flask import g
+        from sqlalchemy import select
+
+        from caseflow.auth.models import Organisation
+        from caseflow.extensions import db
+
+        names = g.get("caseflow_org_names")
+        if names is None or org_id not in names:
+            names = g.caseflow_org_names = dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
+        return names.get(org_id) or str(org_id)
+
     def name(self, key) -> str:
         return self.details.get(key) or self.fields.get(key, key)
 
     def value(self, key, value) -> str:
         if value is None or value == "":
             return "—"
+        if key.endswith("_org_id") and isinstance(value, int):
+            return self.organisation(value)
         if isinstance(value, bool):
             return self.yes if value else self.no
         if key == "elapsed_seconds" and isinstance(value, int):
@@ -143,6 +160,15 @@ def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
     return out
 
 
+def role_label(role: str | None) -> str:
+    from caseflow.auth.roles import Role
+
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role or ""
+
+
 def action_label(wf, action: str) -> str:
     return words().action(wf, action)
 
@@ -160,4 +186,5 @@ def init_templating(app: Flask) -> None:
         format_number=format_decimal,
         details_in_words=details_in_words,
         action_label=action_label,
+        role_label=role_label,
     )

@@ -114,3 +114,23 @@ def test_organisations_can_be_looked_up_for_payloads(client, token, session):
     everything = client.get("/api/v1/organisations", headers=token("auditor")).get_json()["items"]
     assert "Ministry of Defence" in {o["name"] for o in everything}
     assert client.get("/api/v1/organisations").status_code == 401
+
+
+def test_history_reads_names_and_role_labels(client, auth, session, users, make_case):
+    from tests.helpers import PARTNER_ORG
+
+    case = make_case()
+    submit(session, case, users)
+    release(session, case, users)
+    session.commit()
+    auth.login("auditor")
+    history = client.get(f"/cases/{case.code}").get_data(as_text=True).split('id="history-h"')[1]
+    assert PARTNER_ORG in history and "(reviewer," not in history and "(Joint review member," in history
+    assert "decision:" not in history and "Decision: Release" in history
+
+
+def test_signing_in_with_nothing_says_what_is_missing(client):
+    from tests.conftest import csrf_token
+
+    r = client.post("/login", data={"csrf_token": csrf_token(client), "email": "", "password": ""})
+    assert r.status_code == 422 and "e-mail address and password" in r.get_data(as_text=True)

@@ -44,6 +44,10 @@ def login():
         session.permanent = True
         current_app.logger.info("login user=%s", result.user.id)
         return redirect(safe_next(form.next.data))
+    if request.method == "POST":  # sent empty, or without its token: say so, never a silent page
+        flash(_("Give your e-mail address and password.") if form.csrf_token.data else
+              _("The form expired; please try again."), "error")
+        return render_template("auth/login.html", form=form), 422
     return render_template("auth/login.html", form=form)
 
 
