@@ -128,9 +128,15 @@ class TestChain:
         session.expire_all()
         report = verify_database(session, code)
         assert not report.ok and "ends earlier" in report.first_break.problem
-        # an attacker who also rewinds the heads table leaves every link intact...
+        # an attacker who also rewinds the heads table leaves every link intact, but the case record
+        # no longer matches its history...
         session.execute(update(ChainHead).where(ChainHead.chain == code)
                         .values(seq=evs[-2].seq, hash=evs[-2].hash))
+        session.expire_all()
+        report = verify_database(session, code)
+        assert not report.ok and "differs from its history: version" in report.first_break.problem
+        # ...and one who rewrites the case row too passes the chains...
+        session.execute(text("UPDATE cases SET version = version - 1 WHERE code = :c"), {"c": code})
         session.expire_all()
         assert verify_database(session, code).ok
         # ...but not the digest an auditor kept
@@ -247,3 +253,19 @@ def test_the_auditor_sees_the_digest_and_verifies_everything(client, auth, sessi
 def test_only_auditors_open_the_integrity_page(client, auth):
     auth.login("reviewer.un")
     assert client.get("/audit/").status_code == 403
+
+
+def test_a_case_row_changed_behind_the_applications_back_is_reported(session, case_with_history):
+    """UPDATE cases SET state = 'closed', or a version moved: the replay of the chain names the field."""
+    code = case_with_history.code
+    assert verify_database(session, code).ok
+    session.execute(text("UPDATE cases SET state = 'closed', closed_reason = 'other' WHERE code = :c"), {"c": code})
+    session.expire_all()
+    report = verify_database(session, code)
+    assert not report.ok and report.first_break.problem.endswith("state")
+    assert report.first_break.expected == "under_review" and report.first_break.found == "closed"
+    session.execute(text("UPDATE cases SET state = 'under_review', closed_reason = NULL, version = version + 7 "
+                         "WHERE code = :c"), {"c": code})
+    session.expire_all()
+    assert verify_database(session, code).first_break.problem.endswith("version")
+    assert not verify_database(session).ok  # the whole database too

@@ -254,7 +254,7 @@ def test_text_stored_before_the_boundary_still_exports_and_verifies(session, use
     case = make_case(region="North")
     session.execute(update(Case).where(Case.id == case.id).values(region="North\ufffeEast\uffff",
                                                                    detaining_authority="Gendarmerie\x07"))
-    record(session, "edit_intake", actor=users["registrar"], chain=case.code, case_id=case.id,
+    record(session, "legacy_note", actor=users["registrar"], chain=case.code, case_id=case.id,
            from_state=case.state, to_state=case.state,
            details={"changes": {"region": ["North", "North\ufffeEast\uffff"]}, "note": "bell\x07"})
     session.flush()

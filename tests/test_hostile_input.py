@@ -123,6 +123,7 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/api/resources.py": "visible_to",
     "caseflow/demo.py": "system: demo data",
     "caseflow/cli.py": "system: operator commands",
+    "caseflow/cases/replay.py": "system: audit verification, for auditors and the case page's verdict",
 }
 
 

@@ -15,6 +15,16 @@ from sqlalchemy.orm import Session
 from caseflow.audit.hashing import event_hash, identifying_digest, sha256_hex
 from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
 
+#: checks of records against their chains, registered by the domain packages (see cases/replay.py)
+RECORD_CHECKS: list = []
+
+
+def record_check(fn):
+    """Register ``fn(session, chain | None) -> list[Break]``, run by ``verify_database``."""
+    if fn not in RECORD_CHECKS:
+        RECORD_CHECKS.append(fn)
+    return fn
+
 
 @dataclass
 class Break:
@@ -134,5 +144,7 @@ def verify_database(session: Session, chain: str | None = None) -> Report:
             report.breaks.append(
                 Break(c, s, "the chain ends earlier than its recorded head", f"{s}:{h[:12]}", f"{fs}:{fh[:12]}")
             )
+    for check in RECORD_CHECKS:  # the records the chains made, replayed and compared
+        report.breaks.extend(check(session, chain))
     report.seconds = time.perf_counter() - started
     return report

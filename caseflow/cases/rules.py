@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 
 from caseflow import vocab
 from caseflow.audit.hashing import plain
+from caseflow.cases import replay  # noqa: F401 - registers the record check with audit verify
 from caseflow.cases.models import IDENTIFYING_FIELDS
 from caseflow.cases.schemas import (
     DECISIVE_FACTS,
