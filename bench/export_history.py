@@ -28,22 +28,12 @@ def populate(url: str, rows: int) -> None:
     request and is measured elsewhere)."""
     from sqlalchemy import insert
 
-    from caseflow import create_app
+    from bench.common import bench_database
     from caseflow.audit.hashing import event_hash
     from caseflow.audit.models import GENESIS_HASH, AuditEvent
     from caseflow.cases.models import Case
-    from caseflow.db import write_intent
-    from caseflow.demo import load_people
-    from caseflow.extensions import db
-    from caseflow.migrate import upgrade
 
-    app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
-    with app.app_context():
-        upgrade(db.engine)
-        write_intent.set(True)
-        load_people(db.session)
-        db.commit()
+    with bench_database(url) as db:
         start = datetime(2026, 1, 1, tzinfo=UTC)
         n_cases = rows // PER_CASE
         for first in range(0, n_cases, 2000):

@@ -38,23 +38,13 @@ def build(url: str, n: int) -> dict:
     """N cases in bulk, the demo people and API tokens; returns the tokens and the case codes."""
     from sqlalchemy import insert, select
 
-    from caseflow import create_app
+    from bench.common import bench_database
     from caseflow.auth.models import Organisation, User
     from caseflow.auth.operations import create_token
     from caseflow.cases.models import Case, CaseClock
-    from caseflow.db import write_intent
-    from caseflow.demo import load_people
-    from caseflow.extensions import db
-    from caseflow.migrate import upgrade
     from caseflow.review.models import ReviewRound
 
-    app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
-    with app.app_context():
-        upgrade(db.engine)
-        write_intent.set(True)
-        load_people(db.session)
-        db.commit()
+    with bench_database(url) as db:
         registrar = db.session.scalar(select(User).where(User.email == "registrar@caseflow.demo"))
         now = datetime.now(UTC)
         regions = ["Mopti", "Gao", "Kidal", "Tombouctou", "Ségou", "Sikasso", "Kayes", "Koulikoro"]
