@@ -17,7 +17,7 @@ from caseflow.exports.operations import export_to_file
 from caseflow.exports.verify import verify_export
 from caseflow.exports.workbook import ExportFilters
 from tests.conftest import complete_intake, csrf_token
-from tests.helpers import release, submit
+from tests.helpers import release, submit, vote
 
 # --- 1. one input boundary -------------------------------------------------------------------------
 
@@ -53,8 +53,13 @@ def test_ids_in_bodies_past_the_integer_range_are_a_422(client, session, users, 
                     json={"reason_for_doubt": "The documents disagree with the claimed age.", "assessor_org_id": value})
     assert r.status_code == 422 and "assessor_org_id" in r.get_json()["errors"]
     submit(session, case, users)
-    release(session, case, users)
+    vote(session, case, users)
     session.commit()
+    un = token("reviewer.un")
+    etag = client.get(f"/api/v1/cases/{case.code}", headers=un).headers["ETag"]
+    r = client.post(f"/api/v1/cases/{case.code}/transitions/decide_release", headers={**un, "If-Match": etag},
+                    json={"reasons": "Release", "offence_category": "support_tasks", "receiving_org_id": value})
+    assert r.status_code == 422 and "receiving_org_id" in r.get_json()["errors"]
 
 
 @pytest.mark.parametrize("path", ["/admin/users/99999999999/active", "/admin/users/2147483648/role",
