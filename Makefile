@@ -45,6 +45,7 @@ bench: install-dev
 	$(BIN)/python -m bench.audit_verify
 	$(BIN)/python -m bench.export_history
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.report_period
 
 extract-messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o caseflow/translations/messages.pot .

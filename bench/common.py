@@ -21,8 +21,45 @@ def bench_database(url: str):
         upgrade(db.engine)
         token = write_intent.set(True)
         try:
-            load_people(db.session)
-            db.commit()
+            from sqlalchemy import func, select
+
+            from caseflow.auth.models import User
+
+            if not db.session.scalar(select(func.count()).select_from(User)):
+                load_people(db.session)
+                db.commit()
             yield db
         finally:
             write_intent.reset(token)
+
+
+@contextmanager
+def scratch_url(kind: str, keep: str | None, tmp):
+    """A database URL for a benchmark: a SQLite file under ``tmp`` (or ``keep``), or a PostgreSQL
+    database of its own (named ``keep``, or made and dropped here). Yields (url, fresh)."""
+    import os
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from caseflow.db import normalise_url
+
+    if kind == "sqlite":
+        path = Path(keep) if keep else Path(tmp) / "bench.sqlite3"
+        yield f"sqlite:///{path}", not path.exists()
+        return
+    admin_url = normalise_url(os.environ.get("CASEFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    dbname = keep or f"caseflow_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        fresh = not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}).first()
+        if fresh:
+            c.execute(text(f'CREATE DATABASE "{dbname}"'))
+    try:
+        yield make_url(admin_url).set(database=dbname).render_as_string(hide_password=False), fresh
+    finally:
+        if not keep:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        admin.dispose()

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import requests
 
-PG_ADMIN = os.environ.get("CASEFLOW_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "caseflow-demo-2026"
 REVIEWERS = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
 
@@ -223,32 +222,23 @@ def scenarios(cf: str, bare: str, data: dict):
 
 
 def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, only: str | None = None) -> None:
+    from bench.common import scratch_url
+
     tmp = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
-    dbname = None
-    if kind == "sqlite":
-        path = Path(keep) if keep else tmp / "bench.sqlite3"
-        url = f"sqlite:///{path}"
-        fresh = not path.exists()
-    else:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
+    try:
+        with scratch_url(kind, keep, tmp) as (url, fresh):
+            if not fresh:
+                raise SystemExit("--keep names an existing database: drop it first, tokens are made when it is built")
+            t0 = time.perf_counter()
+            data = build(url, n)
+            print(f"\n== {kind}: {n:,} cases built in {time.perf_counter() - t0:.0f} s; "
+                  f"{connections} connections, {seconds:.0f} s per side")
+            drive(url, data, tmp, seconds, connections, only)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
-        from caseflow.db import normalise_url
 
-        dbname = keep or f"caseflow_bench_{os.getpid()}"
-        admin = create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            fresh = not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}).first()
-            if fresh:
-                c.execute(text(f'CREATE DATABASE "{dbname}"'))
-        admin.dispose()
-        url = make_url(normalise_url(PG_ADMIN)).set(database=dbname).render_as_string(hide_password=False)
-    if not fresh:
-        raise SystemExit("--keep names an existing database: drop it first, tokens are made when it is built")
-    t0 = time.perf_counter()
-    data = build(url, n)
-    print(f"\n== {kind}: {n:,} cases built in {time.perf_counter() - t0:.0f} s; "
-          f"{connections} connections, {seconds:.0f} s per side")
+def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, only: str | None) -> None:
     cf_proc, cf = serve("caseflow:create_app()", url, tmp / "caseflow.log")
     bare_proc, bare = serve("bench.bare:create_app()", url, tmp / "bare.log")
     try:
@@ -268,16 +258,6 @@ def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, o
         for p in (cf_proc, bare_proc):
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=30)
-        if dbname and not keep:
-            from sqlalchemy import create_engine, text
-
-            from caseflow.db import normalise_url
-
-            admin = create_engine(normalise_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-            admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def worker_rss(master_pid: int) -> list[float]:

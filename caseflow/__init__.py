@@ -75,6 +75,7 @@ RULE_MODULES = (
     "caseflow.review.rules",
     "caseflow.handover.rules",
     "caseflow.reintegration.rules",
+    "caseflow.reports.rules",
 )
 
 

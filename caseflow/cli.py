@@ -46,6 +46,7 @@ audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
 export_cli = AppGroup("export", help="Excel exports for auditors.")
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
+report_cli = AppGroup("report", help="Statistics for the Secretary-General's reports.")
 
 
 @db_cli.command("create-roles")
@@ -353,6 +354,38 @@ def tokens_list():
         click.echo(f"{t.prefix}…  {t.user.email:34} {t.name:20} {state:8} expires {t.expires_at:%Y-%m-%d}")
 
 
+@report_cli.command("period")
+@click.option("--from", "date_from", required=True, help="first day (YYYY-MM-DD)")
+@click.option("--to", "date_to", required=True, help="last day, inclusive (YYYY-MM-DD)")
+@click.option("--as-of", "as_of", help="the records as they stood then (ISO 8601, UTC; default: now)")
+@click.option("--by", default="sex,age_band", show_default=True, help="one or two dimensions")
+@click.option("--as", "as_email", required=True, help="the auditor, reviewer or partner making it")
+@click.option("--lang", default="en", type=click.Choice(["en", "fr"]), show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="FILE.xlsx, or FILE.csv for statisticians")
+@in_transaction
+def report_period(date_from, date_to, as_of, by, as_email, lang, output):
+    """Write the period report (recorded like one made on the page)."""
+    from flask_babel import force_locale
+
+    from caseflow.db import utcnow
+    from caseflow.reports.operations import make_period_report
+    from caseflow.reports.workbook import write_csv, write_xlsx
+
+    user = _user(as_email)
+    fmt = "csv" if output.lower().endswith(".csv") else "xlsx"
+    args = {"from": date_from, "to": date_to, "by": by} | ({"as_of": as_of} if as_of else {})
+    with force_locale(lang):
+        report = make_period_report(db.session, args, user, output=fmt)
+        if fmt == "csv":
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                fh.write(write_csv(report))
+        else:
+            write_xlsx(report, output, made_by=user.full_name, made_at=utcnow())
+    click.echo(f"wrote {output}: {report.children} children counted, as of {report.period.as_of.isoformat()}, "
+               f"digest {report.digest}")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli):
+    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli):
         app.cli.add_command(group)

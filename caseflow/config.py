@@ -76,6 +76,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "IMPORT_MAX_BYTES": _int("CASEFLOW_IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         "LIST_COUNT_TTL_SECONDS": _int("CASEFLOW_LIST_COUNT_TTL_SECONDS", 15),
         "FILTER_CHOICES_TTL_SECONDS": _int("CASEFLOW_FILTER_CHOICES_TTL_SECONDS", 60),
+        # statistics: counts below this are withheld ("<5"); 0 or 1 turns disclosure control off
+        "REPORT_MIN_CELL": _int("CASEFLOW_REPORT_MIN_CELL", 5),
         "ALLOW_DEMO_DATA": not production,
     }
     config.update(overrides)

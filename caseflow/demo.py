@@ -77,6 +77,7 @@ def _intake(hours_ago: int, **extra) -> dict:
         "encounter_place": "Checkpoint north of Bandiagara", "apprehending_unit": "FAMa 33rd regiment",
         "detaining_authority": "Gendarmerie nationale", "facility_type": "military_facility",
         "separated_from_adults": "false", "charges": "Association with an armed group",
+        "charge_category": "association",
         "alleged_group": "Unidentified armed group", "association_roles": "porter, cook",
     }
     base.update(extra)

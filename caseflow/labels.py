@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "family_notified_at": _l("Family notified (UTC)"),
     "unicef_notified_at": _l("UNICEF notified (UTC)"),
     "charges": _l("Charges"),
+    "charge_category": _l("Charge category"),
     "ill_treatment_reported": _l("Ill-treatment reported"),
     "custody_start": _l("Custody start (UTC)"),
     "custody_end": _l("Custody end (UTC)"),

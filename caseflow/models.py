@@ -8,10 +8,11 @@ from caseflow.db import Base
 from caseflow.exports.models import ExportJob
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import FollowUp, Referral
+from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound, Vote
 
 __all__ = [
-    "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseClock", "CaseCodeCounter", "ChainHead",
+    "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",
     "ExportJob", "FollowUp",
     "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

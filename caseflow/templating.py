@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "organisation_enabled": _l("Organisation enabled"),
     "cases_exported": _l("Cases exported"),
     "cases_imported": _l("Detention list imported"),
+    "report_made": _l("Statistics made"),
 }
 
 #: fields whose values are codes of a vocabulary
@@ -43,7 +44,7 @@ CODED = {
     "outcome": vocab.VOTE_OUTCOMES, "decision": vocab.VOTE_OUTCOMES, "offence_category": vocab.OFFENCE_CATEGORIES,
     "consent": vocab.CONSENT, "service_type": vocab.SERVICE_TYPES, "status": vocab.REFERRAL_STATUSES,
     "visit_type": vocab.FOLLOW_UP_TYPES, "risk_level": vocab.RISK_LEVELS, "reason": vocab.CLOSURE_REASONS,
-    "closed_reason": vocab.CLOSURE_REASONS,
+    "closed_reason": vocab.CLOSURE_REASONS, "charge_category": vocab.CHARGE_CATEGORIES,
 }
 
 DETAIL_LABELS = {
@@ -144,6 +145,8 @@ def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
     w = w or words()
     out = []
     for key, value in (details or {}).items():
+        if key == "facts":
+            continue  # the statistics' copy of what the other details say
         if key in ("changes", "corrections"):
             for f, (old, new) in value.items():
                 out.append(f"{w.fields.get(f, f)}: {w.value(f, old)} → {w.value(f, new)}")

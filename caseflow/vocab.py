@@ -41,6 +41,16 @@ OFFENCE_CATEGORIES = {
     "other_offence": _l("Another offence is alleged"),
 }
 
+#: what the child is charged with, for the reports (the charges themselves are free text)
+CHARGE_CATEGORIES = {
+    "association": _l("Association with an armed group"),
+    "terrorism": _l("Terrorism-related offence"),
+    "state_security": _l("Other offence against State security"),
+    "weapons": _l("Weapons or explosives offence"),
+    "ordinary": _l("Ordinary criminal offence"),
+    "none": _l("No charge brought"),
+}
+
 CONSENT = {"given": _l("Given"), "refused": _l("Refused")}
 
 ASSESSMENT_METHODS = {

@@ -129,6 +129,8 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/demo.py": "system: demo data",
     "caseflow/cli.py": "system: operator commands",
     "caseflow/cases/replay.py": "system: audit verification, for auditors and the case page's verdict",
+    "caseflow/reports/rules.py": "system: audit verification of the statistics' facts",
+    "caseflow/reports/later.py": "visible_to",
 }
 
 

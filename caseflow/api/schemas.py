@@ -70,6 +70,8 @@ class CaseOut(Schema):
     encounter_at = fields.AwareDateTime(allow_none=True)
     detaining_authority = fields.String(allow_none=True)
     facility_type = fields.String(allow_none=True)
+    charge_category = fields.String(allow_none=True)
+    nationality = fields.String(allow_none=True)
     receiving_organisation = fields.String(allow_none=True)
     handover = fields.Nested(HandoverOut, allow_none=True)
     closed_reason = fields.String(allow_none=True)

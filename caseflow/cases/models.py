@@ -51,6 +51,7 @@ class Case(Base):
         _in("encounter_type", vocab.ENCOUNTER_TYPES),
         _in("facility_type", vocab.FACILITY_TYPES),
         _in("closed_reason", vocab.CLOSURE_REASONS),
+        _in("charge_category", vocab.CHARGE_CATEGORIES),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("claimed_age IS NULL OR (claimed_age >= 0 AND claimed_age <= 30)", name="claimed_age_range"),
         CheckConstraint("state <> 'closed' OR closed_reason IS NOT NULL", name="closed_has_reason"),
@@ -107,6 +108,7 @@ class Case(Base):
     family_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unicef_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     charges: Mapped[str | None] = mapped_column(Text)
+    charge_category: Mapped[str | None] = mapped_column(String(30))
     ill_treatment_reported: Mapped[bool | None] = mapped_column(Boolean)
     custody_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     custody_end: Mapped[datetime | None] = mapped_column(UTCDateTime)

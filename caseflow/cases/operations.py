@@ -13,7 +13,7 @@ from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
 from caseflow.schemas import translate_errors
-from caseflow.workflow.engine import fire, get_workflow, update_clocks
+from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks
 
 
 def next_case_code(session, prefix: str, year: int) -> str:
@@ -69,9 +69,7 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     details = {"fields": public}
     if source:
         details["source"] = source
-    record(session, "case_registered", actor=actor, chain=case.audit_chain, case_id=case.id,
-           to_state=case.state, details=details, identifying=identifying or None)
-    session.flush()
+    append_event(session, case, "case_registered", actor=actor, details=details, identifying=identifying or None)
     return case
 
 

@@ -73,6 +73,7 @@ class IntakeSchema(InputSchema):
     family_notified_at = past_datetime()
     unicef_notified_at = past_datetime()
     charges = text(2000)
+    charge_category = choice(vocab.CHARGE_CATEGORIES)
     ill_treatment_reported = fields.Boolean(allow_none=True)
     custody_start = past_datetime()
     custody_end = past_datetime()

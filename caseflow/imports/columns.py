@@ -14,7 +14,8 @@ from caseflow.labels import FIELD_LABELS
 #: columns a detention list must have (values may still be blank on a row)
 REQUIRED_COLUMNS = ("sex", "detaining_authority", "facility_type", "encounter_at")
 
-CODED = {"sex": vocab.SEX, "encounter_type": vocab.ENCOUNTER_TYPES, "facility_type": vocab.FACILITY_TYPES}
+CODED = {"sex": vocab.SEX, "encounter_type": vocab.ENCOUNTER_TYPES, "facility_type": vocab.FACILITY_TYPES,
+         "charge_category": vocab.CHARGE_CATEGORIES}
 BOOLEAN_WORDS = {"yes": True, "oui": True, "y": True, "o": True, "true": True, "1": True, "vrai": True,
                  "no": False, "non": False, "n": False, "false": False, "0": False, "faux": False}
 

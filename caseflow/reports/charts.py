@@ -60,3 +60,59 @@ def handover_chart(session, user, limit_hours: int, title: str) -> str:
     items = handover_hours(session, user, limit_hours)
     limit_index = next(i for i, (label, _n) in enumerate(items) if label.endswith(f"–{limit_hours} h"))
     return bar_chart(title, items, highlight_after=limit_index)
+
+
+def _number(value) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def column_chart(title: str, categories: list[str], series: list[tuple[str, list]]) -> str:
+    """Vertical bars by category (months), one colour per series; a withheld count draws no bar and
+    is written as shown ("<5")."""
+    top = max([_number(v) for _n, values in series for v in values] + [1])
+    group_w, bar_w, height, base = 12 + 10 * len(series), 10, 180, 200
+    width = 50 + group_w * len(categories) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {max(width, 320)} {base + 40 + 18 * len(series)}" '
+             f'role="img" aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
+    for i, cat in enumerate(categories):
+        x0 = 50 + i * group_w
+        for s, (_name, values) in enumerate(series):
+            v = values[i]
+            h = int(height * _number(v) / top)
+            parts.append(f'<rect class="bar s{s}" x="{x0 + s * bar_w}" y="{base - h}" width="{bar_w - 1}" '
+                         f'height="{max(h, 0)}"><title>{escape(cat)}: {escape(str(v))}</title></rect>')
+        parts.append(f'<text x="{x0 + group_w / 2 - 6}" y="{base + 14}" text-anchor="middle" '
+                     f'class="tick">{escape(cat[2:])}</text>')
+    parts.append(f'<text x="44" y="{base - height + 4}" text-anchor="end" class="tick">{top}</text>'
+                 f'<text x="44" y="{base}" text-anchor="end" class="tick">0</text>')
+    for s, (name, _values) in enumerate(series):
+        y = base + 30 + 18 * s
+        parts.append(f'<rect class="bar s{s}" x="50" y="{y - 10}" width="12" height="12"/>'
+                     f'<text x="68" y="{y}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def stacked_chart(title: str, rows: list[tuple[str, list, object]], series: list[str]) -> str:
+    """Horizontal bars (one per row: boys, girls, ...) stacked by series (age bands), with a legend;
+    each bar ends with its row's total as the table shows it."""
+    top = max([sum(_number(v) for v in values) for _l, values, _t in rows] + [1])
+    height = ROW_H * len(rows) + 24 + 18 * len(series)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {LABEL_W + BAR_W + 60} {height}" '
+             f'role="img" aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
+    for i, (label, values, total) in enumerate(rows):
+        y, x = 5 + i * ROW_H, LABEL_W
+        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
+        for s, v in enumerate(values):
+            w = int(BAR_W * _number(v) / top)
+            if w:
+                parts.append(f'<rect class="bar s{s}" x="{x}" y="{y + 3}" width="{w}" height="{ROW_H - 8}">'
+                             f'<title>{escape(series[s])}: {escape(str(v))}</title></rect>')
+            x += w
+        parts.append(f'<text x="{x + 6}" y="{y + 15}">{escape(str(total))}</text>')
+    for s, name in enumerate(series):
+        y = ROW_H * len(rows) + 24 + 18 * s
+        parts.append(f'<rect class="bar s{s}" x="{LABEL_W}" y="{y - 10}" width="12" height="12"/>'
+                     f'<text x="{LABEL_W + 18}" y="{y}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -23,6 +23,9 @@ SCHEMAS: dict[str, type] = {}
 ANCHORS: dict[str, Callable] = {}
 CONDITIONS: dict[str, Callable] = {}
 DUE_DATES: dict[str, Callable] = {}
+#: ``fn(session, subject) -> noted | None``, asked before each event of a subject's chain is appended:
+#: a noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
+OBSERVERS: list[Callable] = []
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -52,6 +55,12 @@ def condition(name: str):
 def due_date(name: str):
     """A date people set that a clock falls due on: ``fn(subject) -> datetime | None``."""
     return lambda fn: _register(DUE_DATES, "due date", name, fn)
+
+
+def observer(fn):
+    if fn not in OBSERVERS:
+        OBSERVERS.append(fn)
+    return fn
 
 
 def register_schema(name: str, schema_cls: type) -> type:

@@ -45,3 +45,31 @@ def test_the_french_interface_is_french(page):
     assert page.locator("nav a").first.inner_text() == "Tableau de bord"
     page.goto("/workflows/detained_child")
     assert "Enregistré" in page.locator("svg.diagram text").all_text_contents()
+
+
+def test_statistics_in_french_at_phone_width_and_the_workbook(as_user, page, tmp_path):  # noqa: F811
+    sign_in(page, "reviewer.justice@caseflow.demo")  # prefers French
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.get_by_role("link", name="Statistiques").click()
+    page.get_by_role("button", name="Afficher").click()
+    page.wait_for_url("**/reports/period?*")
+    assert page.locator("h2", has_text="Chiffres par sexe").count() == 1
+    assert page.locator("svg.chart").count() == 2
+    body = page.locator("main").inner_text()
+    for english in ("Newly detained", "Still detained", "Later changes", "Total children"):
+        assert english not in body
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    wide = page.evaluate("""[...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 391)
+        .map(e => e.tagName + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 12)""")
+    assert overflow <= 0, wide
+
+    auditor = as_user("auditor@caseflow.demo")
+    auditor.goto("/reports/period?from=2026-01-01&to=2026-03-31")
+    with auditor.expect_download() as info:
+        auditor.get_by_role("link", name="Download the workbook (Excel)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    from openpyxl import load_workbook
+
+    assert load_workbook(path).sheetnames[0] == "About"

@@ -1,0 +1,161 @@
+"""A case's statistical facts, noted with every event that changes them.
+
+The facts are what the Secretary-General's figures count (``domain.md``, "Reporting"), never a name:
+sex, the age used at the encounter, place, detaining authority, facility, charge, nationality, the
+times of the encounter and of custody, the decisions, the age assessments, the handover, closure.
+
+When an event is appended to a case's chain, ``note`` works out which facts it changed and puts
+them into the event's details (``"facts": {key: new value}``), so they are hashed into the chain;
+``keep`` then closes the case's current ``CaseFacts`` row at the event's time and opens the next.
+Folding the ``facts`` changes of a chain's events gives the current row back (``fold``): the figures
+rest on the audit trail, and ``audit verify`` reports a row that differs from it.
+
+Only what a change touched is read again: a flush listener notes which cases had their fact
+columns, assessments, review rounds or handovers changed in the transaction (a vote touches none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
+
+from caseflow.assessment.models import AgeAssessment
+from caseflow.audit.hashing import plain
+from caseflow.cases.models import Case
+from caseflow.handover.models import Handover
+from caseflow.reports.models import CaseFacts
+from caseflow.review.models import ReviewRound
+
+#: fact key → the case column it is read from
+CASE_COLUMNS = {
+    "workflow": "workflow", "sex": "sex", "age": "age_at_encounter", "region": "region",
+    "authority": "detaining_authority", "facility": "facility_type", "charge": "charge_category",
+    "nationality": "nationality", "encounter_at": "encounter_at", "custody_start": "custody_start",
+    "custody_end": "custody_end", "closed_at": "closed_at", "closed_reason": "closed_reason",
+    "registering_org_id": "registering_org_id", "receiving_org_id": "receiving_org_id",
+}
+_WATCHED_COLUMNS = tuple(CASE_COLUMNS.values())
+_TOUCHED = "caseflow.facts_touched"
+
+
+def _assessments(session, case) -> dict:
+    rows = session.scalars(select(AgeAssessment).where(AgeAssessment.case_id == case.id).order_by(AgeAssessment.id))
+    return {"assessments": [
+        {"requested_at": a.requested_at, "appeal": bool(a.is_appeal), "concluded_at": a.concluded_at,
+         "consent": a.consent, "min_age": a.min_age} for a in rows]}
+
+
+def _decisions(session, case) -> dict:
+    rows = session.execute(
+        select(ReviewRound.decision, ReviewRound.closed_at)
+        .where(ReviewRound.case_id == case.id, ReviewRound.decision.is_not(None))
+        .order_by(ReviewRound.closed_at, ReviewRound.number))
+    return {"decisions": [[outcome, at] for outcome, at in rows]}
+
+
+def _handover(session, case) -> dict:
+    h = Handover.latest(session, case.id)
+    return {"handover": None if h is None else
+            {"at": h.handed_over_at, "elapsed_seconds": h.elapsed_seconds, "late": bool(h.late)}}
+
+
+def _case(session, case) -> dict:
+    return {key: getattr(case, column) for key, column in CASE_COLUMNS.items()}
+
+
+#: each part of the facts, and the mapped class whose changes make it worth reading again
+PARTS = {"case": (Case, _case), "assessments": (AgeAssessment, _assessments),
+         "decisions": (ReviewRound, _decisions), "handover": (Handover, _handover)}
+_PART_OF = {cls: part for part, (cls, _read) in PARTS.items()}
+
+
+def _touches(objects: Iterable) -> set[tuple[int, str]]:
+    out = set()
+    for obj in objects:
+        part = _PART_OF.get(type(obj))
+        if part is None:
+            continue
+        if part == "case":
+            if obj.id is None:
+                continue
+            attrs = inspect(obj).attrs
+            if any(attrs[c].history.has_changes() for c in _WATCHED_COLUMNS):
+                out.add((obj.id, part))
+        elif obj.case_id is not None:
+            out.add((obj.case_id, part))
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _note_touches(session, _flush_context, _instances) -> None:
+    found = _touches(list(session.new) + list(session.dirty))
+    if found:
+        session.info.setdefault(_TOUCHED, set()).update(found)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_touches(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TOUCHED, None)
+
+
+def diff(before: dict, after: dict) -> dict:
+    return {k: v for k, v in after.items() if before.get(k) != v or k not in before}
+
+
+def fold(changes: Iterable[dict]) -> dict:
+    """The facts that a chain's successive ``facts`` changes add up to."""
+    facts: dict = {}
+    for change in changes:
+        facts.update(change)
+    return facts
+
+
+@dataclass
+class Noted:
+    """Facts changed by the event about to be appended; ``keep`` files them once it exists."""
+
+    session: Session
+    case: Case
+    previous: CaseFacts | None
+    facts: dict
+    changes: dict
+
+    @property
+    def details(self) -> dict:
+        return {"facts": self.changes}
+
+    def keep(self, ev) -> None:
+        if self.previous is not None:
+            self.session.execute(update(CaseFacts).where(CaseFacts.id == self.previous.id)
+                                 .values(valid_to=ev.occurred_at))
+        self.session.add(CaseFacts(case_id=self.case.id, receiving_org_id=self.facts.get("receiving_org_id"),
+                                   valid_from=ev.occurred_at, valid_to=None, event_id=ev.id, action=ev.action,
+                                   facts=self.facts))
+
+
+def current(session, case_id: int) -> CaseFacts | None:
+    return session.scalar(select(CaseFacts).where(CaseFacts.case_id == case_id, CaseFacts.valid_to.is_(None)))
+
+
+def note(session, case) -> Noted | None:
+    """The facts this transaction changed on ``case``, or None when it changed none (a vote)."""
+    session.flush()
+    touched = session.info.get(_TOUCHED, set())
+    parts = {part for case_id, part in touched if case_id == case.id}
+    previous = current(session, case.id)
+    if previous is None:
+        parts = set(PARTS)  # a new case, or one from before the facts were kept: all of them
+    if not parts:
+        return None
+    facts = dict(previous.facts) if previous is not None else {}
+    for part in sorted(parts):
+        facts.update(plain(PARTS[part][1](session, case)))
+    touched.difference_update({(case.id, p) for p in parts})
+    changes = diff(previous.facts if previous is not None else {}, facts)
+    if not changes:
+        return None
+    return Noted(session, case, previous, facts, changes)
