@@ -54,8 +54,9 @@ class TestAppendOnly:
             session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ev.id})
 
     def test_wholesale_removal_is_refused(self, session, case_with_history):
-        """TRUNCATE on PostgreSQL; SQLite has none, and a DELETE of every row meets the same trigger."""
-        statement = "DELETE FROM audit_events" if is_sqlite(session) else "TRUNCATE audit_events"
+        """TRUNCATE on PostgreSQL (with CASCADE, past the statistics' foreign key to the events); SQLite
+        has none, and a DELETE of every row meets the same trigger."""
+        statement = "DELETE FROM audit_events" if is_sqlite(session) else "TRUNCATE audit_events CASCADE"
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(text(statement))
 
