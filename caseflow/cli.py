@@ -386,6 +386,16 @@ def report_period(date_from, date_to, as_of, by, as_email, lang, output):
                f"digest {report.digest}")
 
 
+@report_cli.command("backfill-facts")
+@in_transaction
+def report_backfill_facts():
+    """File the statistical facts of cases registered before they were kept (once, after migration
+    0012); each gets a `facts_recorded` event. Safe to run twice."""
+    from caseflow.reports.facts import backfill
+
+    click.echo(f"facts filed for {backfill(db.session)} cases")
+
+
 def init_cli(app: Flask) -> None:
     for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli):
         app.cli.add_command(group)

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "cases_exported": _l("Cases exported"),
     "cases_imported": _l("Detention list imported"),
     "report_made": _l("Statistics made"),
+    "facts_recorded": _l("Statistical facts filed"),
 }
 
 #: fields whose values are codes of a vocabulary

@@ -131,6 +131,7 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/cases/replay.py": "system: audit verification, for auditors and the case page's verdict",
     "caseflow/reports/rules.py": "system: audit verification of the statistics' facts",
     "caseflow/reports/later.py": "visible_to",
+    "caseflow/reports/facts.py": "system: the operator's backfill of facts, and one case's facts in its own event",
 }
 
 

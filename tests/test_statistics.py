@@ -360,3 +360,28 @@ def test_the_cli_writes_the_workbook(app, quarter, clock, tmp_path):
     result = app.test_cli_runner().invoke(args=["report", "period", "--from", "2026-03-31", "--to", "2026-01-01",
                                                 "--as", "auditor@caseflow.demo", "-o", str(out)])
     assert result.exit_code != 0 and "ends before it starts" in result.output
+
+
+def test_cases_from_before_the_facts_were_kept_are_filed_once(app, session, users, make_case, clock):
+    from sqlalchemy import delete
+
+    clock.freeze(t("2026-05-02T10:00:00"))
+    case = make_case(sex="female", claimed_age=13, encounter_at="2026-05-01T08:00:00")
+    session.execute(delete(CaseFacts).where(CaseFacts.case_id == case.id))  # as after migration 0012
+    session.commit()
+    assert cells(report_at(session, users, as_of=t("2026-05-02T10:00:00"), **{"from": "2026-05-01",
+                 "to": "2026-05-01"}), "summary")["Newly detained"]["Total"] == 0
+    clock.freeze(t("2026-05-03T10:00:00"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "backfill-facts"])
+    assert result.exit_code == 0 and "facts filed for 1 cases" in result.output
+    assert "facts filed for 0 cases" in runner.invoke(args=["report", "backfill-facts"]).output
+    last = session.scalars(select(AuditEvent).where(AuditEvent.chain == case.code)
+                           .order_by(AuditEvent.seq.desc())).first()
+    assert last.action == "facts_recorded" and last.details["facts"]["sex"] == "female"
+    assert verify_database(session, case.code).ok
+    after = report_at(session, users, as_of=t("2026-05-03T10:00:00"), **{"from": "2026-05-01", "to": "2026-05-01"})
+    assert cells(after, "summary")["Newly detained"]["Total"] == 1
+    # filed from now on: a report as of before the backfill is unchanged
+    before = report_at(session, users, as_of=t("2026-05-02T10:00:00"), **{"from": "2026-05-01", "to": "2026-05-01"})
+    assert cells(before, "summary")["Newly detained"]["Total"] == 0

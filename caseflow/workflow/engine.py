@@ -203,14 +203,15 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
 
 
 def append_event(session, subject, action: str, *, actor, details: dict, from_state: str | None = None,
-                 identifying: dict | None = None):
+                 identifying: dict | None = None, actor_label: str | None = None):
     """The one way a change to a subject reaches its chain: what the observers noted (the facts the
     statistics count) goes into the event, hashed with it, and is filed once the event exists."""
     noted = [n for n in (observe(session, subject) for observe in registry.OBSERVERS) if n is not None]
     for n in noted:
         details.update(n.details)
     ev = record(session, action, actor=actor, chain=subject.audit_chain, case_id=subject.id,
-                from_state=from_state, to_state=subject.state, details=details, identifying=identifying)
+                from_state=from_state, to_state=subject.state, details=details, identifying=identifying,
+                actor_label=actor_label)
     for n in noted:
         n.keep(ev)
     session.flush()
