@@ -32,7 +32,14 @@ def create_app(config: dict | None = None) -> Flask:
     register_request_hooks(app)
     register_error_handlers(app)
     register_cli(app)
+    register_jobs(app)
     return app
+
+
+def register_jobs(app: Flask) -> None:
+    from caseflow.jobs.engine import init_celery
+
+    init_celery(app)
 
 
 def register_limits(app: Flask) -> None:
@@ -113,10 +120,13 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.cases.views import bp as cases_bp
     from caseflow.exports.views import bp as exports_bp
     from caseflow.imports.views import bp as imports_bp
+    from caseflow.jobs.views import bp as jobs_bp
+    from caseflow.notifications.views import bp as notifications_bp
     from caseflow.reports.views import bp as reports_bp
     from caseflow.workflow.views import bp as workflow_bp
 
-    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp):
+    for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp, jobs_bp,
+               notifications_bp):
         app.register_blueprint(bp)
     from caseflow.api import init_api
     from caseflow.api.docs import bp as api_docs_bp

@@ -78,6 +78,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "FILTER_CHOICES_TTL_SECONDS": _int("CASEFLOW_FILTER_CHOICES_TTL_SECONDS", 60),
         # statistics: counts below this are withheld ("<5"); 0 or 1 turns disclosure control off
         "REPORT_MIN_CELL": _int("CASEFLOW_REPORT_MIN_CELL", 5),
+        # jobs: Celery on this broker (Redis in production); none = run each job in the request (one machine)
+        "CELERY_BROKER_URL": os.environ.get("CASEFLOW_CELERY_BROKER_URL") or None,
+        # a job whose worker died is handed to another after this long (Redis: unacknowledged messages)
+        "CELERY_VISIBILITY_TIMEOUT": _int("CASEFLOW_CELERY_VISIBILITY_TIMEOUT", 3600),
+        "JOBS_TEST_DELAY_SECONDS": _int("CASEFLOW_JOBS_TEST_DELAY_SECONDS", 0),  # tests only: a slow job
+        "FILE_RETENTION_IDENTITY_HOURS": _int("CASEFLOW_FILE_RETENTION_IDENTITY_HOURS", 24),
+        "FILE_RETENTION_HOURS": _int("CASEFLOW_FILE_RETENTION_HOURS", 7 * 24),
+        # reminders: a clock due within this many hours is announced once, and once more when overdue
+        "REMINDER_LEAD_HOURS": _int("CASEFLOW_REMINDER_LEAD_HOURS", 24),
+        "SMTP_HOST": os.environ.get("CASEFLOW_SMTP_HOST") or None,
+        "SMTP_PORT": _int("CASEFLOW_SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("CASEFLOW_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("CASEFLOW_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": os.environ.get("CASEFLOW_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "MAIL_FROM": os.environ.get("CASEFLOW_MAIL_FROM", "caseflow@localhost"),
+        "BASE_URL": os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000"),
         "ALLOW_DEMO_DATA": not production,
     }
     config.update(overrides)

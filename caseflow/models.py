@@ -5,14 +5,15 @@ from caseflow.audit.models import AuditEvent, ChainHead
 from caseflow.auth.models import ApiToken, LoginSession, Organisation, User
 from caseflow.cases.models import Case, CaseClock, CaseCodeCounter
 from caseflow.db import Base
-from caseflow.exports.models import ExportJob
 from caseflow.handover.models import Handover
+from caseflow.jobs.models import FileChunk, Job, StoredFile
+from caseflow.notifications.models import Notification
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound, Vote
 
 __all__ = [
     "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",
-    "ExportJob", "FollowUp",
+    "FileChunk", "FollowUp", "Job", "Notification", "StoredFile",
     "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

@@ -191,4 +191,17 @@ def init_templating(app: Flask) -> None:
         details_in_words=details_in_words,
         action_label=action_label,
         role_label=role_label,
+        unread_reminders=unread_reminders,
     )
+
+
+def unread_reminders() -> int:
+    """The bell's count on every page (one indexed count)."""
+    from flask_login import current_user
+
+    from caseflow.extensions import db
+    from caseflow.notifications.operations import unread_count
+
+    if not current_user or not current_user.is_authenticated:
+        return 0
+    return unread_count(db.session, current_user)

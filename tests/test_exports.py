@@ -192,7 +192,7 @@ def test_a_large_export_is_prepared_in_the_background(live_app, tmp_path):
         client = live_app.test_client()
         login(client, "auditor@caseflow.demo")
         r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/")})
-        assert r.status_code == 302 and "/exports/jobs/" in r.headers["Location"]
+        assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
         job_url = r.headers["Location"]
         for _ in range(100):
             page = client.get(job_url).get_data(as_text=True)
@@ -201,7 +201,7 @@ def test_a_large_export_is_prepared_in_the_background(live_app, tmp_path):
             assert "failed" not in page
             time.sleep(0.1)
         assert "Download the workbook" in page
-        with client.get(job_url + "/download") as download:
+        with client.get(job_url + "/file") as download:
             assert download.status_code == 200 and download.data[:2] == b"PK"
             (tmp_path / "bg.xlsx").write_bytes(download.data)
         assert verify_export(tmp_path / "bg.xlsx").ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,9 +16,9 @@ from caseflow.cases.operations import get_case
 from caseflow.cases.scope import can_see_identity
 from caseflow.errors import ValidationFailed
 from caseflow.exports import operations
-from caseflow.exports.models import ExportJob
 from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
+from caseflow.jobs.models import Job
 from caseflow.workflow.engine import get_workflow
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -50,8 +50,8 @@ def _form_context(errors=None, values=None):
     return {
         "wf": get_workflow(current_app.config["DEFAULT_WORKFLOW"]),
         "organisations": db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
-        "jobs": db.session.scalars(select(ExportJob).where(ExportJob.user_id == current_user.id)
-                                   .order_by(ExportJob.created_at.desc()).limit(10)).all(),
+        "jobs": db.session.scalars(select(Job).where(Job.user_id == current_user.id, Job.kind == "export")
+                                   .order_by(Job.created_at.desc()).limit(10)).all(),
         "errors": errors or {}, "values": values or {}, "may_identify": can_see_identity(current_user),
     }
 
@@ -67,26 +67,13 @@ def index():
         return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
     include_identity = request.form.get("include_identity") == "1"
     if operations.needs_background(db.session, current_user, filters):
-        job = operations.start_job(db.session, current_user, filters, include_identity)
-        operations.run_job_in_background(current_app._get_current_object(), job.id, filters)
-        return redirect(url_for("exports.job", job_id=job.id))
+        from caseflow.jobs.operations import enqueue
+
+        job = operations.start_export_job(db.session, current_user, filters, include_identity)
+        db.commit()  # the worker (or, with no broker, this process) reads the committed job
+        enqueue(job.id)
+        return redirect(url_for("jobs.show", job_id=job.id))
     return inline_export(filters, include_identity, "caseflow-export.xlsx")
-
-
-@bp.route("/jobs/<job_id>")
-@login_required
-def job(job_id):
-    return render_template("exports/job.html", job=operations.get_job(db.session, job_id, current_user))
-
-
-@bp.route("/jobs/<job_id>/download")
-@login_required
-def download(job_id):
-    job = operations.get_job(db.session, job_id, current_user)
-    if job.status != "done":
-        return redirect(url_for("exports.job", job_id=job.id))
-    return send_file(operations.job_path(job), as_attachment=True, download_name="caseflow-export.xlsx",
-                     mimetype=XLSX)
 
 
 @bp.route("/case/<code>", methods=["POST"])

@@ -46,6 +46,15 @@ class ExportFilters:
     def describe(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items() if v}
 
+    @classmethod
+    def from_params(cls, params: dict) -> ExportFilters:
+        """The filters ``describe`` wrote (a job's parameters)."""
+        values = dict(params)
+        for key in ("date_from", "date_to"):
+            if values.get(key):
+                values[key] = date.fromisoformat(values[key])
+        return cls(**values)
+
 
 @dataclass
 class ExportResult:

@@ -1,0 +1,139 @@
+"""Starting, running and reading jobs. Each kind of job is a function registered under a name
+(``@job_kind("export")``) that does the work and returns an ``Outcome``: what to show, the file it
+made, and what to record. ``run`` finishes a job in one transaction, once, however often it is run."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from caseflow.db import utcnow, write_intent
+from caseflow.errors import NotFound
+from caseflow.extensions import db
+from caseflow.jobs import storage
+from caseflow.jobs.models import Job
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Outcome:
+    result: dict
+    #: (path, download name, content type, identifying) of the file the job made, if any
+    file: tuple[str, str, str, bool] | None = None
+    #: called in the job's final transaction: the audit events that say it happened
+    record: Callable = field(default=lambda session, job, stored: None)
+
+
+KINDS: dict[str, Callable] = {}
+
+
+def job_kind(name: str):
+    def register(fn):
+        KINDS[name] = fn
+        return fn
+    return register
+
+
+def start(session, kind: str, user, params: dict, *, total: int = 0, dedupe_key: str | None = None) -> Job:
+    """A queued job; the caller commits, then ``enqueue``s it."""
+    job = Job(id=secrets.token_hex(16), kind=kind, user_id=getattr(user, "id", None), params=params,
+              state="queued", total=total, dedupe_key=dedupe_key, created_at=utcnow())
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue(job_id: str) -> None:
+    """Hand the (committed) job to the workers; with no broker it runs now, in this process."""
+    current_app.extensions["celery"].tasks["caseflow.run_job"].apply_async(args=[job_id])
+
+
+def _update(job_id: str, **values) -> None:
+    """Progress and state in a short transaction of their own, seen by every node at once."""
+    engine = current_app.extensions["caseflow.db"]["engine"]
+    with engine.begin() as conn:
+        conn.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def run(job_id: str) -> str:
+    """Run a job to its end. A job already done or failed is left alone (a message delivered twice);
+    a job found running was cut off (its worker died): it starts again from the beginning."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        current_app.logger.warning("job %s not found; its request may have rolled back", job_id)
+        return "missing"
+    if job.state in ("done", "failed"):
+        return job.state
+    attempts = job.attempts + 1
+    db.rollback()
+    _update(job_id, state="running", attempts=attempts, started_at=utcnow(), error=None)
+    if current_app.config["JOBS_TEST_DELAY_SECONDS"]:
+        time.sleep(current_app.config["JOBS_TEST_DELAY_SECONDS"])
+    token = write_intent.set(False)  # the work reads; the final transaction below writes
+    try:
+        job = db.session.get(Job, job_id)
+        outcome = KINDS[job.kind](db.session, job, lambda n: _update(job_id, done=n))
+        db.rollback()
+        write_intent.set(True)
+        return _finish(job_id, outcome)
+    except Exception as exc:  # the job reports its failure; whoever started it is long gone
+        db.rollback()
+        current_app.logger.exception("job %s failed", job_id)
+        _update(job_id, state="failed", error=exc.__class__.__name__, finished_at=utcnow())
+        return "failed"
+    finally:
+        write_intent.reset(token)
+
+
+def _finish(job_id: str, outcome: Outcome) -> str:
+    path = outcome.file[0] if outcome.file else None
+    try:
+        stmt = select(Job).where(Job.id == job_id)
+        if db.session.get_bind().dialect.name != "sqlite":
+            stmt = stmt.with_for_update()
+        job = db.session.scalar(stmt)
+        if job.state in ("done", "failed"):  # another worker finished it meanwhile: keep theirs
+            db.rollback()
+            return job.state
+        stored = None
+        if outcome.file:
+            _p, name, content_type, identifying = outcome.file
+            stored = storage.put(db.session, path, name=name, content_type=content_type, identifying=identifying,
+                                 file_id=job.id)
+            outcome.result["sha256"] = stored.sha256
+        outcome.record(db.session, job, stored)
+        job.state, job.result, job.finished_at = "done", outcome.result, utcnow()
+        job.done = job.total or job.done
+        job.file_id = stored.id if stored else None
+        db.commit()
+        return "done"
+    finally:
+        if path and os.path.exists(path):
+            os.unlink(path)
+
+
+def temp_path(suffix: str) -> str:
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    os.close(fd)
+    return path
+
+
+def get_job(session, job_id: str, user) -> Job:
+    """A user's own job (404 for anyone else's: no hint that it exists)."""
+    job = session.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 32 else None
+    if job is None or job.user_id is None or job.user_id != user.id:
+        raise NotFound(_("No such job."))
+    return job
+
+
+def file_available(job: Job) -> bool:
+    return job.state == "done" and job.file is not None and job.file.deleted_at is None

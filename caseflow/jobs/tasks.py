@@ -1,0 +1,105 @@
+"""The Celery tasks, registered on each Celery app (``engine.init_celery``): a job, and the scheduled
+work (reminders, purging expired files, sessions and tokens, the daily digest)."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+JOB_MODULES = ("caseflow.exports.jobs", "caseflow.audit.jobs")
+
+
+def register_tasks(celery: Celery) -> None:
+    import importlib
+
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+
+    @celery.task(name="caseflow.run_job", acks_late=True, reject_on_worker_lost=True, shared=False)
+    def run_job(job_id: str) -> str:
+        from caseflow.jobs.operations import run
+
+        return run(job_id)
+
+    @celery.task(name="caseflow.send_reminders", shared=False)
+    def send_reminders_task() -> int:
+        return send_reminders()
+
+    @celery.task(name="caseflow.purge", shared=False)
+    def purge_task() -> dict:
+        return purge()
+
+    @celery.task(name="caseflow.daily_digest", shared=False)
+    def daily_digest_task() -> str | None:
+        return daily_digest()
+
+
+def writing(fn):
+    """Run ``fn(session)`` as one writing transaction and commit it."""
+    from caseflow.db import write_intent
+    from caseflow.extensions import db
+
+    token = write_intent.set(True)
+    try:
+        result = fn(db.session)
+        db.commit()
+        return result
+    except Exception:
+        db.rollback()
+        raise
+    finally:
+        write_intent.reset(token)
+
+
+def send_reminders() -> int:
+    from caseflow.extensions import db
+    from caseflow.notifications.operations import email
+    from caseflow.notifications.operations import send_reminders as insert_reminders
+
+    made = writing(insert_reminders)
+    if made:
+        writing(lambda session: email(session, made))
+    db.rollback()
+    return len(made)
+
+
+def purge() -> dict:
+    from sqlalchemy import delete
+
+    from caseflow.auth.models import ApiToken, LoginSession
+    from caseflow.db import utcnow
+    from caseflow.jobs import storage
+
+    def run(session):
+        from datetime import timedelta
+
+        from flask import current_app
+        from sqlalchemy import or_
+
+        now, cfg = utcnow(), current_app.config
+        files = storage.purge(session)
+        ended = or_(LoginSession.revoked_at.is_not(None),
+                    LoginSession.last_seen_at <= now - timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"]),
+                    LoginSession.created_at <= now - timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"]))
+        sessions = session.execute(delete(LoginSession).where(ended)).rowcount
+        tokens = session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
+        return {"files": files, "sessions": sessions, "tokens": tokens}
+
+    return writing(run)
+
+
+def daily_digest() -> str | None:
+    """One digest job a day, whichever beat asks first (the job's key is the day)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from caseflow.db import utcnow
+    from caseflow.extensions import db
+    from caseflow.jobs.operations import enqueue, start
+
+    key = f"digest:{utcnow().date().isoformat()}"
+    try:
+        job = writing(lambda session: start(session, "digest", None, {}, dedupe_key=key))
+    except IntegrityError:
+        db.rollback()
+        return None
+    enqueue(job.id)
+    return job.id

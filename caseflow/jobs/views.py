@@ -1,0 +1,37 @@
+"""A job's page (progress, refreshing by itself) and its file, from whichever node answers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, stream_with_context, url_for
+from flask_login import current_user, login_required
+
+from caseflow.extensions import db
+from caseflow.jobs import storage
+from caseflow.jobs.operations import file_available, get_job
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+@bp.route("/<job_id>")
+@login_required
+def show(job_id):
+    job = get_job(db.session, job_id, current_user)
+    return render_template("jobs/show.html", job=job, file_available=file_available(job))
+
+
+@bp.route("/<job_id>/file")
+@login_required
+def file(job_id):
+    job = get_job(db.session, job_id, current_user)
+    if not file_available(job):
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return file_response(job)
+
+
+def file_response(job) -> Response:
+    """The stored file, streamed chunk by chunk (a large workbook never sits in memory whole)."""
+    engine = current_app.extensions["caseflow.db"]["engine"]
+    f = job.file
+    return Response(stream_with_context(storage.chunks(engine, f.id)), mimetype=f.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{f.name}"',
+                             "Content-Length": str(f.size), "X-Content-SHA256": f.sha256})
