@@ -47,6 +47,7 @@ export_cli = AppGroup("export", help="Excel exports for auditors.")
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
 report_cli = AppGroup("report", help="Statistics for the Secretary-General's reports.")
+jobs_cli = AppGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
 
 
 @db_cli.command("create-roles")
@@ -396,6 +397,18 @@ def report_backfill_facts():
     click.echo(f"facts filed for {backfill(db.session)} cases")
 
 
+@jobs_cli.command("tick")
+def jobs_tick():
+    """Run the schedule's work once: reminders, purging expired files, sessions and tokens, the day's
+    digest. For one machine without `celery beat` (cron every 10 minutes); safe to run at any time."""
+    from caseflow.jobs.tasks import daily_digest, purge, send_reminders
+
+    click.echo(f"reminders: {send_reminders()}")
+    click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in purge().items()))
+    job = daily_digest()
+    click.echo(f"daily digest: {'taken (job ' + job + ')' if job else 'already taken today'}")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli):
+    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli, jobs_cli):
         app.cli.add_command(group)

@@ -37,6 +37,9 @@ ACTION_LABELS = {
     "cases_imported": _l("Detention list imported"),
     "report_made": _l("Statistics made"),
     "facts_recorded": _l("Statistical facts filed"),
+    "file_deleted": _l("File deleted"),
+    "audit_verified": _l("Every chain verified"),
+    "digest_taken": _l("Daily digest taken"),
 }
 
 #: fields whose values are codes of a vocabulary

@@ -241,6 +241,19 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
                             organisation_id=organisation_id, codes=code or [])
     if current_user.role != Role.auditor:
         raise Forbidden(_("Only auditors export cases."))
+    from caseflow.exports.operations import needs_background, start_export_job
+
+    asked_async = "respond-async" in request.headers.get("Prefer", "")
+    if asked_async or needs_background(db.session, current_user, filters):
+        from caseflow.jobs.operations import enqueue
+
+        job = start_export_job(db.session, current_user, filters, identity)
+        db.commit()
+        enqueue(job.id)
+        headers = {"Location": url_for("api.job", job_id=job.id)}
+        if asked_async:
+            headers["Preference-Applied"] = "respond-async"
+        return Response(status=202, headers=headers)
     path = temp_export_path()
     try:
         outcome = export_to_file(db.session, current_user, filters, identity, path)
@@ -318,3 +331,39 @@ def period_report():
 
     report = make_period_report(db.session, request.args, current_user, output="json")
     return as_dict(report)
+
+
+@blp.route("/jobs/<job_id>")
+@blp.doc(responses={200: {"description": "The job: kind, state, progress, result, error, timings, its file's link"}})
+@problems(404)
+@api_login_required
+def job(job_id):
+    """One of your jobs (an export started with ``Prefer: respond-async`` or past the inline limit)."""
+    from caseflow.jobs.operations import file_available, get_job
+
+    j = get_job(db.session, job_id, current_user)
+    return {
+        "id": j.id, "kind": j.kind, "state": j.state, "total": j.total, "done": j.done, "percent": j.percent,
+        "attempts": j.attempts, "result": j.result, "error": j.error,
+        "created_at": j.created_at.isoformat(), "started_at": j.started_at.isoformat() if j.started_at else None,
+        "finished_at": j.finished_at.isoformat() if j.finished_at else None,
+        "file": url_for("api.job_file", job_id=j.id) if file_available(j) else None,
+        "file_expires_at": j.file.expires_at.isoformat() if file_available(j) else None,
+    }
+
+
+@blp.route("/jobs/<job_id>/file")
+@blp.doc(responses={200: {"description": "The job's file", "content": {XLSX: {"schema": {"type": "string",
+                                                                                            "format": "binary"}}}}})
+@problems(404)
+@api_login_required
+def job_file(job_id):
+    """The file a job made, streamed; 404 once it is deleted (after its retention period)."""
+    from caseflow.errors import NotFound
+    from caseflow.jobs.operations import file_available, get_job
+    from caseflow.jobs.views import file_response
+
+    j = get_job(db.session, job_id, current_user)
+    if not file_available(j):
+        raise NotFound(_("This job has no file (not ready yet, or deleted after its retention period)."))
+    return file_response(j)

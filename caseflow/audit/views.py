@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
@@ -36,3 +37,21 @@ def index():
                 against = {"ok": False, "at": None, "error": str(exc)}
     digest = current_digest(db.session)
     return render_template("audit/index.html", digest=digest, report=report, against=against, form=form)
+
+
+@bp.route("/verify-job", methods=["POST"])
+@roles_required("auditor")
+def verify_job():
+    """The whole database verified by a worker (a large database outlasts a request); its page shows
+    the verdict, and the check is recorded."""
+    from flask_babel import gettext as _
+
+    from caseflow.errors import ValidationFailed
+    from caseflow.jobs.operations import enqueue, start
+
+    if not VerifyForm().validate_on_submit():
+        raise ValidationFailed(_("The form expired; please reload the page."))
+    job = start(db.session, "verify", current_user, {})
+    db.commit()
+    enqueue(job.id)
+    return redirect(url_for("jobs.show", job_id=job.id))

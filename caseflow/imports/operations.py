@@ -3,10 +3,8 @@ every row or none, and each created case's first audit event names the file (SHA
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -60,37 +58,46 @@ class Preview:
 file_digest = file_sha256  # the name the import speaks of
 
 
-def upload_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+#: an upload previewed but never confirmed is deleted by the next purge after this long (within the hour)
+ABANDONED_AFTER = timedelta(minutes=45)
 
 
-#: an upload previewed but never confirmed is deleted after this long
-ABANDONED_AFTER = timedelta(hours=1)
+def upload_id(sha: str, user) -> str:
+    """The stored upload's id: the file and who uploaded it (another registrar's preview is not yours)."""
+    import hashlib
+
+    return hashlib.sha256(f"{user.id}:{sha}".encode()).hexdigest()[:32]
 
 
-def keep_upload(path, sha: str) -> None:
-    """Keep a previewed file under its SHA-256 until it is imported (the confirm step re-reads it);
-    files left from previews never confirmed go after an hour."""
-    folder = upload_folder()
-    shutil.copyfile(path, folder / f"{sha}.xlsx")
-    limit = utcnow().timestamp() - ABANDONED_AFTER.total_seconds()
-    for old in folder.glob("*.xlsx"):
-        try:
-            if old.stat().st_mtime < limit:
-                old.unlink()
-        except OSError:
-            pass
+def keep_upload(session, path, sha: str, user) -> None:
+    """Keep a previewed list in the shared storage until it is imported (the confirm step, on any
+    node, reads it back); a preview never confirmed is purged, audited, within the hour."""
+    from caseflow.jobs import storage
+    from caseflow.jobs.models import StoredFile
+
+    file_id = upload_id(sha, user)
+    old = session.get(StoredFile, file_id)
+    if old is not None:  # previewed again: the new copy replaces the old
+        if old.deleted_at is None:
+            storage.delete_file(session, old, "previewed again")
+        session.delete(old)
+        session.flush()
+    storage.put(session, path, name="detention-list.xlsx", content_type="application/octet-stream",
+                identifying=True, file_id=file_id, keep_for=ABANDONED_AFTER)
+    storage.purge(session)  # with no scheduler (one machine), abandoned previews still go
 
 
-def stored_upload(sha: str) -> Path:
+def stored_upload(session, sha: str, user) -> tuple[str, object]:
+    """(a temporary copy of the kept upload, its row); the caller removes the copy."""
+    from caseflow.jobs import storage
+    from caseflow.jobs.models import StoredFile
+
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValidationFailed(_("Unknown upload."))
-    path = upload_folder() / f"{sha}.xlsx"
-    if not path.exists():
+    f = session.get(StoredFile, upload_id(sha, user))
+    if f is None or f.deleted_at is not None or f.expires_at <= utcnow():
         raise ValidationFailed(_("This upload has expired; please upload the file again."))
-    return path
+    return storage.to_temp_file(session, f.id), f
 
 
 def preview(session, path, filename: str, sha: str, user) -> Preview:

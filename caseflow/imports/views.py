@@ -75,7 +75,7 @@ def upload():
         sha = operations.file_digest(path)
         result = operations.preview(db.session, path, upload.filename, sha, current_user)
         if result.valid:  # only a list that can be imported is kept for the confirm step
-            operations.keep_upload(path, sha)
+            operations.keep_upload(db.session, path, sha, current_user)
     except ValidationFailed as exc:
         return render_template("imports/index.html", form=form,
                                errors=exc.errors.get("file") or [str(exc.detail)]), 422
@@ -90,10 +90,15 @@ def confirm():
     form = UploadForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
-    path = operations.stored_upload(request.form.get("sha256", ""))
+    path, kept = operations.stored_upload(db.session, request.form.get("sha256", ""), current_user)
     filename = (request.form.get("filename") or "upload.xlsx")[:200]
-    created = operations.import_rows(db.session, path, filename, current_user,
-                                     workflow=current_app.config["DEFAULT_WORKFLOW"])
-    path.unlink(missing_ok=True)
+    try:
+        created = operations.import_rows(db.session, path, filename, current_user,
+                                         workflow=current_app.config["DEFAULT_WORKFLOW"])
+    finally:
+        os.unlink(path)
+    from caseflow.jobs.storage import delete_file
+
+    delete_file(db.session, kept, "imported")  # in the import's transaction: both, or neither
     flash(_("%(n)d cases imported from %(file)s.", n=len(created), file=filename), "success")
     return redirect(url_for("cases.index", state="registered"))

@@ -28,11 +28,13 @@ def retention(identifying: bool) -> timedelta:
     return timedelta(hours=current_app.config[key])
 
 
-def put(session, path, *, name: str, content_type: str, identifying: bool, file_id: str | None = None) -> StoredFile:
+def put(session, path, *, name: str, content_type: str, identifying: bool, file_id: str | None = None,
+        keep_for: timedelta | None = None) -> StoredFile:
     """Store the file at ``path``; the caller's transaction commits it (or nothing)."""
     now = utcnow()
     stored = StoredFile(id=file_id or secrets.token_hex(16), name=name, content_type=content_type, size=0,
-                        sha256="", identifying=identifying, created_at=now, expires_at=now + retention(identifying))
+                        sha256="", identifying=identifying, created_at=now,
+                        expires_at=now + (keep_for or retention(identifying)))
     session.add(stored)
     session.flush()
     digest, size = hashlib.sha256(), 0
@@ -60,15 +62,35 @@ def chunks(engine, file_id: str) -> Iterator[bytes]:
         n += 1
 
 
+def to_temp_file(session, file_id: str) -> str:
+    """A stored file copied to a temporary path (the caller removes it), for a reader that wants a path."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    with os.fdopen(fd, "wb") as out:
+        n = 0
+        while (data := session.scalar(select(FileChunk.data).where(FileChunk.file_id == file_id,
+                                                                   FileChunk.n == n))) is not None:
+            out.write(data)
+            n += 1
+    return path
+
+
+def delete_file(session, f: StoredFile, reason: str) -> None:
+    """Its bytes go; its row stays, marked, and an audit event says what went, when and why."""
+    session.execute(delete(FileChunk).where(FileChunk.file_id == f.id))
+    session.execute(update(StoredFile).where(StoredFile.id == f.id).values(deleted_at=utcnow()))
+    record(session, "file_deleted", details={"file": f.id, "name": f.name, "sha256": f.sha256,
+                                             "identifying_data": f.identifying, "created_at": f.created_at,
+                                             "reason": reason})
+
+
 def purge(session) -> int:
     """Delete every file past its retention period; each deletion is an audit event."""
-    now = utcnow()
-    expired = session.scalars(select(StoredFile).where(StoredFile.deleted_at.is_(None), StoredFile.expires_at <= now)
+    expired = session.scalars(select(StoredFile).where(StoredFile.deleted_at.is_(None),
+                                                       StoredFile.expires_at <= utcnow())
                               .order_by(StoredFile.expires_at)).all()
     for f in expired:
-        session.execute(delete(FileChunk).where(FileChunk.file_id == f.id))
-        session.execute(update(StoredFile).where(StoredFile.id == f.id).values(deleted_at=now))
-        record(session, "file_deleted", details={"file": f.id, "name": f.name, "sha256": f.sha256,
-                                                 "identifying_data": f.identifying, "created_at": f.created_at,
-                                                 "reason": "retention period over"})
+        delete_file(session, f, "retention period over")
     return len(expired)

@@ -1,0 +1,419 @@
+"""Jobs on the real engine: Celery workers started by the test (``celery -A caseflow.jobs worker``)
+against the Redis at 127.0.0.1:6379, on a Redis database number of its own, and a database of its
+own that two app instances share. An export started on one instance downloads from the other; a
+worker killed with SIGKILL mid-export leaves a job another worker finishes, once; expired files go,
+audited; a due clock gives one reminder, also with two beats at once; e-mail reaches an SMTP sink."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from caseflow.audit.models import AuditEvent
+from caseflow.config import PROJECT_ROOT
+from caseflow.db import write_intent
+from caseflow.exports.verify import verify_export
+from caseflow.extensions import db
+from caseflow.jobs.models import FileChunk, Job, StoredFile
+from caseflow.notifications.models import Notification
+from tests import conftest
+from tests.conftest import csrf_token, login, make_app
+from tests.test_concurrency import case_under_review_with_votes, committed
+
+REDIS = os.environ.get("CASEFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+pytestmark = pytest.mark.concurrency
+
+
+@pytest.fixture(scope="module")
+def broker():
+    r = redis.Redis.from_url(REDIS)
+    r.ping()  # a real Redis is part of the test: no Redis, no pass
+    r.flushdb()
+    yield REDIS
+    r.flushdb()
+
+
+@pytest.fixture(scope="module")
+def queue_db(tmp_path_factory):
+    d = conftest.TestDatabase(tmp_path_factory, "queue")
+    yield d
+    d.drop()
+
+
+@pytest.fixture
+def new_app(queue_db):
+    """``new_app(**config)``: an app instance on the queue database (several make several nodes);
+    their connections are closed after the test."""
+    made = []
+
+    def make(**extra):
+        app = make_app(queue_db, **extra)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["caseflow.db"]["engine"].dispose()
+
+
+def app_on(new_app, broker, **extra):
+    return new_app(CELERY_BROKER_URL=broker, CELERY_VISIBILITY_TIMEOUT=3, **extra)
+
+
+class Worker:
+    def __init__(self, queue_db, broker, tmp_path: Path, name: str, **env):
+        self.log = tmp_path / f"{name}.log"
+        self._out = self.log.open("wb")
+        environment = dict(os.environ, CASEFLOW_ENV="testing", SECRET_KEY="test-secret-key",
+                           DATABASE_URL=queue_db.url, CASEFLOW_CELERY_BROKER_URL=broker,
+                           CASEFLOW_CELERY_VISIBILITY_TIMEOUT="3", **{k: str(v) for k, v in env.items()})
+        self.proc = subprocess.Popen(  # noqa: S603 - our own worker command
+            [sys.executable, "-m", "celery", "-A", "caseflow.jobs", "worker", "--pool", "solo", "--loglevel",
+             "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=PROJECT_ROOT, env=environment, stdout=self._out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._out.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._out.close()
+
+
+@pytest.fixture
+def workers(queue_db, broker, tmp_path):
+    started = []
+
+    def start(name: str, **env) -> Worker:
+        w = Worker(queue_db, broker, tmp_path, name, **env)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def job_row(app, job_id: str) -> Job:
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        return job
+
+
+def wait_for(app, job_id: str, states: tuple[str, ...], seconds: float = 60) -> Job:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = job_row(app, job_id)
+        if job.state in states:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {job.state} after {seconds} s")
+
+
+def start_export(app) -> str:
+    """An auditor's export past the inline limit, through the page: the job's id."""
+    client = app.test_client()
+    login(client, "auditor@caseflow.demo")
+    r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/")})
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"], r.get_data(as_text=True)[:500]
+    return r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def test_an_export_started_on_one_instance_downloads_from_the_other(new_app, broker, workers, tmp_path):
+    one = app_on(new_app, broker, EXPORT_INLINE_MAX_EVENTS=1)
+    other = app_on(new_app, broker)
+    case_under_review_with_votes(one)
+    workers("w1")
+    job_id = start_export(one)
+    job = wait_for(other, job_id, ("done", "failed"))
+    assert job.state == "done" and job.attempts == 1, job.error
+    client = other.test_client()
+    login(client, "auditor@caseflow.demo")
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "Download the workbook" in page
+    r = client.get(f"/jobs/{job_id}/file")
+    assert r.status_code == 200 and r.data[:2] == b"PK"
+    (tmp_path / "job.xlsx").write_bytes(r.data)
+    assert verify_export(tmp_path / "job.xlsx").ok
+    assert r.headers["X-Content-SHA256"] == job.result["sha256"]
+    api = other.test_client()
+    from caseflow.auth.models import User
+    from caseflow.auth.operations import create_token
+
+    token = committed(other, lambda s, users: create_token(s, s.scalar(select(User).where(
+        User.email == "auditor@caseflow.demo")), "queue", 1)[1])
+    body = api.get(f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["state"] == "done" and body["percent"] == 100 and body["file"].endswith(f"/jobs/{job_id}/file")
+    # someone else's job does not exist for them
+    stranger = other.test_client()
+    login(stranger, "reviewer.un@caseflow.demo")
+    assert stranger.get(f"/jobs/{job_id}").status_code == 404
+    assert stranger.get(f"/jobs/{job_id}/file").status_code == 404
+
+
+def test_a_worker_killed_mid_export_leaves_a_job_another_worker_finishes_once(new_app, broker, workers):
+    app = app_on(new_app, broker, EXPORT_INLINE_MAX_EVENTS=1)
+    case_under_review_with_votes(app)
+    with app.app_context():
+        exports_before = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                           .where(AuditEvent.action == "cases_exported"))
+    first = workers("doomed", CASEFLOW_JOBS_TEST_DELAY_SECONDS=30)  # slow enough to be caught mid-job
+    job_id = start_export(app)
+    wait_for(app, job_id, ("running",))
+    first.kill()  # SIGKILL: no goodbye, the message stays unacknowledged
+    assert job_row(app, job_id).state == "running"
+    time.sleep(4)  # past the visibility timeout (3 s): the broker hands the message on
+    workers("rescuer")
+    job = wait_for(app, job_id, ("done", "failed"), seconds=90)
+    assert job.state == "done" and job.attempts == 2, job.error
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.id == job_id)) == 1
+        exported = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cases_exported")).all()
+        assert len(exported) == exports_before + 1 and exported[-1].details["job"] == job_id
+
+
+def test_without_a_broker_a_job_runs_in_the_request(new_app, tmp_path):
+    app = new_app(EXPORT_INLINE_MAX_EVENTS=1)  # no CELERY_BROKER_URL: the embedded default
+    assert app.extensions["celery"].conf.task_always_eager
+    case_under_review_with_votes(app)
+    job_id = start_export(app)
+    assert job_row(app, job_id).state == "done"
+
+
+def test_the_api_answers_202_with_the_job_for_an_asynchronous_export(new_app):
+    app = new_app()
+    from caseflow.auth.models import User
+    from caseflow.auth.operations import create_token
+
+    token = committed(app, lambda s, users: create_token(s, s.scalar(select(User).where(
+        User.email == "auditor@caseflow.demo")), "queue", 1)[1])
+    client = app.test_client()
+    r = client.get("/api/v1/exports/cases.xlsx", headers={"Authorization": f"Bearer {token}",
+                                                           "Prefer": "respond-async"})
+    assert r.status_code == 202 and r.headers["Location"].startswith("/api/v1/jobs/")
+    assert r.headers["Preference-Applied"] == "respond-async"
+    body = client.get(r.headers["Location"], headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["kind"] == "export" and body["state"] == "done"
+    f = client.get(body["file"], headers={"Authorization": f"Bearer {token}"})
+    assert f.status_code == 200 and f.data[:2] == b"PK"
+
+
+# --- retention, reminders, e-mail (in-process: the schedule's tasks, on a clock the test moves) ---
+
+def writing(app, fn):
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            out = fn(db.session)
+            db.commit()
+            return out
+        finally:
+            write_intent.reset(token)
+
+
+def test_files_are_deleted_after_their_retention_period_and_the_deletion_is_audited(new_app, clock, tmp_path):
+    from caseflow.jobs import storage
+    from caseflow.jobs.tasks import purge
+
+    app = new_app()
+    src = tmp_path / "f.bin"
+    src.write_bytes(os.urandom(storage.CHUNK * 2 + 10))  # three chunks
+    with app.test_request_context():
+        ident = writing(app, lambda s: storage.put(s, src, name="a.xlsx", content_type="x", identifying=True).id)
+        plain = writing(app, lambda s: storage.put(s, src, name="b.xlsx", content_type="x", identifying=False).id)
+        def gone():
+            db.session.expire_all()
+            return {f: db.session.get(StoredFile, f).deleted_at is not None for f in (ident, plain)}
+
+        clock.advance(timedelta(hours=23))
+        purge()
+        assert gone() == {ident: False, plain: False}
+        clock.advance(timedelta(hours=2))  # 25 h: past a day, within a week
+        purge()
+        assert gone() == {ident: True, plain: False}
+        clock.advance(timedelta(days=7))
+        purge()
+        assert gone() == {ident: True, plain: True}
+        assert purge()["files"] == 0  # nothing twice
+        chunks = db.session.scalar(select(func.count()).select_from(FileChunk)
+                                   .where(FileChunk.file_id.in_([ident, plain])))
+        assert chunks == 0
+        deleted = [e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "file_deleted")
+                                                 .order_by(AuditEvent.id)) if e.details["file"] in (ident, plain)]
+        assert [e.details["file"] for e in deleted] == [ident, plain]
+        assert deleted[0].details["identifying_data"] is True
+
+
+@pytest.fixture
+def smtp_sink():
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            self.messages.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.port = port
+    yield sink
+    controller.stop()
+
+
+def test_a_due_clock_gives_one_reminder_each_even_with_two_beats_at_once(new_app, clock, smtp_sink):
+    from caseflow.cases.operations import register_case
+    from caseflow.jobs.tasks import send_reminders
+    from tests.conftest import complete_intake
+
+    app = new_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_sink.port)
+    now = clock.now()
+    # encounter 40 h ago: the 48-hour handover clock is due in 8 h, inside the 24-hour lead
+    code = committed(app, lambda s, users: register_case(
+        s, complete_intake(encounter_at=(now - timedelta(hours=40)).isoformat(), given_name="Amadou"),
+        users["registrar"], workflow="detained_child").code)
+
+    def beat():
+        with app.app_context():
+            send_reminders()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    beat()  # and once more, later
+
+    with app.app_context():
+        rows = db.session.execute(select(Notification.kind, Notification.clock, Notification.user_id)
+                                  .where(Notification.case_id == _case_id(code))).all()
+    assert [(k, c) for k, c, _u in rows] == [("due", "handover")]  # the registrar of the registering org only
+    assert len(smtp_sink.messages) == 1
+    mail = smtp_sink.messages[0].content.decode()
+    assert code in mail and "Amadou" not in mail and "registrar@caseflow.demo" in smtp_sink.messages[0].rcpt_tos
+
+    clock.advance(timedelta(hours=9))  # now overdue: one more, of the other kind
+    beat()
+    beat()
+    with app.app_context():
+        kinds = db.session.scalars(select(Notification.kind).where(Notification.case_id == _case_id(code))
+                                   .order_by(Notification.id)).all()
+    assert kinds == ["due", "overdue"]
+    assert len(smtp_sink.messages) == 2
+
+    client = app.test_client()
+    login(client, "registrar@caseflow.demo")
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert code in page and ("overdue" in page or "en retard" in page)  # the registrar may prefer French
+    assert '<span aria-hidden="true">🔔 2</span>' in client.get("/dashboard").get_data(as_text=True)
+    client.post("/notifications/read", data={"csrf_token": csrf_token(client, "/notifications/")})
+    assert '<span aria-hidden="true">🔔 0</span>' in client.get("/dashboard").get_data(as_text=True)
+
+
+def _case_id(code: str) -> int:
+    from caseflow.cases.models import Case
+
+    return db.session.scalar(select(Case.id).where(Case.code == code))
+
+
+def test_the_daily_digest_is_taken_once_a_day(new_app, clock):
+    from caseflow.jobs.tasks import daily_digest
+
+    app = new_app()
+    with app.app_context():
+        first = daily_digest()
+        assert first is not None and daily_digest() is None  # a second beat the same day: nothing
+        job = db.session.get(Job, first)
+        assert job.state == "done" and job.result["digest"].startswith("v1-")
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "digest_taken")
+                                   .order_by(AuditEvent.id.desc())).first()
+        assert event.details["digest"] == job.result["digest"]
+        clock.advance(timedelta(days=1))
+        assert daily_digest() is not None
+
+
+def test_a_list_previewed_on_one_instance_is_imported_on_the_other_and_an_abandoned_one_goes(new_app, clock,
+                                                                                              tmp_path):
+    import io
+
+    from caseflow.imports.operations import file_digest
+    from tests.test_imports import good_row, workbook
+
+    one, other = new_app(), new_app()
+    kept, abandoned = workbook(tmp_path, [good_row(7)]), workbook(tmp_path, [good_row(8)], name="abandoned.xlsx")
+    a, b = one.test_client(), other.test_client()
+    login(a, "registrar@caseflow.demo")
+    login(b, "registrar@caseflow.demo")
+    for path in (kept, abandoned):
+        r = a.post("/imports/", data={"csrf_token": csrf_token(a, "/imports/"),
+                                      "file": (io.BytesIO(path.read_bytes()), "list.xlsx")},
+                   content_type="multipart/form-data")
+        assert r.status_code == 200
+    r = b.post("/imports/confirm", data={"csrf_token": csrf_token(b, "/imports/"), "sha256": file_digest(kept),
+                                         "filename": "list.xlsx"})
+    assert r.status_code == 302  # imported on the other node, from the shared storage
+    with other.app_context():
+        events = {e.details["reason"] for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "file_deleted"))}
+    assert "imported" in events
+    clock.advance(timedelta(minutes=46))
+    from caseflow.jobs.tasks import purge
+
+    with one.app_context():
+        assert purge()["files"] >= 1
+    login(b, "registrar@caseflow.demo")  # 46 minutes idle ended the session too
+    r = b.post("/imports/confirm", data={"csrf_token": csrf_token(b, "/imports/"), "sha256": file_digest(abandoned),
+                                         "filename": "list.xlsx"})
+    assert r.status_code == 422 and "expir" in r.get_data(as_text=True)  # expired, expiré
+
+
+def test_the_whole_database_is_verified_as_a_job_and_recorded(new_app):
+    app = new_app()
+    client = app.test_client()
+    login(client, "auditor@caseflow.demo")
+    r = client.post("/audit/verify-job", data={"csrf_token": csrf_token(client, "/audit/")})
+    assert r.status_code == 302
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "All chains verified" in page or "Toutes les chaînes" in page
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "audit_verified")
+                                   .order_by(AuditEvent.id.desc())).first()
+        assert event.details["ok"] is True and event.actor_name
+    forged = app.test_client()
+    login(forged, "registrar@caseflow.demo")
+    assert forged.post("/audit/verify-job", data={"csrf_token": csrf_token(forged, "/dashboard")}).status_code == 403
+
+
+def test_the_schedule_runs_from_the_command_line_too(new_app):
+    app = new_app()
+    result = app.test_cli_runner().invoke(args=["jobs", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "reminders:" in result.output and "purged: files" in result.output and "daily digest" in result.output
