@@ -124,6 +124,7 @@ class TestChain:
         session.flush()
         earlier = digest_at(session, utcnow() + timedelta(seconds=1))
         evs = chain(session, code)
+        last_voter = evs[-1].actor_id
         without_guards(session)
         session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": evs[-1].id})
         session.expire_all()
@@ -136,8 +137,13 @@ class TestChain:
         session.expire_all()
         report = verify_database(session, code)
         assert not report.ok and "differs from its history: version" in report.first_break.problem
-        # ...and one who rewrites the case row too passes the chains...
+        # ...and one who rewrites the case row too is still caught by the vote the deleted event made...
         session.execute(text("UPDATE cases SET version = version - 1 WHERE code = :c"), {"c": code})
+        session.expire_all()
+        report = verify_database(session, code)
+        assert not report.ok and "differs from its history: votes of round 1" in report.first_break.problem
+        # ...while one who removes that vote as well passes the chains and the records...
+        session.execute(text("DELETE FROM review_votes WHERE voter_id = :v"), {"v": last_voter})
         session.expire_all()
         assert verify_database(session, code).ok
         # ...but not the digest an auditor kept
