@@ -64,6 +64,9 @@ def register_extensions(app: Flask) -> None:
 
     passwords.configure(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_COST"))
     db.init_app(app)
+    from caseflow.audit.signing import init_signing
+
+    init_signing(app)
     app.before_request(refuse_oversized_bodies)  # before CSRF reads the form
     csrf.init_app(app)
     if app.config["TRUSTED_PROXIES"]:  # the client's address, not the proxy's, in audit events and limits

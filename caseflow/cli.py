@@ -221,6 +221,41 @@ def audit_heads():
         write_intent.reset(token)
     click.echo(f"at {d.at:%Y-%m-%d %H:%M:%S} UTC: {d.chains} chains, {d.events} events")
     click.echo(d.token)
+    if d.signed_token:
+        click.echo(d.signed_token)
+    else:
+        click.echo("(not signed: no audit signing key is configured)", err=True)
+
+
+@audit_cli.command("new-key")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def audit_new_key(path):
+    """Write a new Ed25519 audit signing key to PATH (mode 600) and print its public key. Point
+    CASEFLOW_AUDIT_SIGNING_KEY_FILE at it; keep the old public key in CASEFLOW_AUDIT_TRUSTED_KEYS."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from caseflow.audit.signing import _unb64, new_seed, public_text
+
+    if os.path.exists(path):
+        raise click.ClickException(f"{path} exists; not overwritten")
+    seed = new_seed()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(seed + "\n")
+    click.echo(public_text(Ed25519PrivateKey.from_private_bytes(_unb64(seed)).public_key()))
+
+
+@audit_cli.command("public-key")
+def audit_public_key():
+    """Print the public key that checks the heads and digests this application signs."""
+    from caseflow.audit.signing import signer
+
+    key = signer().public
+    if key is None:
+        raise click.ClickException("no audit signing key is configured")
+    click.echo(key)
 
 
 @audit_cli.command("verify-export")

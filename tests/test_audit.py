@@ -12,6 +12,7 @@ from caseflow.audit.digest import check_against, current_digest, digest_at, merk
 from caseflow.audit.hashing import NotCanonical, canonical_json, event_hash
 from caseflow.audit.log import events_for_chain, record
 from caseflow.audit.models import AuditEvent, ChainHead
+from caseflow.audit.signing import head_message, signer
 from caseflow.audit.verify import verify_database, verify_events
 from caseflow.db import is_sqlite, utcnow
 from tests.helpers import release, submit, vote
@@ -130,10 +131,16 @@ class TestChain:
         session.expire_all()
         report = verify_database(session, code)
         assert not report.ok and "ends earlier" in report.first_break.problem
-        # an attacker who also rewinds the heads table leaves every link intact, but the case record
-        # no longer matches its history...
+        # an attacker who also rewinds the heads table cannot sign the rewound head...
         session.execute(update(ChainHead).where(ChainHead.chain == code)
                         .values(seq=evs[-2].seq, hash=evs[-2].hash))
+        session.expire_all()
+        report = verify_database(session, code)
+        assert not report.ok and report.first_break.problem == "the chain head's signature does not verify"
+        # ...one who also holds the signing key leaves every link intact, but the case record no
+        # longer matches its history...
+        sig = signer().sign(head_message(code, evs[-2].seq, evs[-2].hash))
+        session.execute(update(ChainHead).where(ChainHead.chain == code).values(sig=sig))
         session.expire_all()
         report = verify_database(session, code)
         assert not report.ok and "differs from its history: version" in report.first_break.problem
@@ -146,9 +153,11 @@ class TestChain:
         session.execute(text("DELETE FROM review_votes WHERE voter_id = :v"), {"v": last_voter})
         session.expire_all()
         assert verify_database(session, code).ok
-        # ...but not the digest an auditor kept
+        # ...but not the digest an auditor kept, signed or not
         ok, now, expected = check_against(session, earlier.token)
         assert not ok and now.root != expected
+        ok, now, expected = check_against(session, earlier.signed_token)
+        assert not ok and now.root_v2 != expected
 
     def test_identifying_values_can_be_withheld_and_the_chain_still_verifies(self, session, users, make_case):
         case = make_case(given_name="Aminata")

@@ -19,6 +19,8 @@ from caseflow.audit.models import AuditEvent, ChainHead
 from caseflow.db import utcnow
 
 TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}(?:\.\d{6})?Z)-([0-9a-f]{64})$")
+#: a signed digest: v2-<UTC time>-<RFC 9162 Merkle root>-<Ed25519 signature of the statement>
+SIGNED_RE = re.compile(r"^v2-(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{64})-([A-Za-z0-9_-]{86})$")
 
 
 #: chain names whose canonical JSON is the name itself between quotes (case codes, "system")
@@ -45,6 +47,34 @@ def merkle_root(leaves: list[tuple[str, int, str]]) -> str:
     return level[0]
 
 
+def tree_hash(leaves: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1 Merkle Tree Hash: a leaf is SHA-256(0x00 || data), a node SHA-256(0x01 ||
+    left || right), the tree split at the largest power of two below its size (the empty tree: the
+    hash of nothing). Leaf and node prefixes keep a leaf from passing for a node."""
+    import hashlib
+
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    level = [hashlib.sha256(b"\x00" + leaf).digest() for leaf in leaves]
+    # bottom-up with the odd one carried up: the same tree as RFC 9162's recursive split
+    while len(level) > 1:
+        nxt = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def merkle_root_v2(heads: list[tuple[str, int, str]]) -> str:
+    return tree_hash([_leaf(c, s, h) for c, s, h in sorted(heads)]).hex()
+
+
+def statement(at: datetime, root: str) -> bytes:
+    from caseflow.audit.signing import DIGEST_CONTEXT
+
+    return canonical_json([DIGEST_CONTEXT, at.strftime("%Y%m%dT%H%M%S.%fZ"), root])
+
+
 @dataclass(frozen=True)
 class Digest:
     at: datetime
@@ -52,15 +82,27 @@ class Digest:
     chains: int
     events: int
 
+    root_v2: str = ""
+
     @property
     def token(self) -> str:
         return f"v1-{self.at.strftime('%Y%m%dT%H%M%S.%fZ')}-{self.root}"
+
+    @property
+    def signed_token(self) -> str | None:
+        """The digest signed with the application's key (None without one): an auditor checks it with
+        the public key alone, and nobody without the key can make one."""
+        from caseflow.audit.signing import signer
+
+        sig = signer().sign(statement(self.at, self.root_v2))
+        return f"v2-{self.at.strftime('%Y%m%dT%H%M%S.%fZ')}-{self.root_v2}-{sig}" if sig else None
 
 
 def parse_token(token: str) -> tuple[datetime, str]:
     m = TOKEN_RE.match(token.strip())
     if not m:
-        raise ValueError("a digest looks like v1-20260101T120000.000000Z-<64 hex digits>")
+        raise ValueError("a digest looks like v1-20260101T120000.000000Z-<64 hex digits> "
+                         "(or v2-…-<root>-<signature>)")
     fmt = "%Y%m%dT%H%M%S.%fZ" if "." in m.group(1) else "%Y%m%dT%H%M%SZ"
     at = datetime.strptime(m.group(1), fmt).replace(tzinfo=UTC)
     return at, m.group(2)
@@ -90,7 +132,8 @@ def heads_as_of(session: Session, at: datetime, *, from_heads: bool = False) -> 
 
 def digest_at(session: Session, at: datetime, *, from_heads: bool = False) -> Digest:
     heads = heads_as_of(session, at, from_heads=from_heads)
-    return Digest(at=at, root=merkle_root(heads), chains=len(heads), events=sum(s for _, s, _ in heads))
+    return Digest(at=at, root=merkle_root(heads), chains=len(heads), events=sum(s for _, s, _ in heads),
+                  root_v2=merkle_root_v2(heads))
 
 
 def current_digest(session: Session) -> Digest:
@@ -103,6 +146,17 @@ def current_digest(session: Session) -> Digest:
 
 
 def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
+    """A kept digest (v1) or signed digest (v2) against the events as they stand: the heads as of its
+    time must give its root. A v2 token's signature is checked first (ValueError if it fails)."""
+    m = SIGNED_RE.match(token.strip())
+    if m:
+        from caseflow.audit.signing import signer
+
+        at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+        if not signer().verify(statement(at, m.group(2)), m.group(3)):
+            raise ValueError("the signature of this digest does not verify with the trusted keys")
+        d = digest_at(session, at)
+        return d.root_v2 == m.group(2), d, m.group(2)
     at, root = parse_token(token)
     d = digest_at(session, at)
     return d.root == root, d, root

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import event_hash, identifying_digest, plain
 from caseflow.audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditEvent, ChainHead
+from caseflow.audit.signing import head_message, signer
 from caseflow.db import utcnow
 
 
@@ -81,6 +82,7 @@ def record(
     )
     ev.hash = event_hash(ev)
     head.seq, head.hash, head.occurred_at = ev.seq, ev.hash, now
+    head.sig = signer().sign(head_message(chain, ev.seq, ev.hash))  # only the key's holder can move a head
     session.add(ev)
     session.flush()
     return ev

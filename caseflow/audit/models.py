@@ -50,3 +50,5 @@ class ChainHead(Base):
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Ed25519 signature of (chain, seq, hash) by the application's key (see audit.signing)
+    sig: Mapped[str | None] = mapped_column(String(100))

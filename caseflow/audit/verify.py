@@ -127,14 +127,36 @@ def stream_events(session: Session, chain: str | None = None, batch: int = 5000)
         yield from rows
 
 
+def unsigned_heads(rows) -> list[Break]:
+    """With a signing key, every head must carry a signature that verifies: a head moved (or an event
+    appended and its head moved) by anyone without the key shows here."""
+    from caseflow.audit.signing import head_message, signer
+
+    keys = signer()
+    if not keys.trusted:
+        return []
+    breaks = []
+    for c, s, h, sig in rows:
+        if s == 0:
+            continue
+        if not sig:
+            breaks.append(Break(c, s, "the chain head is not signed"))
+        elif not keys.verify(head_message(c, s, h), sig):
+            breaks.append(Break(c, s, "the chain head's signature does not verify", "a signature by the audit key",
+                                sig[:12]))
+    return breaks
+
+
 def verify_database(session: Session, chain: str | None = None) -> Report:
     started = time.perf_counter()
     report = verify_events(stream_events(session, chain))
     # the heads table must agree with the events: a removed tail shows here too
-    heads_stmt = select(ChainHead.chain, ChainHead.seq, ChainHead.hash)
+    heads_stmt = select(ChainHead.chain, ChainHead.seq, ChainHead.hash, ChainHead.sig)
     if chain is not None:
         heads_stmt = heads_stmt.where(ChainHead.chain == chain)
-    recorded = {c: (s, h) for c, s, h in session.execute(heads_stmt)}
+    rows = session.execute(heads_stmt).all()
+    recorded = {c: (s, h) for c, s, h, _sig in rows}
+    report.breaks.extend(unsigned_heads(rows))
     found = {c: (s, h) for c, s, h in report.heads}
     for c, (s, h) in sorted(recorded.items()):
         if s == 0 and c not in found:
