@@ -68,3 +68,22 @@ def test_admin_sees_no_child_data(client, auth, make_case):
     auth.login("admin")
     assert client.get(f"/cases/{case.code}").status_code == 404
     assert case.code not in client.get("/cases/").get_data(as_text=True)
+
+
+def test_every_admin_button_names_its_user_or_organisation(client, auth, session):
+    import re
+
+    from sqlalchemy import select
+
+    from caseflow.auth.models import Organisation, User
+
+    auth.login("admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    buttons = re.findall(r"<button type=\"submit\">([^<]*)(<span class=\"sr-only\"> — ([^<]*)</span>)?</button>", page)
+    named = [b for b in buttons if b[1]]
+    assert named and all(b[1] for b in buttons if b[0] in ("Disable", "Enable", "Reset", "Change"))
+    import html
+
+    names = {html.unescape(b[2]) for b in named}
+    assert {u.full_name for u in session.scalars(select(User))} <= names
+    assert {o.name for o in session.scalars(select(Organisation))} <= names

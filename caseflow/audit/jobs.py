@@ -27,9 +27,10 @@ def run_verify(session, job, progress) -> Outcome:
 def run_digest(session, job, progress) -> Outcome:
     """The digest taken on a schedule is recorded on the system chain: a witness inside the log, and
     a token an auditor can copy elsewhere."""
-    token = current_digest(session).token
+    d = current_digest(session)
+    token, signed = d.token, d.signed_token
 
     def record_it(s, j, stored):
-        record(s, "digest_taken", details={"digest": token, "job": j.id})
+        record(s, "digest_taken", details={"digest": token, "signed_digest": signed, "job": j.id})
 
-    return Outcome(result={"digest": token}, record=record_it)
+    return Outcome(result={"digest": token, "signed_digest": signed}, record=record_it)
