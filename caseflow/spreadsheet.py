@@ -239,8 +239,14 @@ def _count_rows(rows, max_rows: int):
     return headers, body
 
 
-def template_workbook(target, headers: list[str], example: list) -> None:
+def template_workbook(target, headers: list[str], example: list, *, titles: tuple[str, str, str]) -> None:
+    """An empty list to fill (the first sheet, the one imported) and a filled-in example on a sheet of
+    its own, so that the example is never imported as a child. ``titles``: the list's sheet, the
+    example's sheet, and the example's note."""
     book = SafeWorkbook(target)
-    sheet = book.sheet("Detention list", headers, [max(14, min(34, len(h) + 2)) for h in headers])
-    sheet.append(example)
+    widths = [max(14, min(34, len(h) + 2)) for h in headers]
+    book.sheet(titles[0], headers, widths)
+    sample = book.sheet(titles[1], headers, widths)
+    sample.append(example)
+    sample.append([titles[2]])
     book.save()

@@ -39,8 +39,11 @@ def test_template_in_both_languages(client, auth):
     for lang, header in (("en", "Given name"), ("fr", "Prénom")):
         r = client.get(f"/imports/template.xlsx?lang={lang}")
         assert r.status_code == 200
-        ws = load_workbook(io.BytesIO(r.data)).active
-        assert header in [c.value for c in ws[1]]
+        wb = load_workbook(io.BytesIO(r.data))
+        first, example = wb.worksheets
+        assert header in [c.value for c in first[1]]
+        assert first.max_row == 1  # nothing to import by mistake: the example is on its own sheet
+        assert example.title in ("Example", "Exemple") and any(c.value for c in example[2])
 
 
 def test_preview_lists_errors_by_row_and_column_and_duplicates(session, users, make_case, tmp_path):
@@ -140,6 +143,10 @@ def test_upload_preview_confirm_in_the_browser_forms(client, auth, session, tmp_
     r = client.post("/imports/confirm", data={"csrf_token": token, "sha256": sha, "filename": "list.xlsx"})
     assert r.status_code == 302
     assert session.scalar(select(func.count()).select_from(Case).where(Case.given_name.like("Child%"))) == 2
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    codes = session.scalars(select(Case.code).where(Case.given_name.like("Child%"))).all()
+    said = "2 cases imported from list.xlsx" in page or "2 dossiers importés de list.xlsx" in page
+    assert said and all(code in page for code in codes)
 
 
 def test_a_wrong_upload_is_422_with_the_reason_never_500(client, auth):

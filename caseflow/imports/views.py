@@ -6,6 +6,7 @@ import os
 import tempfile
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -45,8 +46,11 @@ def template():
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
+        with force_locale(lang):
+            titles = (_("Detention list"), _("Example"),
+                      _("An example only: this sheet is never imported. Fill in the first sheet."))
         template_workbook(path, [header_for(f, lang) for f in INTAKE_FIELDS],
-                          [EXAMPLE.get(f) for f in INTAKE_FIELDS])
+                          [EXAMPLE.get(f) for f in INTAKE_FIELDS], titles=titles)
         with open(path, "rb") as fh:
             data = fh.read()
     finally:
@@ -100,5 +104,9 @@ def confirm():
     from caseflow.jobs.storage import delete_file
 
     delete_file(db.session, kept, "imported")  # in the import's transaction: both, or neither
-    flash(_("%(n)d cases imported from %(file)s.", n=len(created), file=filename), "success")
+    codes = [c.code for c in created]
+    shown = ", ".join(codes[:20]) + (" …" if len(codes) > 20 else "")
+    flash(ngettext("%(num)d case imported from %(file)s: %(codes)s.",
+                   "%(num)d cases imported from %(file)s: %(codes)s.", len(codes), file=filename, codes=shown),
+          "success")
     return redirect(url_for("cases.index", state="registered"))
