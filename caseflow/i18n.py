@@ -7,6 +7,9 @@ from flask_login import current_user
 
 
 def select_locale() -> str:
+    """The language of a page, first found: the user's stored preference (which the switch sets, on
+    any page, the sign-in page included); the switch's choice before signing in; the browser's
+    ``Accept-Language``; English."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -128,3 +128,38 @@ def test_navigation_follows_the_role(client, auth, role, visible, hidden):
 def test_registration_page_is_refused_to_other_roles(client, auth):
     auth.login("reviewer.un")
     assert client.get("/cases/new").status_code == 403
+
+
+class TestLanguagePrecedence:
+    """Stored preference > the switch before signing in > Accept-Language > English; the switch used
+    on the sign-in page becomes the stored preference."""
+
+    def lang(self, client, path="/login", **headers):
+        import re
+
+        page = client.get(path, headers=headers).get_data(as_text=True)
+        return re.search(r'<html lang="(\w+)"', page).group(1)
+
+    def test_before_signing_in(self, client):
+        assert self.lang(client) == "en"
+        assert self.lang(client, **{"Accept-Language": "fr-ML,fr;q=0.9"}) == "fr"
+        client.post("/language", data={"csrf_token": csrf_token(client, "/login"), "locale": "en", "next": "/login"})
+        assert self.lang(client, **{"Accept-Language": "fr"}) == "en"  # the switch beats the browser
+
+    def test_the_stored_preference_beats_the_browser(self, client, auth, session, users):
+        users["auditor"].locale = "en"
+        session.commit()
+        auth.login("auditor")
+        assert self.lang(client, "/dashboard", **{"Accept-Language": "fr"}) == "en"
+
+    def test_the_switch_on_the_sign_in_page_is_kept(self, client, auth, session, users):
+        users["auditor"].locale = "en"
+        session.commit()
+        client.post("/language", data={"csrf_token": csrf_token(client, "/login"), "locale": "fr", "next": "/login"})
+        auth.login("auditor")
+        assert self.lang(client, "/dashboard") == "fr"
+        session.expire_all()
+        assert session.get(User, users["auditor"].id).locale == "fr"
+        changed = session.scalars(select(AuditEvent).where(AuditEvent.action == "user_language_changed")
+                                  .order_by(AuditEvent.id.desc())).first()
+        assert changed.details["locale"] == ["en", "fr"]

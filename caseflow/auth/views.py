@@ -39,6 +39,8 @@ def login():
         session.clear()  # no fixation: a new session for a new login
         if locale:
             session["locale"] = locale
+        if locale and locale != result.user.locale:  # chosen on the sign-in page: the switch wins, and is kept
+            operations.set_locale(db.session, result.user, locale)
         result.user.session_token = result.token
         login_user(result.user)
         session.permanent = True
