@@ -417,3 +417,40 @@ def test_the_schedule_runs_from_the_command_line_too(new_app):
     result = app.test_cli_runner().invoke(args=["jobs", "tick"])
     assert result.exit_code == 0, result.output
     assert "reminders:" in result.output and "purged: files" in result.output and "daily digest" in result.output
+
+
+def test_a_reminder_the_mail_server_missed_is_sent_at_the_next_beat_and_a_bad_id_marks_nothing(new_app, clock,
+                                                                                                smtp_sink):
+    import socket
+
+    from caseflow.cases.operations import register_case
+    from caseflow.jobs.tasks import send_reminders
+    from tests.conftest import complete_intake
+
+    with socket.socket() as s:  # a port nobody listens on: the mail server is down
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    down, up = new_app(SMTP_HOST="127.0.0.1", SMTP_PORT=dead), new_app(SMTP_HOST="127.0.0.1",
+                                                                       SMTP_PORT=smtp_sink.port)
+    now = clock.now()
+    code = committed(down, lambda s, users: register_case(
+        s, complete_intake(encounter_at=(now - timedelta(hours=30)).isoformat()), users["registrar"],
+        workflow="detained_child").code)
+    with down.app_context():
+        assert send_reminders() == 1  # the reminder is made even though no mail went
+        row = db.session.scalar(select(Notification).where(Notification.case_id == _case_id(code)))
+        assert row.emailed_at is None
+    with up.app_context():
+        assert send_reminders() == 0  # nothing new...
+        assert send_reminders() == 0
+    assert [m for m in smtp_sink.messages if code in m.content.decode()] != []  # ...but the missed mail went
+    assert len([m for m in smtp_sink.messages if code in m.content.decode()]) == 1  # once
+
+    client = up.test_client()
+    login(client, "registrar@caseflow.demo")
+    token = csrf_token(client, "/notifications/")
+    for bad in ("abc", "99999999999", "-1"):
+        assert client.post("/notifications/read", data={"csrf_token": token, "id": bad}).status_code == 404
+    with up.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.case_id == _case_id(code), Notification.read_at.is_not(None))) == 0

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
@@ -101,8 +102,8 @@ class Digest:
 def parse_token(token: str) -> tuple[datetime, str]:
     m = TOKEN_RE.match(token.strip())
     if not m:
-        raise ValueError("a digest looks like v1-20260101T120000.000000Z-<64 hex digits> "
-                         "(or v2-…-<root>-<signature>)")
+        raise ValueError(_("A digest looks like v1-20260101T120000.000000Z-<64 hex digits> "
+                           "(or v2-…-<root>-<signature>)."))
     fmt = "%Y%m%dT%H%M%S.%fZ" if "." in m.group(1) else "%Y%m%dT%H%M%SZ"
     at = datetime.strptime(m.group(1), fmt).replace(tzinfo=UTC)
     return at, m.group(2)
@@ -154,7 +155,7 @@ def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
 
         at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
         if not signer().verify(statement(at, m.group(2)), m.group(3)):
-            raise ValueError("the signature of this digest does not verify with the trusted keys")
+            raise ValueError(_("The signature of this digest does not verify with the trusted keys."))
         d = digest_at(session, at)
         return d.root_v2 == m.group(2), d, m.group(2)
     at, root = parse_token(token)

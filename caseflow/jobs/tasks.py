@@ -56,8 +56,7 @@ def send_reminders() -> int:
     from caseflow.notifications.operations import send_reminders as insert_reminders
 
     made = writing(insert_reminders)
-    if made:
-        writing(lambda session: email(session, made))
+    writing(email)  # the new ones, and any a mail server that was down kept back
     db.rollback()
     return len(made)
 

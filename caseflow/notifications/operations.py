@@ -102,28 +102,44 @@ def describe(n: Notification, case: Case) -> str:
              when=format_datetime(n.due_at, "short"))
 
 
-def email(session, notification_ids: list[int]) -> int:
-    """Send the new reminders by e-mail when SMTP is configured; marks each one sent. Only the case
-    code and the clock go out: never a name."""
+#: a reminder not e-mailed yet (the mail server was down) is tried again for this long
+EMAIL_RETRY = timedelta(days=1)
+
+
+def email(session) -> int:
+    """Send by e-mail, when SMTP is configured, every reminder not sent yet (made in the last day): a
+    mail server that was down is tried again at the next beat. Each one is marked as it goes, so a
+    failure half-way keeps what was sent; rows another beat is sending are skipped (PostgreSQL: SKIP
+    LOCKED; SQLite: one writer at a time). Only the case code and the clock go out: never a name."""
     cfg = current_app.config
-    if not cfg["SMTP_HOST"] or not notification_ids:
+    if not cfg["SMTP_HOST"]:
         return 0
-    rows = session.execute(select(Notification, User, Case).join(User, User.id == Notification.user_id)
-                           .join(Case, Case.id == Notification.case_id)
-                           .where(Notification.id.in_(notification_ids), Notification.emailed_at.is_(None))).all()
+    stmt = (select(Notification, User, Case).join(User, User.id == Notification.user_id)
+            .join(Case, Case.id == Notification.case_id)
+            .where(Notification.emailed_at.is_(None), Notification.created_at >= utcnow() - EMAIL_RETRY)
+            .order_by(Notification.id).limit(500))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Notification, skip_locked=True)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return 0
     sent = 0
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
-        if cfg["SMTP_STARTTLS"]:
-            smtp.starttls()
-        if cfg["SMTP_USER"]:
-            smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
-        for n, user, case in rows:
-            with force_locale(user.locale or "en"):
-                msg = EmailMessage()
-                msg["Subject"] = _("Caseflow reminder: %(case)s", case=case.code)
-                msg["From"], msg["To"] = cfg["MAIL_FROM"], user.email
-                msg.set_content(f"{describe(n, case)}\n\n{cfg['BASE_URL'].rstrip('/')}/cases/{case.code}\n")
-            smtp.send_message(msg)
-            n.emailed_at = utcnow()
-            sent += 1
+    try:
+        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=30) as smtp:
+            if cfg["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if cfg["SMTP_USER"]:
+                smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"] or "")
+            for n, user, case in rows:
+                with force_locale(user.locale or "en"):
+                    msg = EmailMessage()
+                    msg["Subject"] = _("Caseflow reminder: %(case)s", case=case.code)
+                    msg["From"], msg["To"] = cfg["MAIL_FROM"], user.email
+                    msg.set_content(f"{describe(n, case)}\n\n{cfg['BASE_URL'].rstrip('/')}/cases/{case.code}\n")
+                smtp.send_message(msg)
+                n.emailed_at = utcnow()
+                sent += 1
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.warning("reminder e-mail: the mail server failed after %d of %d; the rest is tried "
+                                   "at the next beat", sent, len(rows))
     return sent

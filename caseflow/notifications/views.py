@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from caseflow.cases.models import Case
+from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.notifications.models import Notification
 from caseflow.notifications.operations import describe, mark_read
@@ -28,5 +30,13 @@ def index():
 @bp.route("/read", methods=["POST"])
 @login_required
 def read():
-    mark_read(db.session, current_user, parse_id(request.form.get("id")) if request.form.get("id") else None)
+    """One reminder (``id``) or, without one, all of them. A bad id marks nothing: never "all" by mistake."""
+    raw = request.form.get("id")
+    if raw is not None:
+        notification_id = parse_id(raw)
+        if notification_id is None:
+            raise NotFound(_("No such reminder."))
+        mark_read(db.session, current_user, notification_id)
+    else:
+        mark_read(db.session, current_user)
     return redirect(url_for("notifications.index"))

@@ -72,6 +72,11 @@ PARTS = {"case": (Case, _case), "assessments": (AgeAssessment, _assessments),
 _PART_OF = {cls: part for part, (cls, _read) in PARTS.items()}
 
 
+def _columns_changed(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[c.key].history.has_changes() for c in state.mapper.column_attrs)
+
+
 def _touches(objects: Iterable) -> set[tuple[int, str]]:
     out = set()
     for obj in objects:
@@ -84,8 +89,8 @@ def _touches(objects: Iterable) -> set[tuple[int, str]]:
             attrs = inspect(obj).attrs
             if any(attrs[c].history.has_changes() for c in _WATCHED_COLUMNS):
                 out.add((obj.id, part))
-        elif obj.case_id is not None:
-            out.add((obj.case_id, part))
+        elif obj.case_id is not None and (inspect(obj).pending or _columns_changed(obj)):
+            out.add((obj.case_id, part))  # a vote added to a round's list changes none of the round's columns
     return out
 
 
@@ -94,6 +99,14 @@ def _note_touches(session, _flush_context, _instances) -> None:
     found = _touches(list(session.new) + list(session.dirty))
     if found:
         session.info.setdefault(_TOUCHED, set()).update(found)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_cases(session, _flush_context) -> None:
+    """A case just inserted has every part to note (its id exists only now)."""
+    new = {(obj.id, part) for obj in session.new if isinstance(obj, Case) for part in PARTS}
+    if new:
+        session.info.setdefault(_TOUCHED, set()).update(new)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -146,11 +159,11 @@ def note(session, case) -> Noted | None:
     session.flush()
     touched = session.info.get(_TOUCHED, set())
     parts = {part for case_id, part in touched if case_id == case.id}
+    if not parts:
+        return None  # a vote, a recusal: nothing read, nothing written
     previous = current(session, case.id)
     if previous is None:
         parts = set(PARTS)  # a new case, or one from before the facts were kept: all of them
-    if not parts:
-        return None
     facts = dict(previous.facts) if previous is not None else {}
     for part in sorted(parts):
         facts.update(plain(PARTS[part][1](session, case)))
@@ -174,5 +187,6 @@ def backfill(session) -> int:
     ids = list(session.scalars(missing.order_by(Case.id)))
     for case_id in ids:
         case = session.get(Case, case_id)
+        session.info.setdefault(_TOUCHED, set()).update((case_id, part) for part in PARTS)
         append_event(session, case, FACTS_RECORDED, actor=None, details={}, from_state=case.state)
     return len(ids)
