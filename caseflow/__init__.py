@@ -99,21 +99,26 @@ def refuse_oversized_bodies():
 
 
 def register_workflows(app: Flask) -> None:
-    """Load and validate every workflows/*.yaml; a mistake stops start-up, naming file and key."""
+    """Load and validate every workflows/*.yaml (and past versions, and the country's settings
+    overlay); a mistake stops start-up, naming file and key."""
     import importlib
 
     from caseflow.auth.roles import Role
-    from caseflow.workflow.definition import load_folder
+    from caseflow.workflow.definition import WorkflowError, load_folder
 
     for module in RULE_MODULES:
         importlib.import_module(module)
-    found = load_folder(app.config["WORKFLOWS_DIR"], {r.value for r in Role})
-    if app.config["DEFAULT_WORKFLOW"] not in found:
-        from caseflow.workflow.definition import WorkflowError
-
-        raise WorkflowError(f"CASEFLOW_DEFAULT_WORKFLOW names {app.config['DEFAULT_WORKFLOW']!r}, "
+    catalogue = load_folder(app.config["WORKFLOWS_DIR"], {r.value for r in Role}, app.config["SETTINGS_OVERLAY"])
+    chosen = app.config["DEFAULT_WORKFLOW"]
+    if chosen and chosen not in catalogue.current:
+        raise WorkflowError(f"CASEFLOW_DEFAULT_WORKFLOW names {chosen!r}, "
                             f"which no file in {app.config['WORKFLOWS_DIR']} defines")
-    app.extensions["caseflow.workflows"] = found
+    app.config["DEFAULT_WORKFLOW"] = chosen or catalogue.default.name
+    from caseflow.cases.models import check_state_requirements
+
+    check_state_requirements(catalogue.versions.values())
+    app.extensions["caseflow.workflows"] = catalogue.current
+    app.extensions["caseflow.catalogue"] = catalogue
 
 
 def register_blueprints(app: Flask) -> None:

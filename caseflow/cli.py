@@ -331,15 +331,17 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "as_email", required=True, help="the registrar in whose name the cases are opened")
 @click.option("--dry-run", is_flag=True, help="only show the preview: errors and likely duplicates")
+@click.option("--workflow", default=None, help="the workflow the cases follow (default: the default workflow)")
 @in_transaction
-def import_cases(path, as_email, dry_run):
+def import_cases(path, as_email, dry_run, workflow):
     """Import a detention list: all rows or none."""
     import os
 
     from caseflow.imports.operations import file_digest, import_rows, preview
 
     name = os.path.basename(path)
-    result = preview(db.session, path, name, file_digest(path), _user(as_email))
+    workflow = workflow or current_app.config["DEFAULT_WORKFLOW"]
+    result = preview(db.session, path, name, file_digest(path), _user(as_email), workflow)
     for row in result.rows:
         for f, msgs in row.errors.items():
             click.echo(f"row {row.number}, {f}: {' '.join(map(str, msgs))}")
@@ -348,7 +350,7 @@ def import_cases(path, as_email, dry_run):
     if dry_run:
         click.echo(f"{len(result.rows)} rows, {result.error_count} with errors; nothing imported (dry run)")
         return
-    created = import_rows(db.session, path, name, _user(as_email), workflow=current_app.config["DEFAULT_WORKFLOW"])
+    created = import_rows(db.session, path, name, _user(as_email), workflow=workflow)
     click.echo(f"imported {len(created)} cases: {created[0].code} … {created[-1].code}")
 
 

@@ -3,7 +3,9 @@
 CASEFLOW_ENV      development (default) | production | testing
 SECRET_KEY        required in production
 DATABASE_URL      SQLAlchemy URL; default: SQLite in the instance folder
-CASEFLOW_WORKFLOWS_DIR   folder of workflow YAML files (default: ./workflows)
+CASEFLOW_WORKFLOWS_DIR   folder of workflow YAML files (default: ./workflows; past versions in its past/)
+CASEFLOW_DEFAULT_WORKFLOW  the workflow a registration uses when none is chosen (default: the file marked default)
+CASEFLOW_SETTINGS_OVERLAY  a country's settings file over the workflows' own (e.g. workflows/countries/nigeria.yaml)
 CASEFLOW_IDLE_TIMEOUT_MINUTES, CASEFLOW_ABSOLUTE_TIMEOUT_HOURS   session timeouts
 CASEFLOW_RATELIMIT_STORAGE_URI   memory:// (default) or redis://host:6379/N (shared by every node)
 CASEFLOW_LOGIN_RATE_PER_IP, CASEFLOW_LOGIN_RATE_PER_ACCOUNT   sign-in limits (Flask-Limiter syntax)
@@ -52,7 +54,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
         "WORKFLOWS_DIR": os.environ.get("CASEFLOW_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
-        "DEFAULT_WORKFLOW": os.environ.get("CASEFLOW_DEFAULT_WORKFLOW", "detained_child"),
+        "DEFAULT_WORKFLOW": os.environ.get("CASEFLOW_DEFAULT_WORKFLOW") or None,  # else the file marked default
+        "SETTINGS_OVERLAY": os.environ.get("CASEFLOW_SETTINGS_OVERLAY") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

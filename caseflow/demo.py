@@ -5,6 +5,7 @@ same operations as real work, so their audit chains are real. Loading twice adds
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -69,66 +70,47 @@ def _by_email(session, email) -> User:
     return session.scalar(select(User).where(User.email == email))
 
 
-def _intake(hours_ago: int, **extra) -> dict:
-    base = {
-        "sex": "male", "claimed_age": 15, "nationality": "Malian", "languages": "Bambara, French",
-        "region": "Mopti", "cercle": "Bandiagara", "commune": "Bandiagara",
-        "encounter_type": "captured", "encounter_at": (utcnow() - timedelta(hours=hours_ago)).isoformat(),
-        "encounter_place": "Checkpoint north of Bandiagara", "apprehending_unit": "FAMa 33rd regiment",
-        "detaining_authority": "Gendarmerie nationale", "facility_type": "military_facility",
-        "separated_from_adults": "false", "charges": "Association with an armed group",
-        "charge_category": "association",
-        "alleged_group": "Unidentified armed group", "association_roles": "porter, cook",
-    }
-    base.update(extra)
-    return base
+def _value(value, session, now):
+    """A scenario's value: "=now-20h", "=today" and "=org:NAME" are worked out when loading."""
+    if isinstance(value, dict):
+        return {k: _value(v, session, now) for k, v in value.items()}
+    if not isinstance(value, str) or not value.startswith("="):
+        return value
+    if value == "=today":
+        return now.date().isoformat()
+    if value.startswith("=now-") and value.endswith("h"):
+        return (now - timedelta(hours=int(value[5:-1]))).isoformat()
+    if value.startswith("=org:"):
+        return session.scalar(select(Organisation.id).where(Organisation.name == value[5:]))
+    raise ValueError(f"demo scenario: unknown value {value!r}")
+
+
+def _steps(steps) -> list[dict]:
+    """Steps, with shared lists of steps (YAML anchors) flattened in place."""
+    out = []
+    for step in steps or []:
+        out += _steps(step) if isinstance(step, list) else [step]
+    return out
 
 
 def _demo_cases(session, orgs) -> None:
+    """Every workflow's demonstration cases (``workflows/demo/<workflow>.yaml``), for the workflows
+    in force."""
+    import yaml
+    from flask import current_app
+
     from caseflow.cases.operations import register_case
-    from caseflow.workflow.engine import fire
+    from caseflow.workflow.engine import fire, workflows
 
-    reg = _by_email(session, "registrar@caseflow.demo")
-    wf = "detained_child"
-    # 1. just registered, registration incomplete
-    register_case(session, {"sex": "female", "claimed_age": 14, "given_name": "Awa", "family_name": "D.",
-                            "region": "Gao"}, reg, workflow=wf)
-    # 2. under review, two votes cast
-    c2 = register_case(session, _intake(20, given_name="Ousmane", family_name="K."), reg, workflow=wf)
-    fire(session, c2, "submit_for_review", reg, {})
-    for email in ("reviewer.justice@caseflow.demo", "reviewer.un@caseflow.demo"):
-        fire(session, c2, "cast_vote", _by_email(session, email),
-             {"outcome": "release", "offence_category": "association_only",
-              "reasons": "Association only; the child must be handed over without delay."})
-    # 3. released, handover pending (late)
-    c3 = register_case(session, _intake(70, sex="female", claimed_age=16, given_name="Mariam",
-                                        family_name="S.", girl_mother="true"), reg, workflow=wf)
-    _release(session, c3, reg, orgs["Enfance Solidaire Mali"].id)
-    # 4. handed over and in reintegration
-    c4 = register_case(session, _intake(30, given_name="Boubacar", family_name="T.", region="Tombouctou"),
-                       reg, workflow=wf)
-    _release(session, c4, reg, orgs["Enfance Solidaire Mali"].id)
-    partner = _by_email(session, "partner@caseflow.demo")
-    fire(session, c4, "record_handover", partner, {
-        "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie nationale",
-        "receiving_person": "Seydou Camara", "handed_over_at": (utcnow() - timedelta(hours=4)).isoformat(),
-        "place": "Mopti transit centre", "child_condition": "Tired, no visible injuries",
-        "medical_check": "true", "document_reference": "PV-2026-114",
-    })
-    fire(session, c4, "start_reintegration", partner, {
-        "service_type": "family_tracing", "provider": "Enfance Solidaire Mali",
-        "referred_on": utcnow().date().isoformat(),
-    })
-
-
-def _release(session, case, registrar, receiving_org_id) -> None:
-    from caseflow.workflow.engine import fire
-
-    fire(session, case, "submit_for_review", registrar, {})
-    for email in ("reviewer.justice@caseflow.demo", "reviewer.family@caseflow.demo", "reviewer.un@caseflow.demo"):
-        fire(session, case, "cast_vote", _by_email(session, email),
-             {"outcome": "release", "offence_category": "support_tasks",
-              "reasons": "Support tasks only; release and hand over to civilian child protection."})
-    fire(session, case, "decide_release", _by_email(session, "reviewer.un@caseflow.demo"),
-         {"reasons": "Unanimous: release and handover.", "offence_category": "support_tasks",
-          "receiving_org_id": receiving_org_id})
+    now = utcnow()
+    folder = Path(current_app.config["WORKFLOWS_DIR"]) / "demo"
+    for path in sorted(folder.glob("*.yaml")):
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if scenario.get("workflow") not in workflows():
+            continue
+        for spec in scenario.get("cases") or []:
+            case = register_case(session, _value(spec["fields"], session, now), _by_email(session, spec["by"]),
+                                 workflow=scenario["workflow"])
+            for step in _steps(spec.get("steps")):
+                fire(session, case, step["do"], _by_email(session, step["by"]),
+                     _value(step.get("with") or {}, session, now))

@@ -64,6 +64,9 @@ def build_form(schema_cls, session, values: dict | None = None, errors: dict | N
         if "choices" in meta:
             widget = "select"
             choices = [(k, str(v)) for k, v in meta["choices"].items()]
+        elif "choices_from" in meta:  # a vocabulary kept in the database (a screening's campaigns)
+            widget = "select"
+            choices = meta["choices_from"](session)
         elif "org_kinds" in meta:
             widget = "select"
             choices = _organisation_choices(session, meta["org_kinds"])

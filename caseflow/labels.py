@@ -96,5 +96,32 @@ HELP = {
 }
 
 
+class Words:
+    """Labels a workflow file gives ({en, fr}), read in the reader's language when shown."""
+
+    __slots__ = ("labels",)
+
+    def __init__(self, labels: dict):
+        self.labels = labels
+
+    def __str__(self) -> str:
+        from caseflow.workflow.engine import label
+
+        return label(self.labels)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Words) and other.labels == self.labels
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.labels.items())))
+
+
+def learn_workflow_fields(workflows) -> None:
+    """The labels of the fields workflow files declare join the one table (at start-up)."""
+    for wf in workflows:
+        for name, spec in wf.fields.items():
+            FIELD_LABELS.setdefault(name, Words(spec.label))
+
+
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))

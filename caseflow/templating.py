@@ -180,6 +180,19 @@ def action_label(wf, action: str) -> str:
     return words().action(wf, action)
 
 
+def state_label(case) -> str:
+    """A case's state in the reader's language, as the workflow (and version) it runs on names it."""
+    from caseflow.workflow.engine import workflow_of
+
+    return workflow_of(case).state_label(case.state, current_locale())
+
+
+def workflow_label(name: str) -> str:
+    from caseflow.workflow.engine import get_workflow, label
+
+    return label(get_workflow(name).label)
+
+
 def current_locale() -> str:
     loc = get_locale()
     return loc.language if loc else "en"
@@ -195,6 +208,8 @@ def init_templating(app: Flask) -> None:
         action_label=action_label,
         role_label=role_label,
         unread_reminders=unread_reminders,
+        state_label=state_label,
+        workflow_label=workflow_label,
     )
 
 

@@ -27,13 +27,8 @@ FACILITY_TYPES = {
     "other": _l("Other"),
 }
 
-VOTE_OUTCOMES = {
-    "release": _l("Release and handover to civilian child protection"),
-    "diversion": _l("Diversion or restorative measure"),
-    "juvenile_justice": _l("Referral to juvenile justice"),
-    "not_a_child": _l("Not a child"),
-    "defer": _l("Defer"),
-}
+# the joint review's outcomes are its rules package's (their codes are the review's, not the engine's)
+from caseflow.review.outcomes import VOTE_OUTCOMES  # noqa: E402, F401
 
 OFFENCE_CATEGORIES = {
     "association_only": _l("Association only"),

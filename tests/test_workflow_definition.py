@@ -82,6 +82,7 @@ def test_a_second_workflow_needs_no_python(tmp_path, database):
         raw["label"] = {"en": "Nigeria handover protocol (2022)", "fr": "Protocole de remise du Nigeria (2022)"}
         raw["settings"]["handover_time_limit_hours"] = 168
         raw["settings"]["case_code_prefix"] = "NG"
+        raw["default"] = False  # one default only
     write_workflow(tmp_path, nigeria, name="nigeria_protocol")
     app = start(tmp_path, database)
     wfs = app.extensions["caseflow.workflows"]

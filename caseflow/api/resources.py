@@ -22,7 +22,7 @@ from caseflow.errors import Forbidden, PreconditionFailed, PreconditionRequired,
 from caseflow.extensions import db
 from caseflow.review.schemas import VoteSchema
 from caseflow.web import commit_before_answer, writes
-from caseflow.workflow.engine import available_transitions, current_language, fire, get_workflow
+from caseflow.workflow.engine import available_transitions, current_language, fire, get_workflow, workflow_of
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, transitions, history, exports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -144,9 +144,14 @@ def list_cases(page, per_page, state=None, region=None, overdue=False, q=None):
 @problems(400, 403, 422)
 @api_login_required
 def create_case():
-    """Register a child (registrars). Identifying fields may be sent; they are never returned."""
-    case = operations.register_case(db.session, json_body(), current_user,
-                                    workflow=current_app.config["DEFAULT_WORKFLOW"])
+    """Register a child (registrars), in the workflow ``workflow`` names (its fields: GET
+    /workflows/{name}; none named: the default one). Identifying fields may be sent; they are never
+    returned."""
+    data = json_body()
+    chosen = data.pop("workflow", None) or current_app.config["DEFAULT_WORKFLOW"]
+    if not isinstance(chosen, str) or chosen not in operations.workflow_names():
+        raise ValidationFailed(_("Unknown workflow."), errors={"workflow": [_("Unknown workflow.")]})
+    case = operations.register_case(db.session, data, current_user, workflow=chosen)
     response = case_response(case, 201)
     response.headers["Location"] = url_for("api.get_case", code=case.code)
     return response
@@ -172,7 +177,7 @@ def patch_case(code):
     """Edit registration fields; send only those that change, with If-Match."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body()
-    memo = fire_checked(case, "edit_intake", data, if_match())
+    memo = fire_checked(case, workflow_of(case).trigger_with_schema("intake"), data, if_match())
     commit_before_answer()
     return case_response(case, memo=memo)
 
@@ -200,7 +205,7 @@ def transition(code, trigger):
 def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
-    memo = fire_checked(case, "cast_vote", json_body(), None)
+    memo = fire_checked(case, workflow_of(case).trigger_with_schema("vote"), json_body(), None)
     commit_before_answer()
     return case_response(case, memo=memo)
 

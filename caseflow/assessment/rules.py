@@ -12,7 +12,7 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS, OrgKind
-from caseflow.workflow.registry import effect, guard, register_schema
+from caseflow.workflow.registry import effect, guard, register_schema, waiting
 
 register_schema("assessment_request", AssessmentRequestSchema)
 register_schema("assessment_result", AssessmentResultSchema)
@@ -39,6 +39,18 @@ def _assessor_org_refusal(ctx, org_id):
     if org.kind != OrgKind.assessor:
         return _("Age assessment must be done by independent assessors, not by %(org)s.", org=org.name)
     return None
+
+
+@waiting("assessor")
+def assessment_requested_of_them(stmt, user):
+    """An assessor is waited for where their organisation was asked and has not concluded."""
+    from sqlalchemy import exists, select
+
+    from caseflow.cases.models import Case
+
+    return stmt.where(exists(select(AgeAssessment.id).where(
+        AgeAssessment.case_id == Case.id, AgeAssessment.status == "requested",
+        AgeAssessment.assessor_org_id == user.organisation_id)))
 
 
 @guard("assessor_org_valid")
@@ -122,7 +134,7 @@ def request_assessment(ctx):
     ))
 
 
-@effect("conclude_assessment")
+@effect("conclude_assessment", needs=("settings.appeal_window_days",))
 def conclude_assessment(ctx):
     data, case = ctx.data, ctx.subject
     a = open_request(ctx)

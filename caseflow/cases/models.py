@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -32,12 +33,6 @@ def _in(column: str, codes) -> CheckConstraint:
 #: fields that identify the child: hidden by default, their views audited, left out of exports
 IDENTIFYING_FIELDS = ("given_name", "family_name", "other_names", "date_of_birth")
 
-#: intake fields that must be filled before the case goes to joint review
-REQUIRED_FOR_REVIEW = (
-    "sex", "encounter_type", "encounter_at", "encounter_place", "region", "detaining_authority",
-    "facility_type",
-)
-
 
 #: columns the case list filters on, each with an index (column, created_at, id)
 LIST_FILTERS = ("state", "region", "sex", "detaining_authority", "age_at_encounter", "registering_org_id",
@@ -54,12 +49,8 @@ class Case(Base):
         _in("charge_category", vocab.CHARGE_CATEGORIES),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("claimed_age IS NULL OR (claimed_age >= 0 AND claimed_age <= 30)", name="claimed_age_range"),
-        CheckConstraint("state <> 'closed' OR closed_reason IS NOT NULL", name="closed_has_reason"),
-        CheckConstraint(
-            "state NOT IN ('handover_pending', 'handed_over', 'in_reintegration', 'diversion') "
-            "OR receiving_org_id IS NOT NULL",
-            name="handover_has_receiver",
-        ),
+        # What a state requires of the record (a closed case has a reason) is the workflow file's
+        # (a state's ``requires``), checked by the engine and by ``audit verify``: no state name here.
         # each list filter (and each remit) with the default order, newest first, served by one index
         *[Index(f"ix_cases_{column}_created", column, "created_at", "id") for column in LIST_FILTERS],
         Index("ix_cases_created", "created_at", "id"),  # no filter, or a range (an age band)
@@ -69,6 +60,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     workflow: Mapped[str] = mapped_column(String(40))
+    #: the version of the workflow file the case started on (or was migrated to): it runs on that one
+    workflow_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     state: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(Integer, default=1)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -135,6 +128,9 @@ class Case(Base):
     #: the earliest due date of the running clocks, kept by set_clock/stop_clock: the overdue list
     #: is an index range on it, most overdue first
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: what this case's workflow alone records (a screening's campaign, service number, unit): the
+    #: fields its file declares under ``fields``, validated by the schema built from them
+    workflow_fields: Mapped[dict | None] = mapped_column(JSON)
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     registering_org: Mapped[Organisation] = relationship(foreign_keys=[registering_org_id])
@@ -188,12 +184,48 @@ class Case(Base):
 
         return can_view(user, self)
 
-    # --- facts ------------------------------------------------------------------------------
-    def missing_for_review(self) -> list[str]:
-        return [f for f in REQUIRED_FOR_REVIEW if getattr(self, f) in (None, "")]
+    # --- the record, columns and the workflow's own fields alike ----------------------------
+    def value(self, name: str):
+        if name in Case.__table__.columns:
+            return getattr(self, name)
+        return (self.workflow_fields or {}).get(name)
+
+    def set_value(self, name: str, value) -> None:
+        if name in Case.__table__.columns:
+            setattr(self, name, value)
+        else:
+            from caseflow.audit.hashing import plain
+
+            kept = dict(self.workflow_fields or {})
+            if value is None:
+                kept.pop(name, None)
+            else:
+                kept[name] = plain(value)
+            self.workflow_fields = kept or None
+
+    def missing(self, names) -> list[str]:
+        """Which of these fields are not filled (the workflow's ``record.required``)."""
+        return [f for f in names if self.value(f) in (None, "")]
 
     def __repr__(self) -> str:
         return f"<Case {self.code} {self.state} v{self.version}>"
+
+
+def record_fields(wf) -> set[str]:
+    """The names a workflow file may use for a case's record: the columns, and its own fields."""
+    return {c.key for c in Case.__table__.columns} | set(wf.fields)
+
+
+def check_state_requirements(workflows) -> None:
+    """At start-up: every field a state requires is one the case record has."""
+    from caseflow.workflow.definition import WorkflowError
+
+    for wf in workflows:
+        known = record_fields(wf)
+        for state, rule in wf.state_rules.items():
+            for f in rule.requires:
+                if f not in known:
+                    raise WorkflowError(f"{wf.path}: states.{state}.requires: the case record has no field {f!r}")
 
 
 class CaseClock(Base):

@@ -6,14 +6,15 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from caseflow.assessment.age import refresh_age
+from caseflow.audit.hashing import plain
 from caseflow.audit.log import record
 from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
-from caseflow.cases.schemas import IntakeSchema
+from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
 from caseflow.schemas import translate_errors
-from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks
+from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of
 
 
 def next_case_code(session, prefix: str, year: int) -> str:
@@ -30,35 +31,39 @@ def next_case_code(session, prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{counter.last:05d}"
 
 
-def load_intake(data: dict) -> dict:
+def load_intake(data: dict, wf) -> dict:
     try:
-        return IntakeSchema().load(data or {})
+        return intake_schema(wf)().load(data or {})
     except ValidationError as exc:
         raise ValidationFailed(errors=translate_errors(exc.messages)) from None
 
 
 def register_case(session, data: dict, actor, *, workflow: str, source: dict | None = None) -> Case:
-    """Open a case in the workflow's initial state; the handover clock starts at the encounter."""
+    """Open a case in the initial state of the workflow in force; clocks start from their anchors
+    (the handover clock at the encounter)."""
     from flask_babel import gettext as _
 
     if actor.role != "registrar":
         raise Forbidden(_("Only registrars open cases."))
-    values = load_intake(data)
+    wf = get_workflow(workflow)
+    values = load_intake(data, wf)
     if not any(v not in (None, "", False) for v in values.values()):
         raise ValidationFailed(_("An empty registration opens no case."), errors={
             "_schema": [_("Give at least one fact about the child (sex, claimed age, region, encounter…).")]})
-    wf = get_workflow(workflow)
     now = utcnow()
+    own = {k: plain(v) for k, v in values.items() if k in wf.fields}
     case = Case(
         code=next_case_code(session, wf.settings["case_code_prefix"], now.year),
         workflow=wf.name,
+        workflow_version=wf.version,
+        workflow_fields=own or None,
         state=wf.initial,
         version=1,
         state_entered_at=now,
         created_at=now,
         created_by_id=actor.id,
         registering_org_id=actor.organisation_id,
-        **values,
+        **{k: v for k, v in values.items() if k not in wf.fields},
     )
     session.add(case)
     session.flush()
@@ -66,7 +71,7 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     update_clocks(wf, case, now)
     public = {k: v for k, v in values.items() if k not in IDENTIFYING_FIELDS}
     identifying = {k: v for k, v in values.items() if k in IDENTIFYING_FIELDS}
-    details = {"fields": public}
+    details = {"fields": public, "workflow_version": wf.version}
     if source:
         details["source"] = source
     append_event(session, case, "case_registered", actor=actor, details=details, identifying=identifying or None)
@@ -74,8 +79,15 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
 
 
 def edit_intake(session, case: Case, data: dict, actor, *, expected_version: int | None) -> Case:
-    fire(session, case, "edit_intake", actor, data, expected_version=expected_version)
+    fire(session, case, workflow_of(case).trigger_with_schema("intake"), actor, data,
+         expected_version=expected_version)
     return case
+
+
+def workflow_names() -> list[str]:
+    from caseflow.workflow.engine import workflows
+
+    return list(workflows())
 
 
 def get_case(session, code: str, user, *, for_update: bool = False) -> Case:

@@ -58,7 +58,7 @@ AGE_BANDS = {
 
 def case_page(session, user, *, state=None, region=None, sex=None, overdue=False, code=None, age_band=None,
               detaining_authority=None, organisation_id=None, name=None, sort="created", page=1,
-              per_page=PER_PAGE) -> Page:
+              per_page=PER_PAGE, workflow=None) -> Page:
     """One page of the cases in the user's remit. ``name`` searches names: callers pass it only for
     roles that may see identities, and only from a POSTed form (names never go into URLs)."""
     stmt = select(Case).where(visible_to(user))
@@ -74,6 +74,8 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
                               func.lower(Case.other_names).like(like)))
     if state:
         stmt = stmt.where(Case.state == state)
+    if workflow:
+        stmt = stmt.where(Case.workflow == workflow)
     if region:
         stmt = stmt.where(Case.region == region)
     if sex:
@@ -83,7 +85,7 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
     if code:
         stmt = stmt.where(Case.code.ilike(f"%{code.strip()}%"))
     counted = capped_count(session, user, stmt, (state, region, sex, overdue, code, age_band, detaining_authority,
-                                                 organisation_id, bool(name)), cacheable=not name)
+                                                 organisation_id, bool(name), workflow), cacheable=not name)
     page = max(1, page)
     if overdue and sort in (None, "", "created", "due"):
         order = (Case.next_due_at.asc(), Case.id.asc())  # the overdue list: most overdue first, an index range

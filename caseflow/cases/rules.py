@@ -31,7 +31,7 @@ register_schema("closure", ClosureSchema)
 
 @guard("intake_complete")
 def intake_complete(ctx):
-    missing = ctx.subject.missing_for_review()
+    missing = ctx.subject.missing(ctx.workflow.required)
     if missing:
         return _("The registration is not complete: %(fields)s.", fields=", ".join(field_label(f) for f in missing))
     return None
@@ -97,10 +97,10 @@ def _apply_changes(ctx, keys) -> tuple[dict, dict]:
     case, public, identifying = ctx.subject, {}, {}
     for key in keys:
         new = ctx.data[key]
-        old = getattr(case, key)
-        if old == new:
+        old = case.value(key)
+        if plain(old) == plain(new):
             continue
-        setattr(case, key, new)
+        case.set_value(key, new)
         target = identifying if key in IDENTIFYING_FIELDS else public
         target[key] = [plain(old), plain(new)]
     if public or identifying:

@@ -96,6 +96,49 @@ class IntakeSchema(InputSchema):
 INTAKE_FIELDS = tuple(IntakeSchema().fields)
 
 
+def own_field(spec):
+    """The marshmallow field of a field a workflow file declares."""
+    from caseflow.labels import Words
+    from caseflow.workflow import registry
+
+    if spec.type in registry.FIELD_TYPES:
+        return registry.FIELD_TYPES[spec.type](spec)
+    if spec.type == "choice":
+        return choice({code: Words(lbl) for code, lbl in spec.choices.items()})
+    if spec.type == "date":
+        return past_date()
+    if spec.type == "whole_number":
+        return whole_number(spec.minimum or 0, spec.maximum if spec.maximum is not None else 10**6)
+    if spec.type == "yes_no":
+        return fields.Boolean(allow_none=True)
+    return text(spec.max_length or (4000 if spec.type == "long_text" else 200))
+
+
+_SCHEMAS: dict = {}
+
+
+def intake_schema(wf, *, edit: bool = False) -> type:
+    """The registration (or intake edit) schema of a workflow: the shared fields its file asks
+    for (``record.intake``; all when it names none) and its own ``fields``, made once per version."""
+    key = (wf.name, wf.version, edit)
+    if key not in _SCHEMAS:
+        base = IntakeEditSchema if edit else IntakeSchema
+        own = {name: own_field(spec) for name, spec in wf.fields.items()}
+        cls = type(f"{base.__name__}_{wf.name}_{wf.version}", (base,), dict(own))
+        shared = [f for f in (wf.intake or INTAKE_FIELDS)]
+        keep = tuple(shared) + tuple(own)
+        for name in list(cls._declared_fields):
+            if name not in keep:
+                del cls._declared_fields[name]
+        cls.identifying_fields = tuple(f for f in IDENTIFYING_FIELDS if f in keep)
+        cls.workflow_fields = tuple(own)
+        cls.field_order = keep
+        _SCHEMAS[key] = cls
+    return _SCHEMAS[key]
+
+
+
+
 class IntakeEditSchema(IntakeSchema):
     """An edit: the same fields; only the keys sent change, and a blank value clears the field.
     What changes is recorded field by field (before → after), not as a payload."""
@@ -118,6 +161,11 @@ class IntakeEditSchema(IntakeSchema):
                 value = clean_input(value) or None
             out[key] = value
         return out
+
+    @classmethod
+    def for_workflow(cls, wf) -> type:
+        """The engine asks: the edit of this workflow's record asks for its fields."""
+        return intake_schema(wf, edit=True)
 
 
 #: facts that decisions and the handover clock rest on: once used, corrected, never edited

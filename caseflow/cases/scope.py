@@ -3,19 +3,36 @@ record access (``can_view``); menus only reflect it.
 
 - auditor: every case;  admin: none (they manage people, not children's files);
 - registrar: cases registered by their organisation;
-- reviewer: cases that have been put before the joint review mechanism (past registration);
+- reviewer: cases that have been put before the joint review mechanism (past their workflow's
+  initial state, which each workflow file names);
 - assessor: cases with an age assessment assigned to their organisation;
 - partner: cases released, or to be released, to their organisation.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import exists, false, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 
 from caseflow.auth.roles import Role
 from caseflow.cases.models import Case
 
-REGISTERED = "registered"
+
+def _initial_states() -> dict[str, list[str]]:
+    """initial state -> the workflows (every version) that start there."""
+    from flask import current_app
+
+    out: dict[str, set[str]] = {}
+    for wf in current_app.extensions["caseflow.catalogue"].versions.values():
+        out.setdefault(wf.initial, set()).add(wf.name)
+    return {state: sorted(names) for state, names in out.items()}
+
+
+def past_initial():
+    """Cases that have left the state their workflow starts in (one test when all start alike)."""
+    initials = _initial_states()
+    if len(initials) == 1:
+        return Case.state != next(iter(initials))
+    return or_(*(and_(Case.workflow.in_(names), Case.state != state) for state, names in initials.items()))
 
 #: roles that may ask to see a child's identifying data (each view is audited)
 IDENTITY_ROLES = frozenset({Role.registrar, Role.reviewer, Role.assessor, Role.partner, Role.auditor})
@@ -31,7 +48,7 @@ def visible_to(user):
     if role == Role.registrar:
         return Case.registering_org_id == user.organisation_id
     if role == Role.reviewer:
-        return Case.state != REGISTERED
+        return past_initial()
     if role == Role.partner:
         return Case.receiving_org_id == user.organisation_id
     if role == Role.assessor:
@@ -57,7 +74,9 @@ def can_view(user, case: Case) -> bool:
     if role == Role.registrar:
         return case.registering_org_id == user.organisation_id
     if role == Role.reviewer:
-        return case.state != REGISTERED
+        from caseflow.workflow.engine import workflow_of
+
+        return case.state != workflow_of(case).initial
     if role == Role.partner:
         return case.receiving_org_id is not None and case.receiving_org_id == user.organisation_id
     if role == Role.assessor:

@@ -18,7 +18,7 @@ from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
 from caseflow.cases.models import IDENTIFYING_FIELDS, Case
 from caseflow.cases.queries import case_page, distinct_values, regions
-from caseflow.cases.schemas import INTAKE_FIELDS, IntakeSchema
+from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import can_see_identity
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -30,12 +30,19 @@ from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
 from caseflow.schemas import parse_id, parse_page
-from caseflow.workflow import registry
-from caseflow.workflow.engine import available_transitions, fire, get_workflow, label
+from caseflow.workflow.engine import (
+    available_transitions,
+    fire,
+    get_workflow,
+    label,
+    payload_schema,
+    state_choices,
+    workflow_of,
+    workflows,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 #: questions answered yes or no: unanswered, they read "Unknown"
-YES_NO_FIELDS = frozenset(n for n, f in IntakeSchema().fields.items() if f.__class__.__name__ == "Boolean")
 
 
 class PostForm(FlaskForm):
@@ -60,10 +67,11 @@ def index():
         sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
         age_band=args.get("age_band") or None, detaining_authority=args.get("detaining_authority") or None,
         organisation_id=parse_id(args.get("organisation_id")), name=name, sort=args.get("sort", "created"), page=page,
+        workflow=args.get("workflow") or None,
     )
-    wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
     return render_template(
-        "cases/list.html", page=result, wf=wf, regions=regions(db.session, current_user), args=args,
+        "cases/list.html", page=result, states=state_choices(args.get("workflow")), all_workflows=list(workflows()),
+        regions=regions(db.session, current_user), args=args,
         sex_labels=vocab.SEX, authorities=distinct_values(db.session, current_user, Case.detaining_authority),
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         may_search_names=can_see_identity(current_user), name=name, post_form=PostForm())
@@ -72,14 +80,20 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("registrar")
 def new():
+    """Registration in the workflow chosen (``?workflow=``, in the URL: no child data there); the
+    form asks what that workflow's file asks for."""
+    chosen = request.args.get("workflow") or current_app.config["DEFAULT_WORKFLOW"]
+    if chosen not in workflows():
+        raise NotFound(_("Unknown workflow %(name)s.", name=chosen))
+    wf = get_workflow(chosen)
+    schema_cls = intake_schema(wf)
     form = PostForm()
     values, errors = {}, {}
     if request.method == "POST":
-        values = form_data(request.form, IntakeSchema)
+        values = form_data(request.form, schema_cls)
         if form.validate_on_submit():
             try:
-                case = operations.register_case(db.session, values, current_user,
-                                                workflow=current_app.config["DEFAULT_WORKFLOW"])
+                case = operations.register_case(db.session, values, current_user, workflow=wf.name)
             except ValidationFailed as exc:
                 db.rollback()
                 errors = exc.errors
@@ -88,14 +102,42 @@ def new():
                 return redirect(url_for("cases.show", code=case.code))
         else:
             errors = {"_schema": [_("The form expired; please send it again.")]}
-    fields = build_form(IntakeSchema, db.session, values, errors)
+    fields = build_form(schema_cls, db.session, values, errors)
     status = 422 if errors else 200
-    return render_template("cases/new.html", form=form, fields=fields, errors=errors), status
+    return render_template("cases/new.html", form=form, fields=fields, errors=errors, wf=wf,
+                           all_workflows=workflows(), label=label), status
+
+
+def record_rows(case, wf) -> list[tuple[str, str, str, object]]:
+    """The record as its workflow's registration asks for it: (name, label, kind, value), a choice
+    shown by its label, a yes/no question left unanswered shown "Unknown"."""
+    from datetime import date, datetime
+
+    from marshmallow import fields as mf
+
+    rows = []
+    for name, f in intake_schema(wf)().fields.items():
+        if name in IDENTIFYING_FIELDS:
+            continue
+        v = case.value(name)
+        choices = (f.metadata or {}).get("choices")
+        if isinstance(f, mf.Boolean):
+            kind = "yes_no"
+        elif isinstance(f, mf.Date | mf.DateTime):
+            kind = "when"
+            if isinstance(v, str):  # a workflow's own date, kept as ISO text
+                v = (datetime if isinstance(f, mf.DateTime) else date).fromisoformat(v)
+        else:
+            kind = "text"
+            if choices and v is not None:
+                v = str(choices.get(v, v))
+        rows.append((name, field_label(name), kind, v))
+    return rows
 
 
 def case_facts(case) -> dict:
     session = db.session
-    wf = get_workflow(case.workflow)
+    wf = workflow_of(case)
     rounds = ReviewRound.for_case(session, case.id)
     current = next((r for r in rounds if r.closed_at is None), None)
     events = events_for_chain(session, case.audit_chain)
@@ -116,9 +158,9 @@ def case_facts(case) -> dict:
         "events": events,
         "verdict": verdict,
         "actions": available_transitions(session, case, current_user),
-        "intake_fields": [(f, field_label(f)) for f in INTAKE_FIELDS if f not in IDENTIFYING_FIELDS],
-        "identifying_fields": [(f, field_label(f)) for f in IDENTIFYING_FIELDS],
-        "yes_no_fields": YES_NO_FIELDS,
+        "intake_fields": record_rows(case, wf),
+        "identifying_fields": [(f, field_label(f)) for f in IDENTIFYING_FIELDS
+                               if f in intake_schema(wf).identifying_fields],
         "can_see_identity": can_see_identity(current_user),
         "vocab": vocab,
         "now": utcnow(),
@@ -147,15 +189,15 @@ def identity(code):
 @login_required
 def act(code, trigger):
     case = operations.get_case(db.session, code, current_user, for_update=request.method == "POST")
-    wf = get_workflow(case.workflow)
+    wf = workflow_of(case)
     transition = wf.transition_for(trigger, case.state) or next(iter(wf.by_trigger(trigger)), None)
     if transition is None:
         raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
-    schema_cls = registry.SCHEMAS.get(transition.schema or "")
+    schema_cls = payload_schema(wf, transition)
     form = PostForm()
     values, errors, problem = {}, {}, None
-    if trigger == "edit_intake" and request.method == "GET":
-        values = {f: getattr(case, f) for f in INTAKE_FIELDS}
+    if transition.schema == "intake" and request.method == "GET":
+        values = {f: case.value(f) for f in schema_cls().fields}
     if request.method == "POST":
         values = form_data(request.form, schema_cls) if schema_cls else {}
         if not form.validate_on_submit():

@@ -56,6 +56,8 @@ CASES = [
     ("running_clocks", _l("Running clocks"), 40),
     ("receiving_org", _l("Receiving organisation"), 26),
     ("closed_reason", _l("Closure reason"), 16),
+    ("workflow", _l("Workflow"), 22),
+    ("workflow_fields", _l("Fields of this workflow"), 40),
 ]
 IDENTITY_COLUMNS = [
     ("given_name", _l("Given name"), 16),

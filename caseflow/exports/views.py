@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
 from caseflow.jobs.models import Job
-from caseflow.workflow.engine import get_workflow
+from caseflow.workflow.engine import state_choices
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -48,7 +48,7 @@ def inline_export(filters: ExportFilters, include_identity: bool, filename: str)
 
 def _form_context(errors=None, values=None):
     return {
-        "wf": get_workflow(current_app.config["DEFAULT_WORKFLOW"]),
+        "states": state_choices(None),
         "organisations": db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         "jobs": db.session.scalars(select(Job).where(Job.user_id == current_user.id, Job.kind == "export")
                                    .order_by(Job.created_at.desc()).limit(10)).all(),

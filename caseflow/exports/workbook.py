@@ -29,7 +29,7 @@ from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound, Vote
 from caseflow.spreadsheet import SafeWorkbook
 from caseflow.templating import Words, details_in_words, words
-from caseflow.workflow.engine import get_workflow
+from caseflow.workflow.engine import get_workflow, label
 
 BATCH = 1000
 
@@ -98,8 +98,6 @@ def _label(mapping, code):
 def write_workbook(session, target, *, user, filters: ExportFilters, include_identity: bool,
                    progress: Callable[[int], None] | None = None) -> ExportResult:
     """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
-    wf = get_workflow("detained_child")
-    lang_state = lambda s: wf.state_label(s, _lang()) if s else None  # noqa: E731
     book = SafeWorkbook(target)
     about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
     case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
@@ -114,12 +112,15 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
     ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
     heads: list[tuple[str, int, str]] = []
+    used_workflows: set[str] = set()
     done = 0
     w = words()  # labels resolved once, not per row
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)))
         codes = {c.id: c.code for c in cases}
+        flows = {c.code: get_workflow(c.workflow, c.workflow_version) for c in cases}
+        used_workflows.update(f"{wf.name} v{wf.version}" for wf in flows.values())
         assessments = _group(session.scalars(select(AgeAssessment).where(AgeAssessment.case_id.in_(batch))
                                              .order_by(AgeAssessment.id)))
         handovers = _group(session.scalars(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id)))
@@ -131,12 +132,13 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                                                                   CaseClock.stopped_at.is_(None))))
         referrals = _group(session.scalars(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id)))
         for case in cases:
+            wf = flows[case.code]
             concluded = [a for a in assessments.get(case.id, []) if a.status == "concluded"]
             age = age_from(case, concluded[-1] if concluded else None)
             handover = (handovers.get(case.id) or [None])[-1]
             release = next((r for r in rounds.get(case.id, []) if r.decision == "release"), None)
             row = {
-                "code": case.code, "state": lang_state(case.state), "sex": _label(vocab.SEX, case.sex),
+                "code": case.code, "state": wf.state_label(case.state, _lang()), "sex": _label(vocab.SEX, case.sex),
                 "effective_age": age.years, "age_basis": age.basis, "age_band": age_band(age.years),
                 "region": case.region, "detaining_authority": case.detaining_authority,
                 "facility_type": _label(vocab.FACILITY_TYPES, case.facility_type),
@@ -152,6 +154,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                 "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
                 "given_name": case.given_name, "family_name": case.family_name, "other_names": case.other_names,
                 "date_of_birth": case.date_of_birth,
+                "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf),
             }
             cases_sheet.append(row[k] for k, _h, _w in case_cols)
             for r in rounds.get(case.id, []):
@@ -185,7 +188,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                 .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
         with session.execute(stmt) as events:  # closes a server-side cursor even on an error
             for ev in events:
-                history.append(history_row(ev, wf, include_identity, w), columns.HISTORY_TRUSTED)
+                history.append(history_row(ev, flows[ev.chain], include_identity, w), columns.HISTORY_TRUSTED)
                 if last is not None and last[0] != ev.chain:
                     heads.append(last)
                 last = (ev.chain, ev.seq, ev.hash)
@@ -204,7 +207,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         ("exported_at", _("Exported at (UTC)"), format_ts(utcnow())),
         ("filters", _("Filters"), canonical_json(filters.describe()).decode()),
         ("application", _("Application version"), f"Caseflow {caseflow.__version__}"),
-        ("workflow", _("Workflow"), f"{wf.name} v{wf.version}"),
+        ("workflow", _("Workflow"), ", ".join(sorted(used_workflows)) or "-"),
         ("identifying_data", _("Identifying data included"), "yes" if include_identity else "no"),
         ("chains", _("Case chains in this file"), str(len(heads))),
         ("chains_root", _("Digest of the chains in this file"), root),
@@ -217,6 +220,22 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     if progress:
         progress(done)
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
+
+
+def own_fields_text(case, wf) -> str | None:
+    """The fields only this case's workflow records, in words ("Campaign: GAO-2026-1; Unit: …")."""
+    from caseflow.labels import field_label
+
+    kept = case.workflow_fields or {}
+    parts = []
+    for name, spec in wf.fields.items():
+        if kept.get(name) in (None, ""):
+            continue
+        value = kept[name]
+        if spec.choices and value in spec.choices:
+            value = label(spec.choices[value])
+        parts.append(f"{field_label(name)}: {value}")
+    return "; ".join(parts) or None
 
 
 def history_row(ev, wf, include_identity: bool, w: Words) -> list:

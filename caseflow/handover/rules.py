@@ -44,7 +44,7 @@ def measure(handover: Handover, encounter_at, limit_hours: int) -> None:
     handover.late = seconds > limit_hours * 3600
 
 
-@effect("record_handover")
+@effect("record_handover", needs=("settings.handover_time_limit_hours",))
 def record_handover(ctx):
     case, data = ctx.subject, ctx.data
     limit = ctx.settings["handover_time_limit_hours"]
@@ -57,7 +57,7 @@ def record_handover(ctx):
                         "limit_hours": limit, "late": h.late})
 
 
-@effect("remeasure_handover")
+@effect("remeasure_handover", needs=("settings.handover_time_limit_hours",))
 def remeasure_handover(ctx) -> None:
     """After a correction of the encounter time: the hours and the late flag follow."""
     h = Handover.latest(ctx.session, ctx.subject.id)

@@ -25,20 +25,20 @@ def header_for(field: str, lang: str) -> str:
         return str(FIELD_LABELS[field])
 
 
-def header_index() -> dict[str, str]:
-    """Every accepted header (lower-cased) → field code."""
+def header_index(names=INTAKE_FIELDS) -> dict[str, str]:
+    """Every accepted header (lower-cased) → field code, for these fields (a workflow's)."""
     index = {}
-    for f in INTAKE_FIELDS:
+    for f in names:
         index[f.lower()] = f
         for lang in ("en", "fr"):
             index[header_for(f, lang).strip().lower()] = f
     return index
 
 
-def coded_value(field: str, value) -> str:
+def coded_value(field: str, value, mapping: dict | None = None) -> str:
     """A code, or its label in English or French, → the code."""
     text = str(value).strip()
-    mapping = CODED[field]
+    mapping = mapping if mapping is not None else CODED[field]
     if text in mapping:
         return text
     for code in mapping:
@@ -49,7 +49,7 @@ def coded_value(field: str, value) -> str:
     return text  # the schema will say it is not one of the choices
 
 
-def cell_to_input(field: str, value, boolean_fields: set[str]):
+def cell_to_input(field: str, value, boolean_fields: set[str], choices: dict | None = None):
     """Excel cell value → what the registration form would have sent."""
     if value is None:
         return None
@@ -62,8 +62,8 @@ def cell_to_input(field: str, value, boolean_fields: set[str]):
             return value
         word = str(value).strip().lower()
         return BOOLEAN_WORDS.get(word, word)
-    if field in CODED:
-        return coded_value(field, value)
+    if choices is not None or field in CODED:
+        return coded_value(field, value, choices)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -15,7 +15,7 @@ from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
 from caseflow.cases.models import Case
 from caseflow.cases.operations import register_case
-from caseflow.cases.schemas import IntakeSchema
+from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
 from caseflow.errors import Forbidden, ValidationFailed
@@ -23,8 +23,6 @@ from caseflow.imports.columns import REQUIRED_COLUMNS, cell_to_input, header_ind
 from caseflow.labels import field_label
 from caseflow.schemas import translate_errors
 from caseflow.spreadsheet import UploadRefused, open_upload
-
-BOOLEAN_FIELDS = {n for n, f in IntakeSchema().fields.items() if isinstance(f, fields.Boolean)}
 
 
 @dataclass
@@ -100,12 +98,18 @@ def stored_upload(session, sha: str, user) -> tuple[str, object]:
     return storage.to_temp_file(session, f.id), f
 
 
-def preview(session, path, filename: str, sha: str, user) -> Preview:
+def preview(session, path, filename: str, sha: str, user, workflow: str | None = None) -> Preview:
+    """Every row checked as the chosen workflow's registration would check it; nothing written."""
+    from caseflow.workflow.engine import get_workflow
+
     try:
         headers, body = open_upload(path, max_rows=current_app.config["IMPORT_MAX_ROWS"])
     except UploadRefused as exc:
         raise ValidationFailed(str(exc), errors={"file": [str(exc)]}) from None
-    index = header_index()
+    schema = intake_schema(get_workflow(workflow or current_app.config["DEFAULT_WORKFLOW"]))()
+    booleans = {n for n, f in schema.fields.items() if isinstance(f, fields.Boolean)}
+    choices = {n: f.metadata["choices"] for n, f in schema.fields.items() if "choices" in (f.metadata or {})}
+    index = header_index(list(schema.fields))
     columns, unknown = [], []
     for h in headers:
         code = index.get(h.lower()) if h else None
@@ -115,7 +119,7 @@ def preview(session, path, filename: str, sha: str, user) -> Preview:
     problems = []
     if unknown:
         problems.append(_("Unknown columns: %(cols)s.", cols=", ".join(unknown)))
-    missing = [field_label(c) for c in REQUIRED_COLUMNS if c not in columns]
+    missing = [field_label(c) for c in REQUIRED_COLUMNS if c in schema.fields and c not in columns]
     if missing:
         problems.append(_("Missing columns: %(cols)s.", cols=", ".join(missing)))
     dup_cols = {c for c in columns if c and columns.count(c) > 1}
@@ -125,10 +129,10 @@ def preview(session, path, filename: str, sha: str, user) -> Preview:
         raise ValidationFailed(" ".join(problems), errors={"file": problems})
     if not body:
         raise ValidationFailed(_("The list has no rows."), errors={"file": [_("The list has no rows.")]})
-    schema = IntakeSchema()
     rows = []
     for number, values in body:
-        data = {c: cell_to_input(c, v, BOOLEAN_FIELDS) for c, v in zip(columns, values, strict=False) if c}
+        data = {c: cell_to_input(c, v, booleans, choices.get(c)) for c, v in zip(columns, values, strict=False)
+                if c}
         data = {k: v for k, v in data.items() if v not in (None, "")}
         result = RowResult(number, data)
         try:
@@ -183,7 +187,7 @@ def import_rows(session, path, filename: str, actor, *, workflow: str) -> list[C
     if actor.role != "registrar":
         raise Forbidden(_("Only registrars import detention lists."))
     sha = file_digest(path)
-    result = preview(session, path, filename, sha, actor)
+    result = preview(session, path, filename, sha, actor, workflow)
     if not result.valid:
         raise ValidationFailed(_("%(n)d rows have errors; nothing was imported.", n=result.error_count))
     created = []

@@ -12,8 +12,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from caseflow.auth.permissions import roles_required
-from caseflow.cases.schemas import INTAKE_FIELDS
-from caseflow.errors import ValidationFailed
+from caseflow.cases.schemas import intake_schema
+from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
 from caseflow.imports import operations
 from caseflow.imports.columns import header_for
@@ -31,10 +31,27 @@ class UploadForm(FlaskForm):
     pass
 
 
+def chosen_workflow(value: str | None):
+    """The workflow the listed cases follow (a form or URL value; none: the default one)."""
+    from caseflow.workflow.engine import get_workflow, workflows
+
+    name = value or current_app.config["DEFAULT_WORKFLOW"]
+    if name not in workflows():
+        raise NotFound(_("Unknown workflow %(name)s.", name=name))
+    return get_workflow(name)
+
+
+def _page(form, errors, wf):
+    from caseflow.workflow.engine import label, workflows
+
+    return render_template("imports/index.html", form=form, errors=errors, wf=wf, all_workflows=workflows(),
+                           label=label)
+
+
 @bp.route("/", methods=["GET"])
 @roles_required("registrar")
 def index():
-    return render_template("imports/index.html", form=UploadForm(), errors=[])
+    return _page(UploadForm(), [], chosen_workflow(request.args.get("workflow")))
 
 
 @bp.route("/template.xlsx")
@@ -43,14 +60,15 @@ def template():
     lang = request.args.get("lang", "en")
     if lang not in ("en", "fr"):
         lang = "en"
+    names = list(intake_schema(chosen_workflow(request.args.get("workflow")))().fields)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
         with force_locale(lang):
             titles = (_("Detention list"), _("Example"),
                       _("An example only: this sheet is never imported. Fill in the first sheet."))
-        template_workbook(path, [header_for(f, lang) for f in INTAKE_FIELDS],
-                          [EXAMPLE.get(f) for f in INTAKE_FIELDS], titles=titles)
+        template_workbook(path, [header_for(f, lang) for f in names], [EXAMPLE.get(f) for f in names],
+                          titles=titles)
         with open(path, "rb") as fh:
             data = fh.read()
     finally:
@@ -65,27 +83,27 @@ def upload():
     form = UploadForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
+    wf = chosen_workflow(request.form.get("workflow"))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("imports/index.html", form=form, errors=[_("Choose a file to upload.")]), 422
+        return _page(form, [_("Choose a file to upload.")], wf), 422
     limit = current_app.config["IMPORT_MAX_BYTES"]
     if (request.content_length or 0) > limit + 64 * 1024:  # refused before anything is stored
-        return render_template("imports/index.html", form=form, errors=[
-            _("The file is larger than %(mb)d MB; split the list and upload the parts.", mb=limit // 2**20)]), 413
+        return _page(form, [_("The file is larger than %(mb)d MB; split the list and upload the parts.",
+                              mb=limit // 2**20)], wf), 413
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
         upload.save(path)
         sha = operations.file_digest(path)
-        result = operations.preview(db.session, path, upload.filename, sha, current_user)
+        result = operations.preview(db.session, path, upload.filename, sha, current_user, wf.name)
         if result.valid:  # only a list that can be imported is kept for the confirm step
             operations.keep_upload(db.session, path, sha, current_user)
     except ValidationFailed as exc:
-        return render_template("imports/index.html", form=form,
-                               errors=exc.errors.get("file") or [str(exc.detail)]), 422
+        return _page(form, exc.errors.get("file") or [str(exc.detail)], wf), 422
     finally:
         os.unlink(path)
-    return render_template("imports/preview.html", form=form, preview=result, field_label=field_label)
+    return render_template("imports/preview.html", form=form, preview=result, field_label=field_label, wf=wf)
 
 
 @bp.route("/confirm", methods=["POST"])
@@ -96,9 +114,9 @@ def confirm():
         raise ValidationFailed(_("The form expired; please reload the page."))
     path, kept = operations.stored_upload(db.session, request.form.get("sha256", ""), current_user)
     filename = (request.form.get("filename") or "upload.xlsx")[:200]
+    wf = chosen_workflow(request.form.get("workflow"))
     try:
-        created = operations.import_rows(db.session, path, filename, current_user,
-                                         workflow=current_app.config["DEFAULT_WORKFLOW"])
+        created = operations.import_rows(db.session, path, filename, current_user, workflow=wf.name)
     finally:
         os.unlink(path)
     from caseflow.jobs.storage import delete_file
@@ -109,4 +127,4 @@ def confirm():
     flash(ngettext("%(num)d case imported from %(file)s: %(codes)s.",
                    "%(num)d cases imported from %(file)s: %(codes)s.", len(codes), file=filename, codes=shown),
           "success")
-    return redirect(url_for("cases.index", state="registered"))
+    return redirect(url_for("cases.index", state=wf.initial, workflow=wf.name))

@@ -83,8 +83,8 @@ FIGURES = {
     "newly_detained": _l("Newly detained"),
     "released": _l("Released from detention"),
     "still_detained": _l("Still detained at period end"),
-    "handed_over": _l("Handed over to civilian child protection"),
-    "handed_over_in_time": _l("… of whom within the time limit"),
+    "handovers": _l("Handed over to civilian child protection"),
+    "handovers_in_time": _l("… of whom within the time limit"),
     **{f"decided_{code}": label for code, label in vocab.VOTE_OUTCOMES.items()},
     "assessment_requested": _l("Age assessments requested"),
     "assessment_appealed": _l("Appeals against an age assessment"),
@@ -99,7 +99,7 @@ DURATIONS = {
     "encounter_to_decision": _l("Encounter to joint-review decision (days)"),
 }
 #: the monthly chart's series
-MONTHLY = ("newly_detained", "released", "handed_over")
+MONTHLY = ("newly_detained", "released", "handovers")
 
 
 def figure_label(key: str) -> str:
@@ -160,10 +160,10 @@ def count_case(f: dict, lo: str, hi: str) -> CaseCounts:
             fig.append("still_detained")
             dur.append(("detention_held", _days(hi, started)))
     if handed and lo <= handed < hi:
-        fig.append("handed_over")
-        mon.append(("handed_over", handed[:7]))
+        fig.append("handovers")
+        mon.append(("handovers", handed[:7]))
         if not handover.get("late"):
-            fig.append("handed_over_in_time")
+            fig.append("handovers_in_time")
     decisions = f.get("decisions")
     if decisions:
         encounter = f.get("encounter_at")
@@ -385,7 +385,7 @@ def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     tables = [figures_by(t, None, min_cell), *(figures_by(t, d, min_cell) for d in DIMENSIONS)]
     if len(p.by) == 2:
         tables += [cross_table(t, fig, p.by[0], p.by[1], min_cell) for fig in
-                   ("newly_detained", "released", "still_detained", "handed_over")]
+                   ("newly_detained", "released", "still_detained", "handovers")]
     tables += [durations_table(t, p, min_cell), monthly_table(t, p, min_cell)]
     changes, total = later_changes(session, p, user)
     org = remit_organisation(user)

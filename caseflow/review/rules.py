@@ -26,7 +26,7 @@ from caseflow.review.schemas import (
     ReopenSchema,
     VoteSchema,
 )
-from caseflow.workflow.registry import condition, effect, guard, register_schema
+from caseflow.workflow.registry import condition, effect, guard, register_schema, waiting
 
 register_schema("vote", VoteSchema)
 register_schema("decision", DecisionSchema)
@@ -36,6 +36,19 @@ register_schema("decision_juvenile_justice", JuvenileJusticeDecisionSchema)
 register_schema("decision_defer", DeferDecisionSchema)
 register_schema("reopen", ReopenSchema)
 register_schema("recusal", RecusalSchema)
+
+
+@waiting("reviewer")
+def not_yet_voted(stmt, user):
+    """A reviewer is waited for where a round is open and they have not voted in it."""
+    from sqlalchemy import exists
+
+    from caseflow.cases.models import Case
+
+    open_round = select(ReviewRound.id).where(ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None))
+    voted = exists(select(Vote.id).join(ReviewRound, Vote.round_id == ReviewRound.id).where(
+        ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None), Vote.voter_id == user.id))
+    return stmt.where(exists(open_round), ~voted)
 
 
 def current_round(ctx) -> ReviewRound | None:
@@ -123,7 +136,7 @@ def record_recusal(ctx):
     ctx.details["round"] = rnd.number
 
 
-@guard("quorum_met")
+@guard("quorum_met", needs=("quorum",))
 def quorum_met(ctx):
     status = round_status(ctx)
     if status is None:
@@ -131,7 +144,7 @@ def quorum_met(ctx):
     return None if status.met else _("No quorum yet: %(why)s", why=status.missing)
 
 
-@guard("decider_took_part")
+@guard("decider_took_part", needs=("quorum",))
 def decider_took_part(ctx):
     """The decision is taken by a member of an institution that voted in the round, not recused."""
     rnd = current_round(ctx)
@@ -184,7 +197,7 @@ def _decide_effect(outcome: str):
 
 
 for _outcome in vocab.VOTE_OUTCOMES:
-    guard(f"majority_{_outcome}")(_majority_guard(_outcome))
+    guard(f"majority_{_outcome}", needs=("quorum",))(_majority_guard(_outcome))
     effect(f"decide_{_outcome}")(_decide_effect(_outcome))
 
 
@@ -224,7 +237,7 @@ def below_macr(ctx, offence: date | None) -> bool:
     return age.years is None or age.years < macr
 
 
-@guard("juvenile_justice_allowed")
+@guard("juvenile_justice_allowed", needs=("settings.minimum_age_criminal_responsibility",))
 def juvenile_justice_allowed(ctx):
     """Only at or above the minimum age of criminal responsibility at the alleged offence (a date the
     decision must give, no later than the encounter), and only for an offence other than association
@@ -287,7 +300,7 @@ def standing_decision(ctx) -> ReviewRound | None:
     return rnd if ctx.subject.state in dest else None
 
 
-@condition("decision_lost_its_legal_basis")
+@condition("decision_lost_its_legal_basis", needs=("settings.minimum_age_criminal_responsibility",))
 def decision_lost_its_legal_basis(ctx):
     """After a correction: a referral to juvenile justice whose child was under the minimum age at the
     offence, or a "not a child" whose age at the encounter is no longer 18 or more."""

@@ -15,14 +15,13 @@ from caseflow.workflow import registry
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 LANGS = ("en", "fr")
 UNITS = ("hours", "days")
-REQUIRED_SETTINGS = (
-    "case_code_prefix",
-    "minimum_age_criminal_responsibility",
-    "handover_time_limit_hours",
-    "appeal_window_days",
-    "review_decision_days",
-    "re_review_interval_days",
-)
+#: the engine's own setting (case codes); every other one is declared by the rule that reads it
+#: (``registry.NEEDS``) or by the clock whose limit it is
+REQUIRED_SETTINGS = ("case_code_prefix",)
+#: the types a workflow's own field may have (rules packages add theirs: ``registry.field_type``)
+FIELD_TYPES = ("text", "long_text", "date", "whole_number", "yes_no", "choice")
+#: what a state may say besides its labels
+STATE_KEYS = ("requires", "waits_for")
 
 
 class WorkflowError(RuntimeError):
@@ -75,6 +74,29 @@ class Clock:
     due: str | None = None
 
 
+@dataclass(frozen=True)
+class FieldSpec:
+    """A field only this workflow's cases record (kept in the case's ``workflow_fields``)."""
+
+    name: str
+    type: str
+    label: dict
+    choices: dict = field(default_factory=dict, hash=False, compare=False)  # code -> {en, fr}
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    #: record fields that must be filled while a case is in this state (a closed case has a reason):
+    #: checked by the engine after every transition's effects, and by ``audit verify`` on the record
+    requires: tuple[str, ...] = ()
+    #: roles whose next step it is while a case is here ("waiting for me")
+    waits_for: tuple[str, ...] = ()
+
+
 @dataclass
 class Workflow:
     name: str
@@ -88,7 +110,27 @@ class Workflow:
     settings: dict
     quorum: dict
     final_states: tuple[str, ...] = ()
+    #: the workflow registrations use when none is named
+    default: bool = False
+    #: per state: what must be filled, and who is waited for
+    state_rules: dict[str, State] = field(default_factory=dict)
+    #: how cases on an earlier version move to this one: ``{from_version: {old_state: new_state}}``
+    migrate_from: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: the shared record fields its registration asks for, in order (empty: all of them)
+    intake: tuple[str, ...] = ()
+    #: fields needed before a case leaves registration (guard ``intake_complete``)
+    required: tuple[str, ...] = ()
+    #: fields only this workflow records
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
     machine: Machine | None = field(default=None, repr=False)
+
+    def trigger_with_schema(self, schema: str) -> str | None:
+        """The trigger whose payload is this registered schema (the intake edit, the vote): how
+        generic code reaches an action without naming a trigger of a file."""
+        return next((t.trigger for t in self.transitions if t.schema == schema), None)
+
+    def waiting_states(self, role: str) -> tuple[str, ...]:
+        return tuple(s for s, rule in self.state_rules.items() if role in rule.waits_for)
 
     def by_trigger(self, trigger: str) -> list[Transition]:
         return [t for t in self.transitions if t.trigger == trigger]
@@ -146,33 +188,12 @@ def _names(path, key, value, known, kind) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
-    if not isinstance(raw, dict):
-        _fail(path, "(top)", "must be a mapping")
-    name = raw.get("name")
-    if not isinstance(name, str) or not IDENT.match(name):
-        _fail(path, "name", "must be a lower-case identifier")
-    states_raw = raw.get("states")
-    if not isinstance(states_raw, dict) or not states_raw:
-        _fail(path, "states", "must map state names to labels")
-    states = {}
-    for s, labels in states_raw.items():
-        if not IDENT.match(str(s)):
-            _fail(path, f"states.{s}", "state names are lower-case identifiers")
-        states[s] = _labels(path, f"states.{s}", labels)
-    initial = raw.get("initial")
-    if initial not in states:
-        _fail(path, "initial", f"unknown state {initial!r}")
-    settings = raw.get("settings") or {}
-    for key in REQUIRED_SETTINGS:
-        if key not in settings:
-            _fail(path, f"settings.{key}", "is required")
-    for key, value in settings.items():
-        if key != "case_code_prefix" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            _fail(path, f"settings.{key}", "must be a whole number of zero or more")
-    if not re.match(r"^[A-Z]{2,6}$", str(settings["case_code_prefix"])):
-        _fail(path, "settings.case_code_prefix", "must be 2 to 6 capital letters")
-    quorum = raw.get("quorum") or {}
+def _quorum(path, quorum) -> dict:
+    """A collective decision's rules, for the workflows whose rules read them (``needs: quorum``)."""
+    if quorum is None:
+        return {}
+    if not isinstance(quorum, dict):
+        _fail(path, "quorum", "must be a mapping")
     for key in ("min_members", "min_institutions"):
         if not isinstance(quorum.get(key), int) or quorum[key] < 1:
             _fail(path, f"quorum.{key}", "must be a whole number of one or more")
@@ -191,8 +212,116 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     never = quorum.get("never_by_tie", [])
     if not isinstance(never, list):
         _fail(path, "quorum.never_by_tie", "must be a list of outcomes")
+    return quorum
+
+
+def _check_needs(path: str, raw: dict, settings: dict, used: list[tuple[str, str, str]]) -> None:
+    """Each guard, effect or condition a transition uses finds what it reads in this file."""
+    for key, kind, name in used:
+        for need in registry.NEEDS.get((kind, name), ()):
+            section, _, setting = need.partition(".")
+            present = setting in settings if section == "settings" else bool(raw.get(section))
+            if not present:
+                _fail(path, key, f"{kind} {name!r} needs {need!r}, which this file does not set")
+
+
+def _fields(path, raw) -> dict[str, FieldSpec]:
+    out = {}
+    spec_raw = raw.get("fields") or {}
+    if not isinstance(spec_raw, dict):
+        _fail(path, "fields", "must map field names to their type and labels")
+    for name, spec in spec_raw.items():
+        key = f"fields.{name}"
+        if not IDENT.match(str(name)) or not isinstance(spec, dict):
+            _fail(path, key, "a lower-case name mapped to type, label and (for a choice) choices")
+        ftype = spec.get("type", "text")
+        if ftype not in FIELD_TYPES and ftype not in registry.FIELD_TYPES:
+            _fail(path, f"{key}.type", f"unknown type {ftype!r}")
+        choices = {}
+        if ftype == "choice":
+            if not isinstance(spec.get("choices"), dict) or not spec["choices"]:
+                _fail(path, f"{key}.choices", "a choice needs its codes, each with labels")
+            choices = {code: _labels(path, f"{key}.choices.{code}", lbl) for code, lbl in spec["choices"].items()}
+        numbers = {}
+        for k in ("max_length", "minimum", "maximum"):
+            if k in spec and (not isinstance(spec[k], int) or isinstance(spec[k], bool)):
+                _fail(path, f"{key}.{k}", "must be a whole number")
+            numbers[k] = spec.get(k)
+        out[name] = FieldSpec(name, ftype, _labels(path, f"{key}.label", spec.get("label")), choices, **numbers)
+    return out
+
+
+def _record(path, raw, own_fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    record = raw.get("record") or {}
+    if not isinstance(record, dict):
+        _fail(path, "record", "must be a mapping with intake and required")
+    lists = []
+    for key in ("intake", "required"):
+        value = record.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and IDENT.match(v) for v in value):
+            _fail(path, f"record.{key}", "must be a list of field names")
+        lists.append(tuple(value))
+    intake, required = lists
+    shown = set(intake) | set(own_fields)
+    for f in required:
+        if intake and f not in shown:
+            _fail(path, "record.required", f"{f!r} is neither in record.intake nor in fields")
+    return intake, required
+
+
+def _migrations(path, raw, states) -> dict[int, dict[str, str]]:
+    out = {}
+    for version, mapping in (raw.get("migrate_from") or {}).items():
+        key = f"migrate_from.{version}"
+        if not isinstance(version, int) or not isinstance(mapping, dict):
+            _fail(path, key, "maps an earlier version number to {old state: new state}")
+        for old, new in mapping.items():
+            if new not in states:
+                _fail(path, f"{key}.{old}", f"unknown state {new!r}")
+        out[version] = dict(mapping)
+    return out
+
+
+def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
+    if not isinstance(raw, dict):
+        _fail(path, "(top)", "must be a mapping")
+    name = raw.get("name")
+    if not isinstance(name, str) or not IDENT.match(name):
+        _fail(path, "name", "must be a lower-case identifier")
+    states_raw = raw.get("states")
+    if not isinstance(states_raw, dict) or not states_raw:
+        _fail(path, "states", "must map state names to labels")
+    states, state_rules = {}, {}
+    for s, labels in states_raw.items():
+        if not IDENT.match(str(s)):
+            _fail(path, f"states.{s}", "state names are lower-case identifiers")
+        states[s] = _labels(path, f"states.{s}", labels)
+        extra = labels if isinstance(labels, dict) else {}
+        unknown = set(extra) - set(LANGS) - set(STATE_KEYS)
+        if unknown:
+            _fail(path, f"states.{s}", f"unknown key {sorted(unknown)[0]!r} (labels {', '.join(LANGS)}, "
+                                       f"and {', '.join(STATE_KEYS)})")
+        requires = extra.get("requires") or []
+        if not isinstance(requires, list) or not all(isinstance(f, str) and IDENT.match(f) for f in requires):
+            _fail(path, f"states.{s}.requires", "must be a list of record field names")
+        state_rules[s] = State(s, tuple(requires), _names(path, f"states.{s}.waits_for", extra.get("waits_for"),
+                                                           roles, "role"))
+    initial = raw.get("initial")
+    if initial not in states:
+        _fail(path, "initial", f"unknown state {initial!r}")
+    settings = raw.get("settings") or {}
+    for key in REQUIRED_SETTINGS:
+        if key not in settings:
+            _fail(path, f"settings.{key}", "is required")
+    for key, value in settings.items():
+        if key != "case_code_prefix" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            _fail(path, f"settings.{key}", "must be a whole number of zero or more")
+    if not re.match(r"^[A-Z]{2,6}$", str(settings["case_code_prefix"])):
+        _fail(path, "settings.case_code_prefix", "must be 2 to 6 capital letters")
+    quorum = _quorum(path, raw.get("quorum"))
 
     transitions = []
+    used: list[tuple[str, str, str]] = []
     triggers_dest: dict[tuple[str, str], str | None] = {}
     for i, t in enumerate(raw.get("transitions") or []):
         key = f"transitions[{i}]"
@@ -235,6 +364,11 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
                 _fail(path, f"{rkey}.dest", f"unknown state {r.get('dest')!r}")
             reroutes.append(Reroute(r["when"], r["dest"],
                                     _names(path, f"{rkey}.effects", r.get("effects"), registry.EFFECTS, "effect")))
+        used += [(f"{key}.guards", "guard", g) for g in t.get("guards") or []]
+        used += [(f"{key}.effects", "effect", e) for e in t.get("effects") or []]
+        for r in reroutes:
+            used += [(f"{key}.reroute", "condition", r.condition)]
+            used += [(f"{key}.reroute", "effect", e) for e in r.effects]
         transitions.append(
             Transition(
                 trigger=trigger,
@@ -279,10 +413,16 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
             due=due,
         )
     final = _names(path, "final_states", raw.get("final_states"), states, "state")
+    _check_needs(path, raw, settings, used)
+    own_fields = _fields(path, raw)
+    intake, required = _record(path, raw, own_fields)
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _fail(path, "version", "must be a whole number of one or more")
     wf = Workflow(
         name=name,
         path=path,
-        version=int(raw.get("version", 1)),
+        version=version,
         label=_labels(path, "label", raw.get("label")),
         initial=initial,
         states=states,
@@ -291,6 +431,12 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         settings=dict(settings),
         quorum=quorum,
         final_states=final,
+        default=_flag(path, "default", raw.get("default", False)),
+        state_rules=state_rules,
+        migrate_from=_migrations(path, raw, states),
+        intake=intake,
+        required=required,
+        fields=own_fields,
     )
     wf.machine = build_machine(wf)
     return wf
@@ -310,23 +456,79 @@ def build_machine(wf: Workflow) -> Machine:
     )
 
 
-def load_file(path: Path, roles: set[str]) -> Workflow:
+def load_file(path: Path, roles: set[str], overlay: dict | None = None) -> Workflow:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise WorkflowError(f"{path}: not valid YAML: {exc}") from exc
+    if overlay and isinstance(raw, dict) and raw.get("name") in overlay["workflows"]:
+        own = raw.get("settings") or {}
+        changes = overlay["workflows"][raw["name"]]
+        for key in changes:
+            if key not in own:
+                _fail(overlay["path"], f"workflows.{raw['name']}.{key}", f"{path} has no such setting")
+        raw["settings"] = {**own, **changes}
     return parse_workflow(raw, str(path), roles)
 
 
-def load_folder(folder: str | Path, roles: set[str]) -> dict[str, Workflow]:
+def load_overlay(path: str | Path | None) -> dict | None:
+    """A country's settings over the workflows' own (``CASEFLOW_SETTINGS_OVERLAY``): no fork, one file.
+    It may only change settings a workflow has, so a misspelt key stops start-up."""
+    if not path:
+        return None
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WorkflowError(f"{path}: cannot be read as YAML: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("workflows"), dict):
+        _fail(path, "workflows", "must map workflow names to the settings they change")
+    return {"path": str(path), "country": _labels(path, "country", raw.get("country")),
+            "workflows": {name: dict(values or {}) for name, values in raw["workflows"].items()}}
+
+
+@dataclass
+class Catalogue:
+    """The workflows in force (by name) and every version cases may still be on."""
+
+    current: dict[str, Workflow]
+    versions: dict[tuple[str, int], Workflow]
+    overlay: dict | None = None
+
+    @property
+    def default(self) -> Workflow:
+        flagged = [wf for wf in self.current.values() if wf.default]
+        return flagged[0] if flagged else next(iter(self.current.values()))
+
+
+def load_folder(folder: str | Path, roles: set[str], overlay_path: str | Path | None = None) -> Catalogue:
+    """``folder/*.yaml`` are the workflows in force; ``folder/past/*.yaml`` earlier versions that
+    cases started on keep running on until ``flask workflows migrate`` moves them."""
     folder = Path(folder)
     files = sorted(folder.glob("*.yaml"))
     if not files:
         raise WorkflowError(f"{folder}: no workflow files (*.yaml)")
+    overlay = load_overlay(overlay_path)
     found: dict[str, Workflow] = {}
     for f in files:
-        wf = load_file(f, roles)
+        wf = load_file(f, roles, overlay)
         if wf.name in found:
             raise WorkflowError(f"{f}: name: {wf.name!r} is also defined in {found[wf.name].path}")
         found[wf.name] = wf
-    return found
+    if overlay:
+        for name in overlay["workflows"]:
+            if name not in found:
+                _fail(overlay["path"], f"workflows.{name}", "no workflow file has this name")
+    versions = {(wf.name, wf.version): wf for wf in found.values()}
+    for f in sorted((folder / "past").glob("*.yaml")):
+        wf = load_file(f, roles, overlay)
+        current = found.get(wf.name)
+        if current is None or wf.version >= current.version:
+            _fail(f, "version", f"a past version of a workflow in force, below {current.version if current else '?'}")
+        if (wf.name, wf.version) in versions:
+            _fail(f, "version", f"{wf.name} v{wf.version} is defined twice")
+        versions[(wf.name, wf.version)] = wf
+    defaults = [wf.name for wf in found.values() if wf.default]
+    if len(defaults) > 1:
+        raise WorkflowError(f"{folder}: default: only one workflow may be the default, not {', '.join(defaults)}")
+    return Catalogue(found, versions, overlay)

@@ -86,11 +86,41 @@ def workflows() -> dict[str, Workflow]:
     return current_app.extensions["caseflow.workflows"]
 
 
-def get_workflow(name: str) -> Workflow:
+def catalogue():
+    return current_app.extensions["caseflow.catalogue"]
+
+
+def get_workflow(name: str, version: int | None = None) -> Workflow:
+    """The workflow in force, or the version a case started on (``None``: the one in force)."""
     try:
-        return workflows()[name]
+        if version is None:
+            return workflows()[name]
+        current = workflows()[name]
+        return current if current.version == version else catalogue().versions[(name, version)]
     except KeyError:
         raise NotFound(_("Unknown workflow %(name)s.", name=name)) from None
+
+
+def workflow_of(subject) -> Workflow:
+    """The workflow, at the version, this case runs on."""
+    return get_workflow(subject.workflow, getattr(subject, "workflow_version", None))
+
+
+def missing_for_state(wf: Workflow, subject) -> list[str]:
+    """Record fields the subject's state requires and it lacks (see a state's ``requires``)."""
+    rule = wf.state_rules.get(subject.state)
+    return subject.missing(rule.requires) if rule else []
+
+
+def state_choices(chosen: str | None) -> list[tuple[str, str]]:
+    """The states to filter on: the chosen workflow's, or every workflow's (a name once)."""
+    lang = current_language()
+    out: dict[str, str] = {}
+    for wf in workflows().values():
+        if chosen in (None, "", wf.name):
+            for s in wf.states:
+                out.setdefault(s, wf.state_label(s, lang))
+    return list(out.items())
 
 
 def current_language() -> str:
@@ -106,10 +136,20 @@ def _available_labels(session, wf: Workflow, subject, actor) -> list[str]:
     return [a.trigger for a in available_transitions(session, subject, actor, wf=wf) if a.allowed]
 
 
-def load_payload(transition: Transition, data: dict | None) -> dict:
+def payload_schema(wf: Workflow, transition: Transition) -> type | None:
+    """The transition's registered schema, shaped by the workflow file where it has a say (the
+    intake edit asks for the fields the file declares)."""
+    if transition.schema is None:
+        return None
+    cls = registry.SCHEMAS[transition.schema]
+    shape = getattr(cls, "for_workflow", None)
+    return shape(wf) if shape else cls
+
+
+def load_payload(transition: Transition, data: dict | None, wf: Workflow | None = None) -> dict:
     if transition.schema is None:
         return {}
-    schema = registry.SCHEMAS[transition.schema]()
+    schema = (payload_schema(wf, transition) if wf else registry.SCHEMAS[transition.schema])()
     try:
         return schema.load(data or {})
     except ValidationError as exc:
@@ -140,7 +180,7 @@ def reason_text(reason: str | dict | None) -> str | None:
 
 def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
          expected_version: int | None = None) -> Context:
-    wf = get_workflow(subject.workflow)
+    wf = workflow_of(subject)
     candidates = wf.by_trigger(trigger)
     if not candidates:
         raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
@@ -163,7 +203,7 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
         )
     if expected_version is not None and transition.version_check and int(expected_version) != subject.version:
         raise stale(session, wf, subject)
-    payload = load_payload(transition, data)
+    payload = load_payload(transition, data, wf)
     now = utcnow()
     ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=transition,
                   data=payload, now=now, source=subject.state)
@@ -175,8 +215,8 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
     if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
         raise Conflict(_("The workflow refused this change."))
     with session.no_autoflush:
-        # The new state first, then the effects that fill the columns the database ties to it
-        # (a closed case has a reason, a release names a receiver): a flush sees them together.
+        # The new state first, then the effects; what a state requires (a closed case has a reason, a
+        # release names a receiver) is checked once they have all run, so their order is free.
         if transition.changes_state:
             subject.state = proxy.state
             subject.state_entered_at = now
@@ -190,6 +230,13 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
                 for name in rule.effects:
                     registry.EFFECTS[name](ctx)
                 break
+    missing = missing_for_state(wf, subject)
+    if missing:  # what the database's CHECK constraints said, now said by the workflow file
+        from caseflow.labels import field_label
+
+        raise GuardRefused(_("A case cannot be “%(state)s” without: %(fields)s.",
+                             state=wf.state_label(subject.state, current_language()),
+                             fields=", ".join(str(field_label(f)) for f in missing)))
     subject.version += 1
     update_clocks(wf, subject, now)
     details = {}
@@ -243,7 +290,7 @@ def stale(session, wf: Workflow, subject) -> StaleVersion:
 
 def summarise(payload: dict, ctx: Context) -> dict:
     """The payload as it goes into the audit log: identifying keys move to ctx.identifying."""
-    sensitive = set(getattr(registry.SCHEMAS.get(ctx.transition.schema or ""), "identifying_fields", ()))
+    sensitive = set(getattr(payload_schema(ctx.workflow, ctx.transition), "identifying_fields", ()))
     out = {}
     for k, v in payload.items():
         if k in sensitive:
@@ -288,7 +335,7 @@ def available_transitions(session, subject, actor, *, wf: Workflow | None = None
     """Everything the workflow offers from the current state, and for each refused one, why. The
     guards share one memo: what one of them reads (the open round, the last assessment) the others
     reuse."""
-    wf = wf or get_workflow(subject.workflow)
+    wf = wf or workflow_of(subject)
     memo = {} if memo is None else memo
     now = utcnow()
     out = []

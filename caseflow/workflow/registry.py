@@ -23,6 +23,14 @@ SCHEMAS: dict[str, type] = {}
 ANCHORS: dict[str, Callable] = {}
 CONDITIONS: dict[str, Callable] = {}
 DUE_DATES: dict[str, Callable] = {}
+#: what a registered name reads from its workflow file: ``settings.<key>`` or a top-level block
+#: (``quorum``), so that a workflow using it without them stops at start-up, naming both
+NEEDS: dict[tuple[str, str], tuple[str, ...]] = {}
+#: ``type -> fn(spec) -> marshmallow field``: field types a workflow's own fields may have beyond
+#: the engine's (a screening's campaign)
+FIELD_TYPES: dict[str, Callable] = {}
+#: ``role -> fn(stmt, user) -> stmt``: what else a case waiting for this role must meet (not yet voted)
+WAITING: dict[str, Callable] = {}
 #: ``fn(session, subject) -> noted | None``, asked before each event of a subject's chain is appended:
 #: a noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
 OBSERVERS: list[Callable] = []
@@ -35,11 +43,18 @@ def _register(table: dict, kind: str, name: str, obj):
     return obj
 
 
-def guard(name: str):
+def _needs(kind: str, name: str, needs: tuple[str, ...]):
+    if needs:
+        NEEDS[(kind, name)] = tuple(needs)
+
+
+def guard(name: str, *, needs: tuple[str, ...] = ()):
+    _needs("guard", name, needs)
     return lambda fn: _register(GUARDS, "guard", name, fn)
 
 
-def effect(name: str):
+def effect(name: str, *, needs: tuple[str, ...] = ()):
+    _needs("effect", name, needs)
     return lambda fn: _register(EFFECTS, "effect", name, fn)
 
 
@@ -47,14 +62,24 @@ def anchor(name: str):
     return lambda fn: _register(ANCHORS, "anchor", name, fn)
 
 
-def condition(name: str):
+def condition(name: str, *, needs: tuple[str, ...] = ()):
     """A yes/no question about the subject after a transition's effects (see ``reroute``)."""
+    _needs("condition", name, needs)
     return lambda fn: _register(CONDITIONS, "condition", name, fn)
+
+
+def waiting(role: str):
+    """Narrows "waiting for me" for a role, beyond the states whose ``waits_for`` names it."""
+    return lambda fn: _register(WAITING, "waiting rule", role, fn)
 
 
 def due_date(name: str):
     """A date people set that a clock falls due on: ``fn(subject) -> datetime | None``."""
     return lambda fn: _register(DUE_DATES, "due date", name, fn)
+
+
+def field_type(name: str):
+    return lambda fn: _register(FIELD_TYPES, "field type", name, fn)
 
 
 def observer(fn):
