@@ -85,6 +85,7 @@ RULE_MODULES = (
     "caseflow.review.rules",
     "caseflow.handover.rules",
     "caseflow.reintegration.rules",
+    "caseflow.screening.rules",
     "caseflow.reports.rules",
 )
 
@@ -117,6 +118,9 @@ def register_workflows(app: Flask) -> None:
     from caseflow.cases.models import check_state_requirements
 
     check_state_requirements(catalogue.versions.values())
+    from caseflow.labels import learn_workflow_fields
+
+    learn_workflow_fields(catalogue.versions.values())
     app.extensions["caseflow.workflows"] = catalogue.current
     app.extensions["caseflow.catalogue"] = catalogue
 
@@ -131,10 +135,11 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.notifications.views import bp as notifications_bp
     from caseflow.reports.views import bp as reports_bp
+    from caseflow.screening.views import bp as screening_bp
     from caseflow.workflow.views import bp as workflow_bp
 
     for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp, jobs_bp,
-               notifications_bp):
+               notifications_bp, screening_bp):
         app.register_blueprint(bp)
     from caseflow.api import init_api
     from caseflow.api.docs import bp as api_docs_bp

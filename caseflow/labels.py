@@ -84,6 +84,10 @@ FIELD_LABELS = {
     "visit_type": _l("Visit type"),
     "risk_level": _l("Risk level"),
     "next_visit_date": _l("Next visit date"),
+    "code": _l("Code"),
+    "starts_on": _l("First day"),
+    "ends_on": _l("Last day"),
+    "workflow": _l("Workflow"),
 }
 
 HELP = {

@@ -11,9 +11,10 @@ from caseflow.notifications.models import Notification
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound, Vote
+from caseflow.screening.models import Campaign
 
 __all__ = [
     "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",
     "FileChunk", "FollowUp", "Job", "Notification", "StoredFile",
-    "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
+    "Campaign", "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

@@ -63,6 +63,7 @@ DETAIL_LABELS = {
     "majority_by": _l("Voices counted by"), "by_least_restrictive_rule": _l("Reached by the least-restrictive rule"),
     "handover": _l("Handover"), "because": _l("Because"), "to": _l("To"), "decision": _l("Decision"),
     "changes": _l("Changes"), "corrections": _l("Corrections"), "payload": _l("Details"),
+    "workflow_version": _l("Workflow version"), "migrated": _l("Moved to a new version of the workflow"),
 }
 
 #: values of the history that are codes too
@@ -83,6 +84,12 @@ class Words:
         self.coded = {k: {code: str(label) for code, label in m.items()}
                       for k, m in (CODED | DETAIL_CODES).items()}
         self.actions = {k: str(v) for k, v in ACTION_LABELS.items()}
+        from flask import current_app
+
+        for wf in current_app.extensions["caseflow.catalogue"].versions.values():
+            for name, spec in wf.fields.items():  # a workflow's own choices, in words too
+                if spec.choices:
+                    self.coded.setdefault(name, {code: label(lbl) for code, lbl in spec.choices.items()})
         self.yes, self.no = str(_l("Yes")), str(_l("No"))
         self.workflow_actions: dict[str, dict[str, str]] = {}
 
@@ -187,6 +194,13 @@ def state_label(case) -> str:
     return workflow_of(case).state_label(case.state, current_locale())
 
 
+def clock_label(case, name: str) -> str:
+    from caseflow.workflow.engine import label, workflow_of
+
+    clock = workflow_of(case).clocks.get(name)
+    return label(clock.label) if clock else name
+
+
 def workflow_label(name: str) -> str:
     from caseflow.workflow.engine import get_workflow, label
 
@@ -210,6 +224,7 @@ def init_templating(app: Flask) -> None:
         unread_reminders=unread_reminders,
         state_label=state_label,
         workflow_label=workflow_label,
+        clock_label=clock_label,
     )
 
 

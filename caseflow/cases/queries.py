@@ -95,9 +95,13 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
     return Page(list(items), min(counted, COUNT_CAP), page, per_page, more=counted > COUNT_CAP)
 
 
-def counts_by_state(session, user) -> dict[str, int]:
-    rows = session.execute(select(Case.state, func.count()).where(visible_to(user)).group_by(Case.state))
-    return dict(rows.all())
+def counts_by_state(session, user) -> dict[str, dict[str, int]]:
+    """workflow -> state -> cases in the user's remit."""
+    out: dict[str, dict[str, int]] = {}
+    for workflow, state, n in session.execute(select(Case.workflow, Case.state, func.count())
+                                              .where(visible_to(user)).group_by(Case.workflow, Case.state)):
+        out.setdefault(workflow, {})[state] = n
+    return out
 
 
 def overdue_clocks(session, user, limit: int = 50) -> list[tuple[Case, CaseClock]]:

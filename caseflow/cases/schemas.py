@@ -123,7 +123,7 @@ def intake_schema(wf, *, edit: bool = False) -> type:
     key = (wf.name, wf.version, edit)
     if key not in _SCHEMAS:
         base = IntakeEditSchema if edit else IntakeSchema
-        own = {name: own_field(spec) for name, spec in wf.fields.items()}
+        own = {name: own_field(spec) for name, spec in wf.fields.items() if spec.entered}
         cls = type(f"{base.__name__}_{wf.name}_{wf.version}", (base,), dict(own))
         shared = [f for f in (wf.intake or INTAKE_FIELDS)]
         keep = tuple(shared) + tuple(own)

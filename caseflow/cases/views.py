@@ -132,6 +132,10 @@ def record_rows(case, wf) -> list[tuple[str, str, str, object]]:
             if choices and v is not None:
                 v = str(choices.get(v, v))
         rows.append((name, field_label(name), kind, v))
+    for name, spec in wf.fields.items():  # what the workflow recorded itself (an outcome)
+        if not spec.entered:
+            v = case.value(name)
+            rows.append((name, field_label(name), "text", label(spec.choices[v]) if v in spec.choices else v))
     return rows
 
 

@@ -12,7 +12,7 @@ from caseflow.extensions import db
 from caseflow.reports.charts import cases_by_state_chart, handover_chart
 from caseflow.reports.queries import waiting_for
 from caseflow.web import writes
-from caseflow.workflow.engine import current_language, get_workflow
+from caseflow.workflow.engine import current_language, get_workflow, workflows
 
 bp = Blueprint("reports", __name__)
 
@@ -32,13 +32,16 @@ def dashboard():
     wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
     if current_user.role == "admin":
         return render_template("reports/dashboard.html", wf=wf, counts={}, waiting=[], overdue=[])
-    counts = counts_by_state(db.session, current_user)
+    by_workflow = counts_by_state(db.session, current_user)
+    counts = by_workflow.get(wf.name, {})
     lang = current_language()
     limit = wf.settings["handover_time_limit_hours"]
     return render_template(
         "reports/dashboard.html",
         wf=wf,
         counts=counts,
+        by_workflow=by_workflow,
+        all_workflows=workflows(),
         waiting=waiting_for(db.session, current_user),
         overdue=overdue_clocks(db.session, current_user),
         state_chart=Markup(cases_by_state_chart(wf, counts, lang, _("Cases by state"))),  # noqa: S704 - escaped

@@ -85,6 +85,17 @@ class FieldSpec:
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
+    #: False: recorded by the workflow's transitions (an outcome), never typed in a form
+    entered: bool = True
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count of a workflow's own report: the cases that ever entered one of these states."""
+
+    name: str
+    label: dict
+    entered: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,9 @@ class Workflow:
     required: tuple[str, ...] = ()
     #: fields only this workflow records
     fields: dict[str, FieldSpec] = field(default_factory=dict)
+    #: its own report: figures per value of one field (a screening campaign's)
+    figures: dict[str, Figure] = field(default_factory=dict)
+    figures_by: str | None = None
     machine: Machine | None = field(default=None, repr=False)
 
     def trigger_with_schema(self, schema: str) -> str | None:
@@ -247,8 +261,30 @@ def _fields(path, raw) -> dict[str, FieldSpec]:
             if k in spec and (not isinstance(spec[k], int) or isinstance(spec[k], bool)):
                 _fail(path, f"{key}.{k}", "must be a whole number")
             numbers[k] = spec.get(k)
-        out[name] = FieldSpec(name, ftype, _labels(path, f"{key}.label", spec.get("label")), choices, **numbers)
+        out[name] = FieldSpec(name, ftype, _labels(path, f"{key}.label", spec.get("label")), choices, **numbers,
+                              entered=_flag(path, f"{key}.entered", spec.get("entered", True)))
     return out
+
+
+def _figures(path, raw, states, own_fields) -> tuple[dict[str, Figure], str | None]:
+    spec = raw.get("figures")
+    if spec is None:
+        return {}, None
+    if not isinstance(spec, dict) or not isinstance(spec.get("counts"), dict) or not spec["counts"]:
+        _fail(path, "figures", "needs counts: {name: {label, entered: [states]}} and group_by")
+    group_by = spec.get("group_by")
+    if group_by is not None and group_by not in own_fields:
+        _fail(path, "figures.group_by", f"{group_by!r} is not one of this file's fields")
+    out = {}
+    for name, fig in spec["counts"].items():
+        key = f"figures.counts.{name}"
+        if not IDENT.match(str(name)) or not isinstance(fig, dict):
+            _fail(path, key, "a lower-case name mapped to label and entered")
+        out[name] = Figure(name, _labels(path, f"{key}.label", fig.get("label")),
+                           _names(path, f"{key}.entered", fig.get("entered"), states, "state"))
+        if not out[name].entered:
+            _fail(path, f"{key}.entered", "names no state")
+    return out, group_by
 
 
 def _record(path, raw, own_fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -416,6 +452,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     _check_needs(path, raw, settings, used)
     own_fields = _fields(path, raw)
     intake, required = _record(path, raw, own_fields)
+    figures, figures_by = _figures(path, raw, states, own_fields)
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         _fail(path, "version", "must be a whole number of one or more")
@@ -437,6 +474,8 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         intake=intake,
         required=required,
         fields=own_fields,
+        figures=figures,
+        figures_by=figures_by,
     )
     wf.machine = build_machine(wf)
     return wf

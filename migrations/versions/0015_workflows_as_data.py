@@ -16,6 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('screening_campaigns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('region', sa.String(length=80), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('unit', sa.String(length=200), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_screening_campaigns_dates_in_order')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_screening_campaigns_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_screening_campaigns')),
+    sa.UniqueConstraint('code', name=op.f('uq_screening_campaigns_code'))
+    )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('workflow_version', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('workflow_fields', sa.JSON(), nullable=True))
@@ -27,3 +42,4 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_column('workflow_fields')
         batch_op.drop_column('workflow_version')
+    op.drop_table('screening_campaigns')

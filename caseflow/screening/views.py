@@ -1,0 +1,58 @@
+"""Screening campaigns: the list with each campaign's figures, and opening one (registrars)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from caseflow.auth.permissions import roles_required
+from caseflow.errors import DomainError
+from caseflow.extensions import db
+from caseflow.forms import build_form, form_data
+from caseflow.reports.figures import workflow_figures
+from caseflow.screening import operations
+from caseflow.screening.models import Campaign
+from caseflow.screening.schemas import CampaignSchema
+from caseflow.workflow.engine import label, workflows
+
+bp = Blueprint("screening", __name__, url_prefix="/screening")
+
+
+class CampaignForm(FlaskForm):
+    pass
+
+
+def _screening_workflows():
+    """The workflows whose figures group by campaign (a file's ``figures.group_by: campaign``)."""
+    return [wf for wf in workflows().values() if wf.figures_by == "campaign"]
+
+
+@bp.route("/campaigns", methods=["GET", "POST"])
+@roles_required("registrar", "reviewer", "auditor")
+def campaigns():
+    form = CampaignForm()
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = form_data(request.form, CampaignSchema)
+        if not form.validate_on_submit():
+            errors, status = {"_schema": [_("The form expired; please send it again.")]}, 422
+        else:
+            try:
+                campaign = operations.create_campaign(db.session, values, current_user)
+            except DomainError as exc:
+                db.rollback()
+                if exc.status == 403:
+                    raise
+                errors, status = (exc.errors or {"code": [exc.detail]}), exc.status
+            else:
+                db.commit()
+                flash(_("Campaign %(code)s opened.", code=campaign.code), "success")
+                return redirect(url_for("screening.campaigns"))
+    listed = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
+    tables = [workflow_figures(db.session, wf, current_user) for wf in _screening_workflows()]
+    fields = build_form(CampaignSchema, db.session, values, errors) if current_user.role == "registrar" else []
+    return render_template("screening/campaigns.html", campaigns=listed, tables=tables, form=form, fields=fields,
+                           errors=errors, label=label), status
