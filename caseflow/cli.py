@@ -48,6 +48,7 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
 report_cli = AppGroup("report", help="Statistics for the Secretary-General's reports.")
 jobs_cli = AppGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
+workflows_cli = AppGroup("workflows", help="The workflow files: what is in force, and moving cases between versions.")
 
 
 @db_cli.command("create-roles")
@@ -446,6 +447,35 @@ def jobs_tick():
     click.echo(f"daily digest: {'taken (job ' + job + ')' if job else 'already taken today'}")
 
 
+@workflows_cli.command("list")
+def workflows_list():
+    """The workflows in force, the versions cases may still run on, and the country overlay."""
+    from caseflow.workflow.engine import catalogue
+
+    cat = catalogue()
+    for (name, version), wf in sorted(cat.versions.items()):
+        flag = "in force" if cat.current[name] is wf else "past"
+        click.echo(f"{name} v{version} ({flag}){' default' if wf.default and flag == 'in force' else ''}: {wf.path}")
+    if cat.overlay:
+        click.echo(f"settings overlay: {cat.overlay['path']} ({cat.overlay['country']['en']})")
+
+
+@workflows_cli.command("migrate")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="only list which case moves from which state to which")
+@in_transaction
+def workflows_migrate(name, dry_run):
+    """Move the cases of NAME that run on an earlier version to the version in force, as its file's
+    migrate_from says; one audited event per case, all cases or none."""
+    from caseflow.workflow.versions import migrate_cases
+
+    result = migrate_cases(db.session, name, dry_run=dry_run)
+    for code, old, before, after in result.moved:
+        click.echo(f"{code}: v{old} {before} -> v{result.to_version} {after}")
+    click.echo(f"{len(result.moved)} cases {'would move' if dry_run else 'moved'} to {name} v{result.to_version}")
+
+
 def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli, jobs_cli):
+    for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli, jobs_cli,
+                  workflows_cli):
         app.cli.add_command(group)

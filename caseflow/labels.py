@@ -88,6 +88,7 @@ FIELD_LABELS = {
     "starts_on": _l("First day"),
     "ends_on": _l("Last day"),
     "workflow": _l("Workflow"),
+    "closed_reason": _l("Closure reason"),
 }
 
 HELP = {

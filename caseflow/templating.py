@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "file_deleted": _l("File deleted"),
     "audit_verified": _l("Every chain verified"),
     "digest_taken": _l("Daily digest taken"),
+    "campaign_opened": _l("Screening campaign opened"),
+    "workflow_migrated": _l("Moved to the workflow's new version"),
+    "workflow_cases_migrated": _l("Cases moved to a new version of their workflow"),
 }
 
 #: fields whose values are codes of a vocabulary

@@ -132,6 +132,8 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/reports/rules.py": "system: audit verification of the statistics' facts",
     "caseflow/reports/later.py": "visible_to",
     "caseflow/reports/facts.py": "system: the operator's backfill of facts, and one case's facts in its own event",
+    "caseflow/reports/figures.py": "visible_to",
+    "caseflow/workflow/versions.py": "system: the operator's `flask workflows migrate`",
 }
 
 

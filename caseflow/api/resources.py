@@ -78,6 +78,16 @@ def fire_checked(case, trigger: str, data: dict, version: int | None) -> dict:
         raise PreconditionFailed(exc.detail, extra=exc.extra) from None
 
 
+def trigger_for(case, schema: str) -> str:
+    """The action of the case's workflow that takes this payload (the registration edit, the vote)."""
+    from caseflow.errors import NotFound
+
+    trigger = workflow_of(case).trigger_with_schema(schema)
+    if trigger is None:
+        raise NotFound(_("This case's workflow has no such action."))
+    return trigger
+
+
 def handover_out(case) -> dict | None:
     from caseflow.handover.models import Handover
 
@@ -177,7 +187,7 @@ def patch_case(code):
     """Edit registration fields; send only those that change, with If-Match."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body()
-    memo = fire_checked(case, workflow_of(case).trigger_with_schema("intake"), data, if_match())
+    memo = fire_checked(case, trigger_for(case, "intake"), data, if_match())
     commit_before_answer()
     return case_response(case, memo=memo)
 
@@ -205,7 +215,7 @@ def transition(code, trigger):
 def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
-    memo = fire_checked(case, workflow_of(case).trigger_with_schema("vote"), json_body(), None)
+    memo = fire_checked(case, trigger_for(case, "vote"), json_body(), None)
     commit_before_answer()
     return case_response(case, memo=memo)
 

@@ -26,6 +26,8 @@ from caseflow.cases.models import Case
 
 #: the event that opens a case (version 1, the workflow's initial state)
 OPENED = "case_registered"
+#: the event that moves a case to another version of its workflow (see workflow/versions.py)
+MIGRATED = "workflow_migrated"
 
 
 @dataclass
@@ -163,17 +165,26 @@ def _effects_of(wf, ev) -> list[str]:
     return names
 
 
-def replay(events, workflows: dict, case_workflow: str) -> Expected:
-    """The expected record of one case from its events, in order."""
+def replay(events, versions: dict, case_workflow: str) -> Expected:
+    """The expected record of one case from its events, in order, each read with the version of the
+    workflow the case ran on then (``versions``: (name, version) -> Workflow)."""
     from caseflow.audit.hashing import format_ts
 
-    wf = workflows.get(case_workflow)
-    triggers = set(wf.triggers()) if wf else set()
+    def at(version):
+        wf = versions.get((case_workflow, version))
+        return wf, (set(wf.triggers()) if wf else set())
+
+    wf, triggers = at(1)
     x = Expected()
     for ev in events:
         x.seq = ev.seq
         if ev.action == OPENED:
             x.state, x.version = ev.to_state, 1
+            wf, triggers = at((ev.details or {}).get("workflow_version", 1))
+            continue
+        if ev.action == MIGRATED:
+            x.state, x.version = ev.to_state, x.version + 1
+            wf, triggers = at(((ev.details or {}).get("migrated") or {}).get("to"))
             continue
         if ev.action not in triggers:
             continue
@@ -254,9 +265,9 @@ def _votes(votes: dict) -> str:
 
 @record_check
 def cases_match_their_history(session, chain: str | None) -> list[Break]:
-    from caseflow.workflow.engine import workflows
+    from caseflow.workflow.engine import catalogue
 
-    wfs = workflows()
+    wfs = catalogue().versions
     cases_q = select(Case.id, Case.code, Case.workflow, Case.state, Case.version, Case.closed_reason,
                      Case.receiving_org_id)
     events_q = (select(AuditEvent.chain, AuditEvent.seq, AuditEvent.action, AuditEvent.from_state,
@@ -281,4 +292,34 @@ def cases_match_their_history(session, chain: str | None) -> list[Break]:
         if diffs:
             name, want, have = diffs[0]
             breaks.append(Break(code, x.seq, f"the case record differs from its history: {name}", want, have))
+    return breaks
+
+
+@record_check
+def cases_meet_their_states(session, chain: str | None) -> list[Break]:
+    """What each state requires of the record (its ``requires`` in the workflow file: a closed case
+    has a reason), held on every case: the check the database's CHECK constraints made, now read
+    from the workflow files so no state name is written in the schema."""
+    from sqlalchemy import String, or_
+
+    from caseflow.workflow.engine import catalogue
+
+    breaks = []
+    for (name, version), wf in sorted(catalogue().versions.items()):
+        for state, rule in wf.state_rules.items():
+            columns = [getattr(Case, f) for f in rule.requires if f in Case.__table__.columns]
+            own = [f for f in rule.requires if f not in Case.__table__.columns]
+            if not columns and not own:
+                continue
+            empty = [or_(c.is_(None), c == "") if isinstance(c.type, String) else c.is_(None) for c in columns]
+            stmt = select(Case).where(Case.workflow == name, Case.workflow_version == version, Case.state == state)
+            if chain is not None:
+                stmt = stmt.where(Case.code == chain)
+            if not own:
+                stmt = stmt.where(or_(*empty))
+            for case in session.scalars(stmt):
+                missing = case.missing(rule.requires)
+                if missing:
+                    breaks.append(Break(case.code, 0, f"the case is {state!r} without {', '.join(missing)}",
+                                        ", ".join(missing), "-"))
     return breaks

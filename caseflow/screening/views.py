@@ -18,7 +18,7 @@ from caseflow.screening.models import Campaign
 from caseflow.screening.schemas import CampaignSchema
 from caseflow.workflow.engine import label, workflows
 
-bp = Blueprint("screening", __name__, url_prefix="/screening")
+bp = Blueprint("campaigns", __name__, url_prefix="/screening")
 
 
 class CampaignForm(FlaskForm):
@@ -32,7 +32,7 @@ def _screening_workflows():
 
 @bp.route("/campaigns", methods=["GET", "POST"])
 @roles_required("registrar", "reviewer", "auditor")
-def campaigns():
+def index():
     form = CampaignForm()
     values, errors, status = {}, {}, 200
     if request.method == "POST":
@@ -50,7 +50,7 @@ def campaigns():
             else:
                 db.commit()
                 flash(_("Campaign %(code)s opened.", code=campaign.code), "success")
-                return redirect(url_for("screening.campaigns"))
+                return redirect(url_for("campaigns.index"))
     listed = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     tables = [workflow_figures(db.session, wf, current_user) for wf in _screening_workflows()]
     fields = build_form(CampaignSchema, db.session, values, errors) if current_user.role == "registrar" else []

@@ -48,9 +48,9 @@ def render_svg(wf: Workflow, lang: str) -> str:
             boxes[s] = Box(s, x0 + j * (BOX_W + GAP_X), MARGIN + i * (BOX_H + GAP_Y))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="wf-title" class="diagram">'
-        f'<title id="wf-title">{escape(wf.label.get(lang, wf.name))}</title>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'aria-labelledby="wf-title-{wf.name}" class="diagram">'
+        f'<title id="wf-title-{wf.name}">{escape(wf.label.get(lang, wf.name))}</title>',
+        f'<defs><marker id="arrow-{wf.name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#444"/></marker></defs>',
     ]
     seen = set()
@@ -72,7 +72,7 @@ def render_svg(wf: Workflow, lang: str) -> str:
                 path = f"M {x1} {y1} L {x2} {y2}"
             title = escape(t.label.get(lang, t.trigger))
             parts.append(f'<path d="{path}" fill="none" stroke="#444" stroke-width="1.4" '
-                         f'marker-end="url(#arrow)"><title>{title}</title></path>')
+                         f'marker-end="url(#arrow-{wf.name})"><title>{title}</title></path>')
     for s, box in boxes.items():
         cls = "initial" if s == wf.initial else ("final" if s in wf.final_states else "state")
         parts.append(f'<g class="{cls}"><rect x="{box.x}" y="{box.y}" width="{BOX_W}" height="{BOX_H}" rx="8"/>'

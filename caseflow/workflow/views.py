@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -16,7 +16,12 @@ bp = Blueprint("workflow", __name__, url_prefix="/workflows")
 @bp.route("/")
 @login_required
 def index():
-    return redirect(url_for("workflow.show", name=current_app.config["DEFAULT_WORKFLOW"]))
+    """Every workflow in force, each drawn, the default first."""
+    lang = current_language()
+    default = current_app.config["DEFAULT_WORKFLOW"]
+    ordered = sorted(workflows().values(), key=lambda wf: (wf.name != default, wf.name))
+    drawn = [(wf, Markup(render_svg(wf, lang))) for wf in ordered]  # noqa: S704 - built from escaped labels only
+    return render_template("workflow/index.html", drawn=drawn, lang=lang)
 
 
 @bp.route("/<name>")
