@@ -13,13 +13,13 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from caseflow import create_app
 from caseflow.audit.verify import verify_database
 from caseflow.auth.models import User
 from caseflow.auth.operations import create_token
 from caseflow.config import PROJECT_ROOT
 from caseflow.extensions import db
 from caseflow.workflow.definition import WorkflowError
-from caseflow import create_app
 from tests.conftest import app_config, complete_intake, make_app
 from tests.helpers import PARTNER_ORG, org_id
 
@@ -46,9 +46,9 @@ def test_no_yaml_name_is_written_in_python_outside_the_rules_packages():
     files += [p for p in (PROJECT_ROOT / "migrations" / "versions").glob("*.py") if p.name >= "0015"]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in names or quoted.search(node.value):
-                    found.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.value[:60]!r}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    node.value in names or quoted.search(node.value)):
+                found.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.value[:60]!r}")
     assert not found, found
 
 
@@ -310,14 +310,17 @@ FLOW_V2 = """
 """
 
 
+FLOW_CASE = {"workflow": "versioned_flow", "region": "Kidal"}
+
+
 def test_cases_stay_on_their_version_until_migrated(start, tmp_path):
     from caseflow.cli import workflows_migrate
 
     v1 = start({"versioned_flow.yaml": FLOW_V1})
     reg1 = bearer(v1, "registrar@caseflow.demo")
     c1 = v1.test_client()
-    first = c1.post("/api/v1/cases", json={"workflow": "versioned_flow", "region": "Kidal"}, headers=reg1).get_json()["code"]
-    second = c1.post("/api/v1/cases", json={"workflow": "versioned_flow", "region": "Kidal"}, headers=reg1).get_json()["code"]
+    first = c1.post("/api/v1/cases", json=FLOW_CASE, headers=reg1).get_json()["code"]
+    second = c1.post("/api/v1/cases", json=FLOW_CASE, headers=reg1).get_json()["code"]
     assert c1.post(f"/api/v1/cases/{first}/transitions/check", json={},
                    headers={**reg1, "If-Match": '"1"'}).status_code == 200
 
@@ -328,7 +331,7 @@ def test_cases_stay_on_their_version_until_migrated(start, tmp_path):
     # the running case still runs on v1: its triggers, not v2's
     r = c2.post(f"/api/v1/cases/{second}/transitions/verify", json={}, headers={**reg2, "If-Match": '"1"'})
     assert r.status_code == 404
-    new = c2.post("/api/v1/cases", json={"workflow": "versioned_flow", "region": "Kidal"}, headers=reg2).get_json()["code"]
+    new = c2.post("/api/v1/cases", json=FLOW_CASE, headers=reg2).get_json()["code"]
     assert c2.post(f"/api/v1/cases/{new}/transitions/verify", json={},
                    headers={**reg2, "If-Match": '"1"'}).status_code == 200
 
