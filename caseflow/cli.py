@@ -460,6 +460,31 @@ def workflows_list():
         click.echo(f"settings overlay: {cat.overlay['path']} ({cat.overlay['country']['en']})")
 
 
+@workflows_cli.command("draw")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--lang", default="en", type=click.Choice(["en", "fr"]))
+def workflows_draw(folder, lang):
+    """Write each workflow in force as FOLDER/<name>.svg (the pictures in the README)."""
+    from pathlib import Path
+
+    from caseflow.workflow.diagram import render_svg
+    from caseflow.workflow.engine import workflows
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for name, wf in sorted(workflows().items()):
+        path = Path(folder) / f"{name}.svg"
+        path.write_text(standalone_svg(render_svg(wf, lang)), encoding="utf-8")
+        click.echo(str(path))
+
+
+def standalone_svg(svg: str) -> str:
+    """The page's diagram as a file: the page's CSS for boxes and text, inline."""
+    style = ("<style>rect{fill:#fff;stroke:#1f3a5f;stroke-width:1.5}.initial rect{fill:#e3edf7}"
+             ".final rect{fill:#eef3e8}text{font:14px sans-serif;fill:#111}</style>")
+    head, _, rest = svg.partition(">")
+    return f"{head}>{style}{rest}\n"
+
+
 @workflows_cli.command("migrate")
 @click.argument("name")
 @click.option("--dry-run", is_flag=True, help="only list which case moves from which state to which")

@@ -7,6 +7,7 @@ import ast
 import re
 import shutil
 import textwrap
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -81,12 +82,16 @@ def start(database, tmp_path):
             made.append((connection, connection.begin()))
         db.bind_sessions_to(app, connection, join_transaction_mode="create_savepoint")
         app.connection = connection
+        engines.append(engine)
         return app
 
+    engines: list = []
     yield make
     for conn, outer in made:
         outer.rollback()
         conn.close()
+    for engine in engines:
+        engine.dispose()
 
 
 def bearer(app, email):
@@ -257,14 +262,17 @@ def test_what_a_rule_reads_is_declared_by_the_rule(start, tmp_path, mutate, mess
 
 
 def test_a_country_is_a_settings_overlay(start):
-    app = start(overlay="""
-        # Nigeria's 2022 handover protocol: 7 days
-        country: {en: Nigeria, fr: Nigéria}
-        workflows:
-          detained_child: {handover_time_limit_hours: 168}
-    """)
+    app = start(overlay=(WORKFLOWS / "countries" / "nigeria.yaml").read_text())  # the one shipped
     wfs = app.extensions["caseflow.workflows"]
     assert wfs["detained_child"].settings["handover_time_limit_hours"] == 168
+    assert wfs["detained_child"].settings["case_code_prefix"] == "NG"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        from caseflow.cases.operations import register_case
+
+        registrar = db.session.scalar(select(User).where(User.email == "registrar@caseflow.demo"))
+        case = register_case(db.session, complete_intake(), registrar, workflow="detained_child")
+        clock = next(k for k in case.clocks if k.stopped_at is None)
+        assert case.code.startswith("NG-") and clock.due_at - clock.started_at == timedelta(days=7)
     assert wfs["recruit_screening"].settings["handover_time_limit_hours"] == 72  # another workflow untouched
     with pytest.raises(WorkflowError, match="handover_time_limt_hours"):
         start(overlay="country: {en: X, fr: X}\nworkflows:\n  detained_child: {handover_time_limt_hours: 168}\n")
@@ -349,3 +357,16 @@ def test_cases_stay_on_their_version_until_migrated(start, tmp_path):
         assert report.ok, [b.describe() for b in report.breaks][:3]
     again = v2.test_cli_runner().invoke(workflows_migrate, ["versioned_flow"])
     assert "0 cases moved" in again.output
+
+
+def test_the_readme_pictures_are_the_workflows_in_force(app, tmp_path):
+    from caseflow.cli import workflows_draw
+
+    result = app.test_cli_runner().invoke(workflows_draw, [str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    drawn = sorted(p.name for p in tmp_path.glob("*.svg"))
+    assert drawn == sorted(f"{name}.svg" for name in app.extensions["caseflow.workflows"])
+    for name in drawn:  # `flask workflows draw docs/workflows` after changing a workflow file
+        assert (tmp_path / name).read_text() == (PROJECT_ROOT / "docs" / "workflows" / name).read_text(), name
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert all(f"docs/workflows/{name}" in readme for name in drawn)
