@@ -144,26 +144,42 @@ def test_screening_cases_in_the_list_page_export_and_api(client, session, users,
     fire(session, case, "clear", users["registrar"], {"reasons": "Birth certificate: 22 years old."})
     session.commit()
 
-    r = client.get("/api/v1/cases?state=cleared", headers=token("auditor"))
-    assert case.code in [c["code"] for c in r.get_json()["items"]]
+    r = client.get(f"/api/v1/cases?state=cleared&workflow={WF}", headers=token("auditor"))
+    assert [c["code"] for c in r.get_json()["items"]] == [case.code]
+    r = client.get("/api/v1/cases?workflow=detained_child&state=cleared", headers=token("auditor"))
+    assert r.get_json()["items"] == []
     body = client.get(f"/api/v1/cases/{case.code}", headers=token("auditor")).get_json()
-    assert body["workflow"] == WF and body["state"] == "cleared"
+    assert body["workflow"] == WF and body["state"] == "cleared" and body["workflow_version"] == 1
+    own = body["workflow_fields"]
+    assert own["campaign"] == "GAO-2026-1" and own["screening_outcome"] == "cleared"
+    assert "service_number" not in body["workflow_fields"]  # it identifies the person: never in the API
+    history = client.get(f"/api/v1/cases/{case.code}/history", headers=token("auditor")).get_json()
+    assert "SN-0007" not in str(history)
 
     path = tmp_path / "all.xlsx"
     write_workbook(session, path, user=users["auditor"], filters=ExportFilters(), include_identity=False)
     wb = load_workbook(path, read_only=True)
     rows = list(wb["Cases"].iter_rows(values_only=True))
+    wb.close()
     header, row = rows[0], next(r for r in rows if r[0] == case.code)
     got = dict(zip(header, row, strict=False))
     assert got["State"] == "Cleared (18 or more)" and got["Workflow"] == "Screening of recruits"
     assert "Screening campaign: GAO-2026-1" in got["Fields of this workflow"]
     assert "Age document seen: Birth certificate" in got["Fields of this workflow"]
+    assert "SN-0007" not in str(rows)
+    with_identity = tmp_path / "identity.xlsx"
+    write_workbook(session, with_identity, user=users["auditor"], filters=ExportFilters(), include_identity=True)
+    wb = load_workbook(with_identity, read_only=True)
+    assert "Service number: SN-0007" in str(list(wb["Cases"].values))
+    wb.close()
 
     auth.login("registrar")  # who reads French
     page = client.get(f"/cases/{case.code}").get_data(as_text=True)
     assert "Campagne de dépistage" in page and "GAO-2026-1" in page and "Admis (18 ans ou plus)" in page
     assert "Autorité de détention" not in page  # only the fields screening records
-    assert "Résultat du dépistage : Admis (18 ans ou plus)" in page or "Résultat du dépistage: Admis" in page
+    assert "SN-0007" not in page  # shown only on request, and the request is recorded
+    shown = client.post(f"/cases/{case.code}/identity", data={"csrf_token": auth.token(f"/cases/{case.code}")})
+    assert "SN-0007" in shown.get_data(as_text=True) and "Matricule" in shown.get_data(as_text=True)
     form = client.get("/cases/new?workflow=recruit_screening").get_data(as_text=True)
     assert 'name="campaign"' in form and 'name="detaining_authority"' not in form
     campaigns = client.get("/screening/campaigns").get_data(as_text=True)

@@ -99,10 +99,12 @@ def handover_out(case) -> dict | None:
 
 
 def case_out(case, memo: dict | None = None) -> dict:
-    wf = get_workflow(case.workflow)
+    wf = workflow_of(case)
     lang, now = current_language(), utcnow()
     return {
-        "code": case.code, "workflow": case.workflow, "state": case.state,
+        "code": case.code, "workflow": case.workflow, "workflow_version": case.workflow_version,
+        "workflow_fields": {k: v for k, v in (case.workflow_fields or {}).items()
+                            if k not in case.identifying_fields()}, "state": case.state,
         "state_label": wf.state_label(case.state, lang), "version": case.version, "created_at": case.created_at,
         "sex": case.sex, "age_at_encounter": case.age_at_encounter, "age_basis": case.age_basis,
         "region": case.region, "cercle": case.cercle, "commune": case.commune,
@@ -133,10 +135,10 @@ def case_response(case, status: int = 200, memo: dict | None = None):
 @blp.response(200, out.CasePageOut)
 @problems(422)
 @api_login_required
-def list_cases(page, per_page, state=None, region=None, overdue=False, q=None):
+def list_cases(page, per_page, state=None, region=None, overdue=False, q=None, workflow=None):
     """Cases in your remit, newest first."""
     result = case_page(db.session, current_user, state=state, region=region, overdue=overdue, code=q,
-                       page=page, per_page=per_page)
+                       page=page, per_page=per_page, workflow=workflow)
     args = {k: v for k, v in request.args.items() if k != "page"}
 
     def link(n):

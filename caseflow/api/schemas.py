@@ -15,6 +15,7 @@ class CaseListQuery(QuerySchema):
     region = fields.String(validate=validate.Length(max=80))
     overdue = fields.Boolean()
     q = fields.String(validate=validate.Length(max=40), metadata={"description": "part of a case code"})
+    workflow = fields.String(validate=validate.Length(max=40), metadata={"description": "only this workflow's cases"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
@@ -56,6 +57,8 @@ class HandoverOut(Schema):
 class CaseOut(Schema):
     code = fields.String()
     workflow = fields.String()
+    workflow_version = fields.Integer(metadata={"description": "the version of its workflow the case runs on"})
+    workflow_fields = fields.Dict(metadata={"description": "the fields only its workflow records (see its file)"})
     state = fields.String()
     state_label = fields.String()
     version = fields.Integer()

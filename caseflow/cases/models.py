@@ -203,6 +203,13 @@ class Case(Base):
                 kept[name] = plain(value)
             self.workflow_fields = kept or None
 
+    def identifying_fields(self) -> tuple[str, ...]:
+        """What identifies this person: the names and date of birth, and what the workflow's file
+        marks identifying among its own fields (a service number)."""
+        from caseflow.workflow.engine import workflow_of
+
+        return workflow_of(self).identifying_fields(IDENTIFYING_FIELDS)
+
     def missing(self, names) -> list[str]:
         """Which of these fields are not filled (the workflow's ``record.required``)."""
         return [f for f in names if self.value(f) in (None, "")]

@@ -69,8 +69,9 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     session.flush()
     refresh_age(session, case)
     update_clocks(wf, case, now)
-    public = {k: v for k, v in values.items() if k not in IDENTIFYING_FIELDS}
-    identifying = {k: v for k, v in values.items() if k in IDENTIFYING_FIELDS}
+    secret = wf.identifying_fields(IDENTIFYING_FIELDS)
+    public = {k: v for k, v in values.items() if k not in secret}
+    identifying = {k: v for k, v in values.items() if k in secret}
     details = {"fields": public, "workflow_version": wf.version}
     if source:
         details["source"] = source
@@ -113,6 +114,6 @@ def reveal_identity(session, case: Case, user) -> dict:
     if not can_see_identity(user) or not can_view(user, case):
         raise Forbidden(_("Your role may not see who this child is."))
     record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,
-           from_state=case.state, to_state=case.state, details={"fields": list(IDENTIFYING_FIELDS)})
-    return {f: getattr(case, f) for f in IDENTIFYING_FIELDS}
+           from_state=case.state, to_state=case.state, details={"fields": list(case.identifying_fields())})
+    return {f: case.value(f) for f in case.identifying_fields()}
 

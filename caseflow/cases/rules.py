@@ -95,13 +95,14 @@ def correction_valid(ctx):
 def _apply_changes(ctx, keys) -> tuple[dict, dict]:
     """Set the fields sent; each change as before → after (identifying ones apart)."""
     case, public, identifying = ctx.subject, {}, {}
+    secret = ctx.workflow.identifying_fields(IDENTIFYING_FIELDS)
     for key in keys:
         new = ctx.data[key]
         old = case.value(key)
         if plain(old) == plain(new):
             continue
         case.set_value(key, new)
-        target = identifying if key in IDENTIFYING_FIELDS else public
+        target = identifying if key in secret else public
         target[key] = [plain(old), plain(new)]
     if public or identifying:
         from caseflow.assessment.age import refresh_age

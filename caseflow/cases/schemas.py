@@ -130,7 +130,7 @@ def intake_schema(wf, *, edit: bool = False) -> type:
         for name in list(cls._declared_fields):
             if name not in keep:
                 del cls._declared_fields[name]
-        cls.identifying_fields = tuple(f for f in IDENTIFYING_FIELDS if f in keep)
+        cls.identifying_fields = tuple(f for f in wf.identifying_fields(IDENTIFYING_FIELDS) if f in keep)
         cls.workflow_fields = tuple(own)
         cls.field_order = keep
         _SCHEMAS[key] = cls

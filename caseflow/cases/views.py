@@ -16,7 +16,7 @@ from caseflow.audit.verify import verify_database
 from caseflow.auth.models import Organisation
 from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
-from caseflow.cases.models import IDENTIFYING_FIELDS, Case
+from caseflow.cases.models import Case
 from caseflow.cases.queries import case_page, distinct_values, regions
 from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import can_see_identity
@@ -116,8 +116,9 @@ def record_rows(case, wf) -> list[tuple[str, str, str, object]]:
     from marshmallow import fields as mf
 
     rows = []
+    secret = case.identifying_fields()
     for name, f in intake_schema(wf)().fields.items():
-        if name in IDENTIFYING_FIELDS:
+        if name in secret:
             continue
         v = case.value(name)
         choices = (f.metadata or {}).get("choices")
@@ -163,8 +164,7 @@ def case_facts(case) -> dict:
         "verdict": verdict,
         "actions": available_transitions(session, case, current_user),
         "intake_fields": record_rows(case, wf),
-        "identifying_fields": [(f, field_label(f)) for f in IDENTIFYING_FIELDS
-                               if f in intake_schema(wf).identifying_fields],
+        "identifying_fields": [(f, field_label(f)) for f in intake_schema(wf).identifying_fields],
         "can_see_identity": can_see_identity(current_user),
         "vocab": vocab,
         "now": utcnow(),

@@ -154,7 +154,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                 "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
                 "given_name": case.given_name, "family_name": case.family_name, "other_names": case.other_names,
                 "date_of_birth": case.date_of_birth,
-                "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf),
+                "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf, include_identity),
             }
             cases_sheet.append(row[k] for k, _h, _w in case_cols)
             for r in rounds.get(case.id, []):
@@ -222,14 +222,15 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
 
 
-def own_fields_text(case, wf) -> str | None:
-    """The fields only this case's workflow records, in words ("Campaign: GAO-2026-1; Unit: …")."""
+def own_fields_text(case, wf, include_identity: bool) -> str | None:
+    """The fields only this case's workflow records, in words ("Campaign: GAO-2026-1; Unit: …"); an
+    identifying one (a service number) only in an export with identity."""
     from caseflow.labels import field_label
 
     kept = case.workflow_fields or {}
     parts = []
     for name, spec in wf.fields.items():
-        if kept.get(name) in (None, ""):
+        if kept.get(name) in (None, "") or (spec.identifying and not include_identity):
             continue
         value = kept[name]
         if spec.choices and value in spec.choices:

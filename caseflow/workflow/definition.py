@@ -87,6 +87,9 @@ class FieldSpec:
     maximum: int | None = None
     #: False: recorded by the workflow's transitions (an outcome), never typed in a form
     entered: bool = True
+    #: it identifies the person (a service number): kept out of exports and the API, shown on request
+    #: (audited), and in the audit log's identifying part
+    identifying: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,10 @@ class Workflow:
     figures: dict[str, Figure] = field(default_factory=dict)
     figures_by: str | None = None
     machine: Machine | None = field(default=None, repr=False)
+
+    def identifying_fields(self, shared: tuple[str, ...]) -> tuple[str, ...]:
+        """The shared identifying fields, then this file's own."""
+        return tuple(shared) + tuple(n for n, spec in self.fields.items() if spec.identifying)
 
     def trigger_with_schema(self, schema: str) -> str | None:
         """The trigger whose payload is this registered schema (the intake edit, the vote): how
@@ -262,7 +269,8 @@ def _fields(path, raw) -> dict[str, FieldSpec]:
                 _fail(path, f"{key}.{k}", "must be a whole number")
             numbers[k] = spec.get(k)
         out[name] = FieldSpec(name, ftype, _labels(path, f"{key}.label", spec.get("label")), choices, **numbers,
-                              entered=_flag(path, f"{key}.entered", spec.get("entered", True)))
+                              entered=_flag(path, f"{key}.entered", spec.get("entered", True)),
+                              identifying=_flag(path, f"{key}.identifying", spec.get("identifying", False)))
     return out
 
 
