@@ -78,6 +78,8 @@ def _value(value, session, now):
         return value
     if value == "=today":
         return now.date().isoformat()
+    if value.startswith("=today") and value.endswith("d"):  # "=today-3d", "=today+10d"
+        return (now + timedelta(days=int(value[6:-1]))).date().isoformat()
     if value.startswith("=now-") and value.endswith("h"):
         return (now - timedelta(hours=int(value[5:-1]))).isoformat()
     if value.startswith("=org:"):
@@ -101,6 +103,7 @@ def _demo_cases(session, orgs) -> None:
 
     from caseflow.cases.operations import register_case
     from caseflow.workflow.engine import fire, workflows
+    from caseflow.workflow.registry import MAKERS
 
     now = utcnow()
     folder = Path(current_app.config["WORKFLOWS_DIR"]) / "demo"
@@ -108,6 +111,8 @@ def _demo_cases(session, orgs) -> None:
         scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
         if scenario.get("workflow") not in workflows():
             continue
+        for made in scenario.get("setup") or []:  # records the cases refer to (a campaign)
+            MAKERS[made["make"]](session, _value(made["with"], session, now), _by_email(session, made["by"]))
         for spec in scenario.get("cases") or []:
             case = register_case(session, _value(spec["fields"], session, now), _by_email(session, spec["by"]),
                                  workflow=scenario["workflow"])

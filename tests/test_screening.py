@@ -184,3 +184,28 @@ def test_screening_cases_in_the_list_page_export_and_api(client, session, users,
     assert 'name="campaign"' in form and 'name="detaining_authority"' not in form
     campaigns = client.get("/screening/campaigns").get_data(as_text=True)
     assert "GAO-2026-1" in campaigns and "FAMa 4th battalion" in campaigns
+
+
+def test_a_screening_list_is_imported_into_the_screening_workflow(session, users, campaign, tmp_path):
+    from openpyxl import Workbook
+
+    from caseflow.imports.operations import file_digest, import_rows, preview
+
+    path = tmp_path / "campaign.xlsx"
+    wb = Workbook()
+    wb.active.append(["Screening campaign", "Unité", "sex", "encounter_at", "Age document seen", "Matricule"])
+    screened = (utcnow() - timedelta(hours=3)).replace(tzinfo=None, microsecond=0)
+    wb.active.append([campaign.code, "FAMa 4th battalion", "Male", screened, "Acte de naissance", "SN-9001"])
+    wb.active.append(["NOWHERE-9", "FAMa 4th battalion", "Male", screened, "None", "SN-9002"])
+    wb.save(path)
+    result = preview(session, path, "campaign.xlsx", file_digest(path), users["registrar"], WF)
+    assert result.rows[0].ok and result.rows[0].data["documents_seen"] == "birth_certificate"
+    assert "campaign" in result.rows[1].errors
+    with pytest.raises(ValidationFailed):  # all rows or none
+        import_rows(session, path, "campaign.xlsx", users["registrar"], workflow=WF)
+    wb.active.delete_rows(3)
+    wb.save(path)
+    [case] = import_rows(session, path, "campaign.xlsx", users["registrar"], workflow=WF)
+    assert case.workflow == WF and case.state == "screening" and case.value("service_number") == "SN-9001"
+    with pytest.raises(ValidationFailed):  # a screening's columns are no detention list's
+        preview(session, path, "campaign.xlsx", file_digest(path), users["registrar"], "detained_child")

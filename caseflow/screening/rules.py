@@ -12,9 +12,16 @@ from caseflow.assessment.age import ADULT, age_at
 from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.screening.models import Campaign
 from caseflow.screening.schemas import ClearanceSchema, SeparationSchema
-from caseflow.workflow.registry import effect, field_type, guard, register_schema
+from caseflow.workflow.registry import effect, field_type, guard, record_maker, register_schema
 
 register_schema("clearance", ClearanceSchema)
+
+
+@record_maker("campaign")
+def make_campaign(session, data, actor):
+    from caseflow.screening.operations import create_campaign
+
+    return create_campaign(session, data, actor)
 register_schema("separation", SeparationSchema)
 
 

@@ -29,6 +29,7 @@ NEEDS: dict[tuple[str, str], tuple[str, ...]] = {}
 #: ``type -> fn(spec) -> marshmallow field``: field types a workflow's own fields may have beyond
 #: the engine's (a screening's campaign)
 FIELD_TYPES: dict[str, Callable] = {}
+MAKERS: dict[str, Callable] = {}
 #: ``role -> fn(stmt, user) -> stmt``: what else a case waiting for this role must meet (not yet voted)
 WAITING: dict[str, Callable] = {}
 #: ``fn(session, subject) -> noted | None``, asked before each event of a subject's chain is appended:
@@ -76,6 +77,12 @@ def waiting(role: str):
 def due_date(name: str):
     """A date people set that a clock falls due on: ``fn(subject) -> datetime | None``."""
     return lambda fn: _register(DUE_DATES, "due date", name, fn)
+
+
+def record_maker(name: str):
+    """``fn(session, data, actor)``: makes a record a workflow's cases refer to (a screening
+    campaign); a demo scenario's ``setup`` calls it by name."""
+    return lambda fn: _register(MAKERS, "record maker", name, fn)
 
 
 def field_type(name: str):
