@@ -155,7 +155,12 @@ def current(session, case_id: int) -> CaseFacts | None:
 
 
 def note(session, case) -> Noted | None:
-    """The facts this transaction changed on ``case``, or None when it changed none (a vote)."""
+    """The facts this transaction changed on ``case``, or None when it changed none (a vote) or
+    its workflow is not one the period statistics count (a screening)."""
+    from caseflow.workflow.engine import workflow_of
+
+    if not workflow_of(case).period_statistics:
+        return None
     session.flush()
     touched = session.info.get(_TOUCHED, set())
     parts = {part for case_id, part in touched if case_id == case.id}
@@ -181,9 +186,11 @@ FACTS_RECORDED = "facts_recorded"
 def backfill(session) -> int:
     """Cases with no kept facts (registered before migration 0012): an event on each one's chain
     files its facts as they are now, from now on. Returns how many; a second run finds none."""
-    from caseflow.workflow.engine import append_event
+    from caseflow.workflow.engine import append_event, catalogue
 
-    missing = select(Case.id).where(~select(CaseFacts.id).where(CaseFacts.case_id == Case.id).exists())
+    counted = sorted({wf.name for wf in catalogue().versions.values() if wf.period_statistics})
+    missing = select(Case.id).where(Case.workflow.in_(counted),
+                                    ~select(CaseFacts.id).where(CaseFacts.case_id == Case.id).exists())
     ids = list(session.scalars(missing.order_by(Case.id)))
     for case_id in ids:
         case = session.get(Case, case_id)

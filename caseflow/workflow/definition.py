@@ -126,6 +126,8 @@ class Workflow:
     final_states: tuple[str, ...] = ()
     #: the workflow registrations use when none is named
     default: bool = False
+    #: its cases are counted by the period statistics (the Secretary-General's figures on detention)
+    period_statistics: bool = False
     #: per state: what must be filled, and who is waited for
     state_rules: dict[str, State] = field(default_factory=dict)
     #: how cases on an earlier version move to this one: ``{from_version: {old_state: new_state}}``
@@ -477,6 +479,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         quorum=quorum,
         final_states=final,
         default=_flag(path, "default", raw.get("default", False)),
+        period_statistics=_flag(path, "period_statistics", raw.get("period_statistics", False)),
         state_rules=state_rules,
         migrate_from=_migrations(path, raw, states),
         intake=intake,
