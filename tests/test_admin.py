@@ -87,3 +87,13 @@ def test_every_admin_button_names_its_user_or_organisation(client, auth, session
     names = {html.unescape(b[2]) for b in named}
     assert {u.full_name for u in session.scalars(select(User))} <= names
     assert {o.name for o in session.scalars(select(Organisation))} <= names
+
+
+def test_an_admin_cannot_change_their_own_role(client, auth, session, users):
+    auth.login("admin")
+    token = auth.token("/admin/")
+    r = client.post(f"/admin/users/{users['admin'].id}/role", data={"csrf_token": token, "role": "auditor"})
+    assert r.status_code == 403 and "own role" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, users["admin"].id).role == "admin"
+    assert "user_role_changed" not in actions(session)

@@ -36,10 +36,16 @@ def test_identity_is_hidden_until_asked_and_the_view_is_recorded(client, auth, s
     auth.login("registrar")
     page = client.get(f"/cases/{case.code}").get_data(as_text=True)
     assert "Aminata" not in page
-    r = client.post(f"/cases/{case.code}/identity", data={"csrf_token": auth.token(f"/cases/{case.code}")})
+    token = auth.token(f"/cases/{case.code}")
+    r = client.post(f"/cases/{case.code}/identity", data={"csrf_token": token})  # no purpose given
+    assert r.status_code == 422 and "Aminata" not in r.get_data(as_text=True)
+    r = client.post(f"/cases/{case.code}/identity", data={"csrf_token": token, "purpose": "audit"})  # not hers
+    assert r.status_code == 422 and "Aminata" not in r.get_data(as_text=True)
+    r = client.post(f"/cases/{case.code}/identity", data={"csrf_token": token, "purpose": "duplicate_check"})
     assert "Aminata" in r.get_data(as_text=True)
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.chain == case.code)).all()
-    assert "identity_viewed" in actions
+    viewed = session.scalars(select(AuditEvent).where(AuditEvent.chain == case.code,
+                                                      AuditEvent.action == "identity_viewed")).all()
+    assert [e.details["purpose"] for e in viewed] == ["duplicate_check"]
 
 
 def test_another_partner_gets_404_never_data(client, auth, session, users, make_case):
@@ -129,18 +135,29 @@ def test_list_filters_by_age_band_authority_and_organisation(client, auth, make_
     assert "<td>16</td>" in rows.split("<tbody>")[1] and "<td>13</td>" not in rows.split("<tbody>")[1]
 
 
-def test_name_search_is_posted_and_only_for_roles_that_see_identities(client, auth, make_case):
+def test_name_search_is_posted_and_only_for_roles_that_see_identities(client, auth, make_case, session, users):
     case = make_case(given_name="Oumarou", region="Segou")
     auth.login("registrar")
     token = auth.token("/cases/")
-    r = client.post("/cases/", data={"csrf_token": token, "name": "oumar"})
+    r = client.post("/cases/", data={"csrf_token": token, "name": "oumar"})  # no purpose: refused
+    assert r.status_code == 422 and case.code not in r.get_data(as_text=True)
+    r = client.post("/cases/", data={"csrf_token": token, "name": "oumar", "purpose": "duplicate_check"})
     assert case.code in r.get_data(as_text=True)
-    r = client.post("/cases/", data={"csrf_token": token, "name": "nobody-by-that-name"})
+    r = client.post("/cases/", data={"csrf_token": token, "name": "nobody-by-that-name",
+                                     "purpose": "duplicate_check"})
     assert case.code not in r.get_data(as_text=True)
+    searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "identity_searched")
+                               .order_by(AuditEvent.id)).all()
+    assert [(e.actor_id, e.details["purpose"], e.details["found"]) for e in searches] == [
+        (users["registrar"].id, "duplicate_check", 1), (users["registrar"].id, "duplicate_check", 0)]
+    assert "oumar" not in str(searches[0].details) and searches[0].ident_digest  # the query is identifying
     auth.logout()
-    auth.login("admin")
-    r = client.post("/cases/", data={"csrf_token": auth.token("/dashboard"), "name": "oumar"})
-    assert r.status_code == 403
+    for who in ("admin", "reviewer.un"):  # neither needs to know who the children are
+        auth.login(who)
+        r = client.post("/cases/", data={"csrf_token": auth.token("/dashboard"), "name": "oumar",
+                                         "purpose": "duplicate_check"})
+        assert r.status_code == 403
+        auth.logout()
 
 
 def test_the_age_used_is_kept_on_the_case(session, users, make_case):

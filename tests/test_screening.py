@@ -183,7 +183,8 @@ def test_screening_cases_in_the_list_page_export_and_api(client, session, users,
     assert "Campagne de dépistage" in page and "GAO-2026-1" in page and "Admis (18 ans ou plus)" in page
     assert "Autorité de détention" not in page  # only the fields screening records
     assert "SN-0007" not in page  # shown only on request, and the request is recorded
-    shown = client.post(f"/cases/{case.code}/identity", data={"csrf_token": auth.token(f"/cases/{case.code}")})
+    shown = client.post(f"/cases/{case.code}/identity", data={"csrf_token": auth.token(f"/cases/{case.code}"),
+                                                              "purpose": "edit_record"})
     assert "SN-0007" in shown.get_data(as_text=True) and "Matricule" in shown.get_data(as_text=True)
     form = client.get("/cases/new?workflow=recruit_screening").get_data(as_text=True)
     assert 'name="campaign"' in form and 'name="detaining_authority"' not in form

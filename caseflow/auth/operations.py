@@ -147,6 +147,12 @@ def set_active(session, user: User, active: bool, actor=None) -> None:
 
 
 def set_role(session, user: User, role: str, actor=None) -> None:
+    """Another person's role: nobody changes their own (an administrator who made themselves auditor
+    would read identities), so two people are needed to give an account another role."""
+    from caseflow.errors import Forbidden
+
+    if actor is not None and actor.id == user.id:
+        raise Forbidden(_("Nobody may change their own role: another administrator must."))
     if role not in {r.value for r in Role}:
         raise ValidationFailed(errors={"role": [_("Unknown role.")]})
     before = user.role

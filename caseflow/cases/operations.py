@@ -107,13 +107,44 @@ def get_case(session, code: str, user, *, for_update: bool = False) -> Case:
     return case
 
 
-def reveal_identity(session, case: Case, user) -> dict:
-    """The identifying fields, for a role that may see them; every reveal is recorded."""
+def check_purpose(case: Case | None, user, purpose: str | None) -> str:
+    """A purpose the user's role may give (for this case's workflow, or any), or a 422 naming it."""
     from flask_babel import gettext as _
 
-    if not can_see_identity(user) or not can_view(user, case):
+    from caseflow.workflow.engine import workflow_of, workflows
+
+    flows = [workflow_of(case)] if case is not None else list(workflows().values())
+    if not any(purpose in {p.code for p in wf.purposes_for(user.role)} for wf in flows):
+        raise ValidationFailed(_("Say why you need to see who the child is."),
+                               errors={"purpose": [_("Choose one of the purposes offered.")]})
+    return purpose
+
+
+def reveal_identity(session, case: Case, user, purpose: str | None = None) -> dict:
+    """The identifying fields, for a role the workflow lets see them, for a purpose it may give;
+    every reveal is recorded with that purpose."""
+    from flask_babel import gettext as _
+
+    if not can_see_identity(user, case) or not can_view(user, case):
         raise Forbidden(_("Your role may not see who this child is."))
+    purpose = check_purpose(case, user, purpose)
     record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,
-           from_state=case.state, to_state=case.state, details={"fields": list(case.identifying_fields())})
+           from_state=case.state, to_state=case.state,
+           details={"fields": list(case.identifying_fields()), "purpose": purpose})
     return {f: case.value(f) for f in case.identifying_fields()}
+
+
+def record_edit_view(session, case: Case, user, fields: list[str]) -> None:
+    """The registration's edit form pre-fills who the child is: a view like any other, whose purpose
+    is the one the workflow's file names for it (``identity.on_edit``)."""
+    purpose = workflow_of(case).identity_uses.get("on_edit")
+    record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,
+           from_state=case.state, to_state=case.state, details={"fields": fields, "purpose": purpose})
+
+
+def record_identity_search(session, user, *, purpose: str, query: dict, found: int, where: str) -> None:
+    """A search by name (the list's search, an import's duplicate check) shows identities too: it
+    is recorded with its purpose, the names searched for kept in the event's identifying part."""
+    record(session, "identity_searched", actor=user, details={"purpose": purpose, "found": found, "where": where},
+           identifying={"query": query})
 

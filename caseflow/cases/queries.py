@@ -68,7 +68,10 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
         stmt = stmt.where(Case.detaining_authority == detaining_authority)
     if organisation_id:
         stmt = stmt.where(or_(Case.registering_org_id == organisation_id, Case.receiving_org_id == organisation_id))
-    if name:
+    if name:  # only among the cases whose workflow lets this role see who the child is
+        from caseflow.workflow.engine import workflows
+
+        stmt = stmt.where(Case.workflow.in_([n for n, wf in workflows().items() if user.role in wf.identity_roles()]))
         like = f"%{name.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(Case.given_name).like(like), func.lower(Case.family_name).like(like),
                               func.lower(Case.other_names).like(like)))

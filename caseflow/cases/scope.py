@@ -34,8 +34,6 @@ def past_initial():
         return Case.state != next(iter(initials))
     return or_(*(and_(Case.workflow.in_(names), Case.state != state) for state, names in initials.items()))
 
-#: roles that may ask to see a child's identifying data (each view is audited)
-IDENTITY_ROLES = frozenset({Role.registrar, Role.reviewer, Role.assessor, Role.partner, Role.auditor})
 
 
 def visible_to(user):
@@ -86,5 +84,11 @@ def can_view(user, case: Case) -> bool:
     return False
 
 
-def can_see_identity(user) -> bool:
-    return user.role in IDENTITY_ROLES
+def can_see_identity(user, case: Case | None = None) -> bool:
+    """May this user ask to see who the child is (each view is recorded, with its purpose)? Which
+    roles may, and why, is each workflow file's ``identity``; without a case: in any workflow."""
+    from caseflow.workflow.engine import workflow_of, workflows
+
+    if case is not None:
+        return user.role in workflow_of(case).identity_roles()
+    return any(user.role in wf.identity_roles() for wf in workflows().values())

@@ -30,6 +30,7 @@ from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
 from caseflow.schemas import parse_id, parse_page
+from caseflow.web import writes
 from caseflow.workflow.engine import (
     available_transitions,
     fire,
@@ -54,13 +55,15 @@ class PostForm(FlaskForm):
 def index():
     """GET filters travel in the URL (no child data there); a name search is POSTed, never in a URL."""
     args = request.args
-    name = None
+    name = purpose = None
     if request.method == "POST":
         if not PostForm().validate_on_submit():
             raise ValidationFailed(_("The form expired; please reload the page."))
         if not can_see_identity(current_user):
             raise Forbidden(_("Your role may not see who this child is."))
         name = (request.form.get("name") or "").strip()[:120] or None
+        if name:
+            purpose = operations.check_purpose(None, current_user, request.form.get("purpose"))
     page = parse_page(args.get("page"))
     result = case_page(
         db.session, current_user, state=args.get("state") or None, region=args.get("region") or None,
@@ -69,12 +72,26 @@ def index():
         organisation_id=parse_id(args.get("organisation_id")), name=name, sort=args.get("sort", "created"), page=page,
         workflow=args.get("workflow") or None,
     )
+    if name:  # the names asked for are themselves identifying: recorded apart, with the purpose
+        operations.record_identity_search(db.session, current_user, purpose=purpose, query={"name": name},
+                                          found=result.total, where="case list")
     return render_template(
         "cases/list.html", page=result, states=state_choices(args.get("workflow")), all_workflows=list(workflows()),
         regions=regions(db.session, current_user), args=args,
         sex_labels=vocab.SEX, authorities=distinct_values(db.session, current_user, Case.detaining_authority),
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
-        may_search_names=can_see_identity(current_user), name=name, post_form=PostForm())
+        may_search_names=can_see_identity(current_user), name=name, post_form=PostForm(),
+        purposes=purpose_choices(None), purpose=purpose)
+
+
+def purpose_choices(case) -> list[tuple[str, str]]:
+    """The purposes the user's role may give to see an identity (this case's workflow, or any)."""
+    flows = [workflow_of(case)] if case is not None else list(workflows().values())
+    seen: dict[str, str] = {}
+    for wf in flows:
+        for p in wf.purposes_for(current_user.role):
+            seen.setdefault(p.code, label(p.label))
+    return list(seen.items())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -165,7 +182,8 @@ def case_facts(case) -> dict:
         "actions": available_transitions(session, case, current_user),
         "intake_fields": record_rows(case, wf),
         "identifying_fields": [(f, field_label(f)) for f in intake_schema(wf).identifying_fields],
-        "can_see_identity": can_see_identity(current_user),
+        "can_see_identity": can_see_identity(current_user, case),
+        "purposes": purpose_choices(case),
         "vocab": vocab,
         "now": utcnow(),
     }
@@ -185,12 +203,18 @@ def identity(code):
     form = PostForm()
     if not form.validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
-    shown = operations.reveal_identity(db.session, case, current_user)
+    try:
+        shown = operations.reveal_identity(db.session, case, current_user, request.form.get("purpose"))
+    except ValidationFailed as exc:
+        db.rollback()
+        return render_template("cases/show.html", case=case, identity=None, post_form=PostForm(),
+                               purpose_error=exc.errors.get("purpose"), **case_facts(case)), 422
     return render_template("cases/show.html", case=case, identity=shown, post_form=PostForm(), **case_facts(case))
 
 
 @bp.route("/<code>/act/<trigger>", methods=["GET", "POST"])
 @login_required
+@writes  # the registration's edit form shows the identity it pre-fills, and records that view
 def act(code, trigger):
     case = operations.get_case(db.session, code, current_user, for_update=request.method == "POST")
     wf = workflow_of(case)
@@ -202,6 +226,12 @@ def act(code, trigger):
     values, errors, problem = {}, {}, None
     if transition.schema == "intake" and request.method == "GET":
         values = {f: case.value(f) for f in schema_cls().fields}
+        secret = [f for f in case.identifying_fields() if values.get(f) not in (None, "")]
+        if secret:  # the form shows who the child is
+            if not can_see_identity(current_user, case):
+                values = {k: v for k, v in values.items() if k not in secret}
+            else:
+                operations.record_edit_view(db.session, case, current_user, secret)
     if request.method == "POST":
         values = form_data(request.form, schema_cls) if schema_cls else {}
         if not form.validate_on_submit():

@@ -106,7 +106,8 @@ def preview(session, path, filename: str, sha: str, user, workflow: str | None =
         headers, body = open_upload(path, max_rows=current_app.config["IMPORT_MAX_ROWS"])
     except UploadRefused as exc:
         raise ValidationFailed(str(exc), errors={"file": [str(exc)]}) from None
-    schema = intake_schema(get_workflow(workflow or current_app.config["DEFAULT_WORKFLOW"]))()
+    wf = get_workflow(workflow or current_app.config["DEFAULT_WORKFLOW"])
+    schema = intake_schema(wf)()
     booleans = {n for n, f in schema.fields.items() if isinstance(f, fields.Boolean)}
     choices = {n: f.metadata["choices"] for n, f in schema.fields.items() if "choices" in (f.metadata or {})}
     index = header_index(list(schema.fields))
@@ -140,15 +141,23 @@ def preview(session, path, filename: str, sha: str, user, workflow: str | None =
         except ValidationError as exc:
             result.errors = translate_errors(exc.messages)
         rows.append(result)
-    mark_duplicates(session, rows, user)
+    searched = mark_duplicates(session, rows, user)
+    if searched:  # the names looked for among the user's cases: a search of identities, recorded
+        from caseflow.cases.operations import record_identity_search
+
+        record_identity_search(session, user, purpose=wf.identity_uses.get("on_duplicate_check"),
+                               where=f"import {filename[:100]}",
+                               query={"names": searched[:1000]},
+                               found=sum(1 for r in rows if any("case" in str(d) for d in r.duplicates)))
     return Preview(sha, filename, [c for c in columns if c], rows)
 
 
-def mark_duplicates(session, rows: list[RowResult], user) -> None:
+def mark_duplicates(session, rows: list[RowResult], user) -> list[list[str]]:
     """Likely duplicates: same names and date of birth, or the same facility reference — among the
     cases this user may see (never a hint that another organisation holds a named child) and within
-    the file. A warning, not a refusal."""
+    the file. A warning, not a refusal. Gives back the names it looked for among the cases."""
     seen: dict[tuple, int] = {}
+    searched: list[list[str]] = []
     for r in rows:
         d = r.data
         keys = []
@@ -163,6 +172,7 @@ def mark_duplicates(session, rows: list[RowResult], user) -> None:
                 seen[k] = r.number
         conditions = []
         if keys and keys[0][0] == "name":
+            searched.append([d["given_name"], d["family_name"], str(d["date_of_birth"])])
             conditions.append(and_(func.lower(Case.given_name) == keys[0][1],
                                    func.lower(Case.family_name) == keys[0][2],
                                    Case.date_of_birth == _as_date(keys[0][3])))
@@ -171,6 +181,7 @@ def mark_duplicates(session, rows: list[RowResult], user) -> None:
         if conditions:
             for code in session.scalars(select(Case.code).where(visible_to(user), or_(*conditions)).limit(3)):
                 r.duplicates.append(_("like case %(code)s", code=code))
+    return searched
 
 
 def _as_date(text: str):

@@ -102,6 +102,15 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Purpose:
+    """A reason to see who the child is, and the roles that may give it (recorded with every view)."""
+
+    code: str
+    label: dict
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class State:
     name: str
     #: record fields that must be filled while a case is in this state (a closed case has a reason):
@@ -141,7 +150,18 @@ class Workflow:
     #: its own report: figures per value of one field (a screening campaign's)
     figures: dict[str, Figure] = field(default_factory=dict)
     figures_by: str | None = None
+    #: why a child's identity may be seen, and by whom (none: nobody sees it)
+    identity_purposes: dict[str, Purpose] = field(default_factory=dict)
+    #: the purposes recorded by views that show an identity without being asked (the edit form, an
+    #: import's duplicate check): ``{"on_edit": code, "on_duplicate_check": code}``
+    identity_uses: dict[str, str] = field(default_factory=dict)
     machine: Machine | None = field(default=None, repr=False)
+
+    def identity_roles(self) -> frozenset[str]:
+        return frozenset(r for p in self.identity_purposes.values() for r in p.roles)
+
+    def purposes_for(self, role: str) -> list[Purpose]:
+        return [p for p in self.identity_purposes.values() if role in p.roles]
 
     def identifying_fields(self, shared: tuple[str, ...]) -> tuple[str, ...]:
         """The shared identifying fields, then this file's own."""
@@ -313,6 +333,33 @@ def _record(path, raw, own_fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if intake and f not in shown:
             _fail(path, "record.required", f"{f!r} is neither in record.intake nor in fields")
     return intake, required
+
+
+def _identity(path, raw, roles) -> dict[str, Purpose]:
+    block = raw.get("identity") or {}
+    if not isinstance(block, dict) or not isinstance(block.get("purposes", {}), dict):
+        _fail(path, "identity", "needs purposes: {code: {en, fr, roles}}")
+    out = {}
+    for code, spec in (block.get("purposes") or {}).items():
+        key = f"identity.purposes.{code}"
+        if not IDENT.match(str(code)) or not isinstance(spec, dict):
+            _fail(path, key, "a lower-case code mapped to labels and roles")
+        allowed = _names(path, f"{key}.roles", spec.get("roles"), roles, "role")
+        if not allowed:
+            _fail(path, f"{key}.roles", "at least one role")
+        out[code] = Purpose(code, _labels(path, key, {k: spec.get(k) for k in LANGS}), allowed)
+    return out
+
+
+def _identity_uses(path, raw, purposes) -> dict[str, str]:
+    block = raw.get("identity") or {}
+    uses = {}
+    for key in ("on_edit", "on_duplicate_check"):
+        if key in block:
+            if block[key] not in purposes:
+                _fail(path, f"identity.{key}", f"unknown purpose {block[key]!r}")
+            uses[key] = block[key]
+    return uses
 
 
 def _migrations(path, raw, states) -> dict[int, dict[str, str]]:
@@ -487,7 +534,9 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         fields=own_fields,
         figures=figures,
         figures_by=figures_by,
+        identity_purposes=_identity(path, raw, roles),
     )
+    wf.identity_uses = _identity_uses(path, raw, wf.identity_purposes)
     wf.machine = build_machine(wf)
     return wf
 
