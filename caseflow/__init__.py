@@ -67,6 +67,9 @@ def register_extensions(app: Flask) -> None:
     from caseflow.audit.signing import init_signing
 
     init_signing(app)
+    from caseflow.protection.keys import init_keys
+
+    init_keys(app)
     app.before_request(refuse_oversized_bodies)  # before CSRF reads the form
     csrf.init_app(app)
     if app.config["TRUSTED_PROXIES"]:  # the client's address, not the proxy's, in audit events and limits
@@ -115,6 +118,13 @@ def register_workflows(app: Flask) -> None:
         raise WorkflowError(f"CASEFLOW_DEFAULT_WORKFLOW names {chosen!r}, "
                             f"which no file in {app.config['WORKFLOWS_DIR']} defines")
     app.config["DEFAULT_WORKFLOW"] = chosen or catalogue.default.name
+    roles = {r.value for r in Role}
+    if app.config["SECOND_FACTOR_ROLES"] is None:  # every role a workflow lets see who a child is
+        seeing = [wf.identity_roles() for wf in catalogue.current.values()]
+        app.config["SECOND_FACTOR_ROLES"] = frozenset().union(*seeing)
+    elif not set(app.config["SECOND_FACTOR_ROLES"]) <= roles:
+        raise WorkflowError(f"CASEFLOW_SECOND_FACTOR_ROLES names unknown roles: "
+                            f"{', '.join(sorted(set(app.config['SECOND_FACTOR_ROLES']) - roles))}")
     from caseflow.cases.models import check_state_requirements
 
     check_state_requirements(catalogue.versions.values())

@@ -168,7 +168,7 @@ def users_list():
 @in_transaction
 def demo_load():
     """Organisations, one user per role (three reviewers) and a few cases; safe to run twice."""
-    from caseflow.demo import DEMO_PASSWORD, load_demo
+    from caseflow.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
     if not current_app.config.get("ALLOW_DEMO_DATA"):
         raise click.ClickException("demo data is refused in production")
@@ -176,7 +176,21 @@ def demo_load():
     click.echo("demo data loaded" if created else "demo data already present; nothing added")
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for u in users:
-        click.echo(f"  {u.role:10} {u.email:34} {u.organisation.name}")
+        factor = "  + code" if u.role in current_app.config["SECOND_FACTOR_ROLES"] else ""
+        click.echo(f"  {u.role:10} {u.email:34} {u.organisation.name}{factor}")
+    click.echo(f"\nSecond factor (roles marked + code): every demo user has the TOTP key {DEMO_TOTP_SECRET}.\n"
+               f"Add it to an authenticator app, or print the code of this moment with: flask demo code")
+
+
+@demo_cli.command("code")
+def demo_code():
+    """The demo users' second-factor code of this moment (never in production)."""
+    from caseflow.auth.second_factor import code_now
+    from caseflow.demo import DEMO_TOTP_SECRET
+
+    if not current_app.config.get("ALLOW_DEMO_DATA"):
+        raise click.ClickException("demo data is refused in production")
+    click.echo(code_now(DEMO_TOTP_SECRET))
 
 
 @audit_cli.command("verify")

@@ -11,6 +11,8 @@ CASEFLOW_RATELIMIT_STORAGE_URI   memory:// (default) or redis://host:6379/N (sha
 CASEFLOW_LOGIN_RATE_PER_IP, CASEFLOW_LOGIN_RATE_PER_ACCOUNT   sign-in limits (Flask-Limiter syntax)
 CASEFLOW_TRUSTED_PROXIES   how many proxies in front of the app set X-Forwarded-* (default 0)
 CASEFLOW_HSTS_SECONDS      Strict-Transport-Security max-age (default: a year in production, else 0)
+CASEFLOW_MASTER_KEY, _FILE, _PREVIOUS   the key that seals second factors and identities (production: required)
+CASEFLOW_SECOND_FACTOR_ROLES   roles that sign in with a TOTP code (default: every role that may see identities)
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ ENVIRONMENTS = ("development", "production", "testing")
 
 class ConfigError(RuntimeError):
     """The settings cannot make a safe application."""
+
+
+def _roles(raw: str | None) -> frozenset[str] | None:
+    """``registrar,auditor`` → those roles; ``none`` → no role; unset → None (the default)."""
+    if raw is None or raw.strip() == "":
+        return None
+    if raw.strip().lower() == "none":
+        return frozenset()
+    return frozenset(r.strip() for r in raw.split(",") if r.strip())
 
 
 def _int(name: str, default: int) -> int:
@@ -98,6 +109,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_FROM": os.environ.get("CASEFLOW_MAIL_FROM", "caseflow@localhost"),
         "BASE_URL": os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000"),
         "ALLOW_DEMO_DATA": not production,
+        # roles that sign in with a second factor: unset, every role a workflow lets see identities
+        "SECOND_FACTOR_ROLES": _roles(os.environ.get("CASEFLOW_SECOND_FACTOR_ROLES")),
+        "SECOND_FACTOR_RATE": os.environ.get("CASEFLOW_SECOND_FACTOR_RATE", "5 per 15 minutes"),
     }
     config.update(overrides)
     if config["CASEFLOW_ENV"] == "production" and config.get("ALLOW_DEMO_DATA"):

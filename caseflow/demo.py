@@ -14,6 +14,8 @@ from caseflow.auth.operations import create_organisation, create_user
 from caseflow.db import utcnow
 
 DEMO_PASSWORD = "caseflow-demo-2026"  # noqa: S105 - printed for the demo, refused in production
+#: every demo user's TOTP key (base32), printed by `flask demo load`; `flask demo code` gives the code
+DEMO_TOTP_SECRET = "CASEFLOWDEMOTOTPSECRETFORALLUSER"  # noqa: S105 - demo only, refused in production
 
 ORGANISATIONS = [
     ("Ministry of Justice", "government"),
@@ -46,6 +48,7 @@ def load_demo(session, *, with_cases: bool = True) -> tuple[bool, list[User]]:
     if session.scalar(select(Organisation).where(Organisation.name == ORGANISATIONS[0][0])):
         return False, _demo_users(session)
     orgs = load_people(session)
+    enrol_demo_users(session)
     if with_cases:
         _demo_cases(session, orgs)
     return True, _demo_users(session)
@@ -58,6 +61,17 @@ def load_people(session) -> dict[str, Organisation]:
         create_user(session, email=email, full_name=name, role=role, organisation=orgs[org],
                     password=DEMO_PASSWORD, locale=locale)
     return orgs
+
+
+def enrol_demo_users(session) -> None:
+    """The demo users who need a second factor have one already: the printed demo key."""
+    from caseflow.auth.second_factor import required, seal_secret
+
+    session.flush()
+    for user in _demo_users(session):
+        if required(user):
+            user.totp_secret = seal_secret(user, DEMO_TOTP_SECRET)
+            user.totp_enrolled_at = utcnow()
 
 
 def _demo_users(session) -> list[User]:

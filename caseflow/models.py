@@ -2,7 +2,7 @@
 
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.models import AuditEvent, ChainHead
-from caseflow.auth.models import ApiToken, LoginSession, Organisation, User
+from caseflow.auth.models import ApiToken, LoginSession, Organisation, RecoveryCode, User
 from caseflow.cases.models import Case, CaseClock, CaseCodeCounter
 from caseflow.db import Base
 from caseflow.handover.models import Handover
@@ -16,5 +16,5 @@ from caseflow.screening.models import Campaign
 __all__ = [
     "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",
     "FileChunk", "FollowUp", "Job", "Notification", "StoredFile",
-    "Campaign", "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
+    "Campaign", "RecoveryCode", "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

@@ -43,6 +43,11 @@ ACTION_LABELS = {
     "campaign_opened": _l("Screening campaign opened"),
     "workflow_migrated": _l("Moved to the workflow's new version"),
     "workflow_cases_migrated": _l("Cases moved to a new version of their workflow"),
+    "identity_searched": _l("Children searched by name"),
+    "second_factor_enrolled": _l("Second factor set up"),
+    "second_factor_failed": _l("Wrong second-factor code"),
+    "second_factor_reset": _l("Second factor reset"),
+    "recovery_code_used": _l("Recovery code used"),
 }
 
 #: fields whose values are codes of a vocabulary
@@ -66,7 +71,9 @@ DETAIL_LABELS = {
     "majority_by": _l("Voices counted by"), "by_least_restrictive_rule": _l("Reached by the least-restrictive rule"),
     "handover": _l("Handover"), "because": _l("Because"), "to": _l("To"), "decision": _l("Decision"),
     "changes": _l("Changes"), "corrections": _l("Corrections"), "payload": _l("Details"),
-    "workflow_version": _l("Workflow version"), "migrated": _l("Moved to a new version of the workflow"),
+    "workflow_version": _l("Workflow version"), "purpose": _l("Purpose"), "found": _l("Found"),
+    "where": _l("Where"), "second_factor": _l("Second factor"),
+    "migrated": _l("Moved to a new version of the workflow"),
 }
 
 #: values of the history that are codes too
@@ -93,6 +100,9 @@ class Words:
             for name, spec in wf.fields.items():  # a workflow's own choices, in words too
                 if spec.choices:
                     self.coded.setdefault(name, {code: label(lbl) for code, lbl in spec.choices.items()})
+            purposes = self.coded.setdefault("purpose", {})  # why an identity was seen
+            for code, p in wf.identity_purposes.items():
+                purposes.setdefault(code, label(p.label))
         self.yes, self.no = str(_l("Yes")), str(_l("No"))
         self.workflow_actions: dict[str, dict[str, str]] = {}
 

@@ -72,6 +72,9 @@ def app_config(url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,  # a test that needs the limits makes an app of its own
         "FILTER_CHOICES_TTL_SECONDS": 0,  # tests that add a region see it at once; one test keeps the cache
         "LIST_COUNT_TTL_SECONDS": 0,
+        # the second factor is tested by tests/test_second_factor.py on an app with the default (every
+        # role that sees identities); the other tests sign in with a password only
+        "SECOND_FACTOR_ROLES": frozenset(),
     }
     cfg.update(extra)
     return cfg

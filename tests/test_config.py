@@ -12,12 +12,12 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path)
 
 def test_production_refuses_demo_data(tmp_path):
     with pytest.raises(ConfigError, match="demo"):
-        create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "ALLOW_DEMO_DATA": True,
-                    "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+        create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "MASTER_KEY": "A" * 43,
+                    "ALLOW_DEMO_DATA": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
 
 
 def test_production_sets_secure_cookies_and_no_demo(tmp_path):
-    app = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40,
+    app = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "MASTER_KEY": "A" * 43,
                       "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -42,3 +42,9 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app({"CASEFLOW_ENV": "testing"})
     assert app.config["DATABASE_URL"] == f"sqlite:///{app.instance_path}/caseflow.sqlite3"
+
+
+def test_production_refuses_to_start_without_a_master_key(tmp_path):
+    with pytest.raises(ConfigError, match="master key"):
+        create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "ALLOW_DEMO_DATA": False,
+                    "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})

@@ -102,7 +102,7 @@ def test_production_without_a_key_says_so_and_signs_nothing(tmp_path, caplog, mo
     monkeypatch.delenv("CASEFLOW_AUDIT_SIGNING_KEY", raising=False)
     monkeypatch.delenv("CASEFLOW_AUDIT_SIGNING_KEY_FILE", raising=False)
     with caplog.at_level(logging.WARNING):
-        app = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40,
+        app = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "MASTER_KEY": "A" * 43,
                           "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
     assert any("NOT signed" in r.getMessage() for r in caplog.records)
     assert app.extensions["caseflow.signer"].enabled is False
@@ -119,7 +119,7 @@ def test_a_key_from_a_file_and_the_commands(tmp_path, monkeypatch):
     public = result.output.strip()
     assert runner.invoke(args=["audit", "new-key", str(tmp_path / "k")]).exit_code != 0  # never overwritten
     monkeypatch.setenv("CASEFLOW_AUDIT_SIGNING_KEY_FILE", str(tmp_path / "k"))
-    keyed = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "sqlite://"})
+    keyed = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "MASTER_KEY": "A" * 43, "DATABASE_URL": "sqlite://"})
     assert keyed.extensions["caseflow.signer"].public == public
     assert keyed.test_cli_runner().invoke(args=["audit", "public-key"]).output.strip() == public
 

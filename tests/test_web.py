@@ -79,7 +79,7 @@ def test_production_sends_hsts_and_trusts_only_the_configured_proxies(database):
     from caseflow import create_app
     from tests.conftest import app_config
 
-    app = create_app(app_config(database.url, CASEFLOW_ENV="production", ALLOW_DEMO_DATA=False,
+    app = create_app(app_config(database.url, CASEFLOW_ENV="production", ALLOW_DEMO_DATA=False, MASTER_KEY="A" * 43,
                                 HSTS_SECONDS=31_536_000, TRUSTED_PROXIES=1))
     seen = {}
 

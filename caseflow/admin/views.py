@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -34,6 +34,7 @@ def _page(errors=None, values=None, status=200):
         users=db.session.scalars(select(User).order_by(User.email)).all(),
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         roles=ROLE_LABELS, kinds=ORG_KIND_LABELS, errors=errors or {}, values=values or {},
+        second_factor_roles=current_app.config["SECOND_FACTOR_ROLES"],
     ), status
 
 
@@ -87,6 +88,19 @@ def set_active(user_id):
         raise ValidationFailed(_("You cannot disable yourself."))
     operations.set_active(db.session, user, request.form.get("active") == "1", actor=current_user)
     flash(_("Saved."), "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/users/<id:user_id>/second-factor", methods=["POST"])
+@roles_required("admin")
+def reset_second_factor(user_id):
+    """A lost phone: the person sets up a new second factor at their next sign-in."""
+    from caseflow.auth import second_factor
+
+    _check_form()
+    second_factor.reset(db.session, _user(user_id), actor=current_user)
+    flash(_("Second factor reset; the user's sessions were ended. They set up a new one at their next sign-in."),
+          "success")
     return redirect(url_for("admin.index"))
 
 

@@ -32,4 +32,17 @@ def init_limits(app: Flask) -> Limiter:
                          deduct_when=_failed, scope="login-account")(view)
     view = limiter.limit(lambda: app.config["LOGIN_RATE_PER_IP"], methods=["POST"], scope="login-ip")(view)
     app.view_functions["auth.login"] = view
+    code = app.view_functions["auth.second_factor"]  # a code guessed: per person, and per address
+    code = limiter.limit(lambda: app.config["SECOND_FACTOR_RATE"], methods=["POST"], key_func=_pending_key,
+                         deduct_when=_failed, scope="second-factor-account")(code)
+    code = limiter.limit(lambda: app.config["LOGIN_RATE_PER_IP"], methods=["POST"], scope="second-factor-ip")(code)
+    app.view_functions["auth.second_factor"] = code
     return limiter
+
+
+def _pending_key() -> str:
+    from flask import session
+
+    from caseflow.auth.views import PENDING
+
+    return f"second-factor:{(session.get(PENDING) or {}).get('user')}"

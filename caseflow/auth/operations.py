@@ -46,7 +46,7 @@ def find_user(session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
 
 
-def authenticate(session, email: str, password: str) -> LoginResult:
+def authenticate(session, email: str, password: str, *, complete: bool = True) -> LoginResult:
     """Check a login and record the outcome. Unknown, disabled and wrong-password answers are the
     same and take the same time (a full argon2 verification against a dummy hash for an unknown
     account); repeated attempts are limited per address and per account by the rate limiter, for
@@ -65,11 +65,20 @@ def authenticate(session, email: str, password: str) -> LoginResult:
         return LoginResult(None)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if not complete:  # the password is right; the second factor comes next
+        return LoginResult(user)
+    return LoginResult(user, open_login(session, user))
+
+
+def open_login(session, user: User, second_factor: str | None = None) -> str:
+    """A new server-side session for a sign-in that is complete (password, and the second factor
+    where one is required); gives the token the cookie holds."""
+    now = utcnow()
     token = LoginSession.new_token()
     session.add(LoginSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
-    record(session, "login", actor=user)
+    record(session, "login", actor=user, details={"second_factor": second_factor} if second_factor else None)
     session.flush()
-    return LoginResult(user, token)
+    return token
 
 
 def logout(session, user: User) -> None:
