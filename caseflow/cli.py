@@ -275,12 +275,17 @@ def audit_public_key():
 
 @audit_cli.command("verify-export")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def audit_verify_export(path):
+@click.option("--passphrase", envvar="CASEFLOW_EXPORT_PASSPHRASE", default=None,
+              help="an encrypted workbook's passphrase (or CASEFLOW_EXPORT_PASSPHRASE; asked for when needed)")
+def audit_verify_export(path, passphrase):
     """Verify an exported workbook offline: every chain in its History sheet against its About digest."""
+    from caseflow.exports.protect import is_encrypted
     from caseflow.exports.verify import UnreadableExport, verify_export
 
+    if is_encrypted(path) and not passphrase:
+        passphrase = click.prompt("passphrase of the encrypted workbook", hide_input=True)
     try:
-        result = verify_export(path)
+        result = verify_export(path, passphrase)
     except UnreadableExport as exc:
         raise click.ClickException(str(exc)) from None
     ident = result.about.get("identifying_data", "?")

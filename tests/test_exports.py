@@ -1,5 +1,6 @@
 """The auditor's workbook: safe cells, pseudonymised by default, verifiable offline, streamed."""
 
+import os
 import re
 import zipfile
 
@@ -33,9 +34,20 @@ def cases(session, users, make_case):
     return made
 
 
+PASSPHRASE = "test-passphrase-of-this-export"
+
+
 def export(session, user, tmp_path, name="x.xlsx", identity=False, **filters):
+    """A workbook; with identity, encrypted with PASSPHRASE and given back opened (``plain_…``)."""
+    from caseflow.exports.protect import decrypted_copy
+
     path = tmp_path / name
-    outcome = export_to_file(session, user, ExportFilters(**filters), identity, path)
+    outcome = export_to_file(session, user, ExportFilters(**filters), identity, path,
+                             passphrase=PASSPHRASE if identity else None)
+    if identity:
+        plain = tmp_path / f"plain_{name}"
+        os.replace(decrypted_copy(path, PASSPHRASE), plain)
+        return plain, outcome
     return path, outcome
 
 
@@ -267,3 +279,23 @@ def test_text_stored_before_the_boundary_still_exports_and_verifies(session, use
         row = next(r for r in load_workbook(path).worksheets[1].iter_rows(min_row=2, values_only=True)
                    if r[0] == case.code)
         assert "NorthEast" in row and "Gendarmerie" in row
+
+
+def test_an_identity_export_opens_only_with_its_passphrase(session, users, cases, tmp_path):
+    from zipfile import BadZipFile
+
+    from caseflow.exports.verify import UnreadableExport
+
+    path = tmp_path / "identity.xlsx"
+    outcome = export_to_file(session, users["auditor"], ExportFilters(), True, path, passphrase=PASSPHRASE)
+    assert outcome["encrypted"] is True and PASSPHRASE not in str(outcome)  # the record never holds it
+    with pytest.raises((BadZipFile, OSError, KeyError, ValueError)):
+        load_workbook(path)  # not a plain workbook: an encrypted one
+    assert b"Secret0" not in path.read_bytes()
+    for wrong in (None, "", "not-the-passphrase"):
+        with pytest.raises(UnreadableExport, match="passphrase"):
+            verify_export(path, wrong)
+    assert verify_export(path, PASSPHRASE).ok
+    with pytest.raises(ValueError):  # identifying data never leaves unencrypted
+        export_to_file(session, users["auditor"], ExportFilters(), True, tmp_path / "plain.xlsx")
+

@@ -218,6 +218,51 @@ def test_the_api_answers_202_with_the_job_for_an_asynchronous_export(new_app):
     assert f.status_code == 200 and f.data[:2] == b"PK"
 
 
+def test_an_identity_export_is_encrypted_and_its_passphrase_shown_once(new_app, tmp_path):
+    """Through the page and through the API: a job, whose encrypted file opens only with the
+    passphrase that the person who asked sees once (then it is gone from the job)."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from caseflow.auth.models import User
+    from caseflow.auth.operations import create_token
+    from caseflow.exports.protect import decrypted_copy, is_encrypted
+
+    app = new_app()
+    case_under_review_with_votes(app)
+    client = app.test_client()
+    login(client, "auditor@caseflow.demo")
+    r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/"), "include_identity": "1"})
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]  # never a plain download
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    passphrase = re.search(r'<code class="token passphrase">([a-z2-9-]+)</code>', page).group(1)
+    again = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert passphrase not in again and "shown once" in again
+    job_id = r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    assert "passphrase" not in (job_row(app, job_id).result or {})
+    got = tmp_path / "got.xlsx"
+    got.write_bytes(client.get(f"/jobs/{job_id}/file").data)
+    assert is_encrypted(got) and verify_export(got, passphrase).ok
+    assert load_workbook(decrypted_copy(got, passphrase))["About"]
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cases_exported")
+                                   .order_by(AuditEvent.id.desc())).first()
+        assert event.details["encrypted"] is True and passphrase not in str(event.details)
+
+    token = committed(app, lambda s, users: create_token(s, s.scalar(select(User).where(
+        User.email == "auditor@caseflow.demo")), "queue", 1)[1])
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    r = api.get("/api/v1/exports/cases.xlsx?identity=true", headers=auth)
+    assert r.status_code == 202  # identifying data: always a job, even unasked
+    first = api.get(r.headers["Location"], headers=auth).get_json()
+    second = api.get(r.headers["Location"], headers=auth).get_json()
+    assert first["passphrase"] and second["passphrase"] is None
+    (tmp_path / "api.xlsx").write_bytes(api.get(first["file"], headers=auth).data)
+    assert verify_export(tmp_path / "api.xlsx", first["passphrase"]).ok
+
+
 # --- retention, reminders, e-mail (in-process: the schedule's tasks, on a clock the test moves) ---
 
 def writing(app, fn):

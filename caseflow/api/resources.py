@@ -261,7 +261,8 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
     from caseflow.exports.operations import needs_background, start_export_job
 
     asked_async = "respond-async" in request.headers.get("Prefer", "")
-    if asked_async or needs_background(db.session, current_user, filters):
+    # identifying data leaves only encrypted, its passphrase given once by the job: always a job
+    if asked_async or identity or needs_background(db.session, current_user, filters):
         from caseflow.jobs.operations import enqueue
 
         job = start_export_job(db.session, current_user, filters, identity)
@@ -354,12 +355,15 @@ def period_report():
 @blp.doc(responses={200: {"description": "The job: kind, state, progress, result, error, timings, its file's link"}})
 @problems(404)
 @api_login_required
+@writes  # an encrypted file's passphrase is given once
 def job(job_id):
     """One of your jobs (an export started with ``Prefer: respond-async`` or past the inline limit)."""
-    from caseflow.jobs.operations import file_available, get_job
+    from caseflow.jobs.operations import file_available, get_job, take_passphrase
 
     j = get_job(db.session, job_id, current_user)
+    passphrase = take_passphrase(db.session, j)  # an encrypted file's passphrase: in this answer only, once
     return {
+        "passphrase": passphrase,
         "id": j.id, "kind": j.kind, "state": j.state, "total": j.total, "done": j.done, "percent": j.percent,
         "attempts": j.attempts, "result": j.result, "error": j.error,
         "created_at": j.created_at.isoformat(), "started_at": j.started_at.isoformat() if j.started_at else None,

@@ -24,13 +24,21 @@ def check_may_export(user, filters: ExportFilters, include_identity: bool) -> No
         raise Forbidden(_("Your role may not export identifying data."))
 
 
-def export_to_file(session, user, filters: ExportFilters, include_identity: bool, path, progress=None) -> dict:
-    """Write the workbook at ``path``; returns what ``record_export`` records."""
+def export_to_file(session, user, filters: ExportFilters, include_identity: bool, path, progress=None,
+                   passphrase: str | None = None) -> dict:
+    """Write the workbook at ``path``; returns what ``record_export`` records. A workbook with
+    identifying data is encrypted with ``passphrase``, which the caller shows once (never recorded)."""
+    from caseflow.exports.protect import encrypt_in_place
+
     check_may_export(user, filters, include_identity)
+    if include_identity and not passphrase:
+        raise ValueError("identifying data leaves only in an encrypted workbook: give a passphrase")
     result = write_workbook(session, path, user=user, filters=filters, include_identity=include_identity,
                             progress=progress)
+    if include_identity:
+        encrypt_in_place(path, passphrase)
     return {"filters": filters.describe(), "rows": result.counts, "identifying_data": include_identity,
-            "sha256": file_sha256(path), "chains_root": result.chains_root}
+            "encrypted": include_identity, "sha256": file_sha256(path), "chains_root": result.chains_root}
 
 
 def record_export(session, user, outcome: dict) -> None:

@@ -56,7 +56,22 @@ def _event(values: tuple, line: int) -> SimpleNamespace:
     )
 
 
-def verify_export(path) -> ExportReport:
+def verify_export(path, passphrase: str | None = None) -> ExportReport:
+    """Every chain of the workbook's History against its About digest; an encrypted workbook (one
+    with identifying data) is opened with its passphrase first."""
+    from caseflow.exports.protect import WrongPassphrase, decrypted_copy, is_encrypted
+
+    if is_encrypted(path):
+        try:
+            plain = decrypted_copy(path, passphrase)
+        except WrongPassphrase as exc:
+            raise UnreadableExport(f"{path}: {exc}") from None
+        try:
+            return verify_export(plain)
+        finally:
+            import os
+
+            os.unlink(plain)
     try:
         about = {r[0]: r[2] for r in read_rows(path, ABOUT) if r and r[0]}
         rows = list(read_rows(path, HISTORY))

@@ -66,7 +66,7 @@ def index():
     except ValidationFailed as exc:
         return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
     include_identity = request.form.get("include_identity") == "1"
-    if operations.needs_background(db.session, current_user, filters):
+    if include_identity or operations.needs_background(db.session, current_user, filters):
         from caseflow.jobs.operations import enqueue
 
         job = operations.start_export_job(db.session, current_user, filters, include_identity)
@@ -88,4 +88,15 @@ def case_history(code):
         raise ValidationFailed(_("The form expired; please reload the page.")) from None
     case = get_case(db.session, code, current_user)
     include_identity = request.form.get("include_identity") == "1"
+    if include_identity:  # encrypted, with its passphrase shown once on the job's page
+        from caseflow.jobs.operations import enqueue
+
+        if not can_see_identity(current_user, case):
+            from caseflow.errors import Forbidden
+
+            raise Forbidden(_("Your role may not see who this child is."))
+        job = operations.start_export_job(db.session, current_user, ExportFilters(codes=[case.code]), True)
+        db.commit()
+        enqueue(job.id)
+        return redirect(url_for("jobs.show", job_id=job.id))
     return inline_export(ExportFilters(codes=[case.code]), include_identity, f"{case.code}-history.xlsx")

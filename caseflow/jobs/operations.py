@@ -135,5 +135,18 @@ def get_job(session, job_id: str, user) -> Job:
     return job
 
 
+def take_passphrase(session, job: Job) -> str | None:
+    """An encrypted file's passphrase, to the person who asked, once: it is gone from the job as it
+    is read (lost, the file is exported again)."""
+    from caseflow.protection.keys import keyring
+
+    sealed = (job.result or {}).get("passphrase")
+    if job.state != "done" or not sealed:
+        return None
+    job.result = {k: v for k, v in job.result.items() if k != "passphrase"}
+    session.flush()
+    return keyring().open(sealed, f"passphrase:{job.id}").decode()
+
+
 def file_available(job: Job) -> bool:
     return job.state == "done" and job.file is not None and job.file.deleted_at is None

@@ -7,16 +7,19 @@ from flask_login import current_user, login_required
 
 from caseflow.extensions import db
 from caseflow.jobs import storage
-from caseflow.jobs.operations import file_available, get_job
+from caseflow.jobs.operations import file_available, get_job, take_passphrase
+from caseflow.web import writes
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 
 @bp.route("/<job_id>")
 @login_required
+@writes  # an encrypted file's passphrase is shown once, and taken off the job as it is
 def show(job_id):
     job = get_job(db.session, job_id, current_user)
-    return render_template("jobs/show.html", job=job, file_available=file_available(job))
+    passphrase = take_passphrase(db.session, job)
+    return render_template("jobs/show.html", job=job, file_available=file_available(job), passphrase=passphrase)
 
 
 @bp.route("/<job_id>/file")
