@@ -133,6 +133,7 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/reports/later.py": "visible_to",
     "caseflow/reports/facts.py": "system: the operator's backfill of facts, and one case's facts in its own event",
     "caseflow/reports/figures.py": "visible_to",
+    "caseflow/exports/operations.py": "visible_to",
     "caseflow/workflow/versions.py": "system: the operator's `flask workflows migrate`",
 }
 

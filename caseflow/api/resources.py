@@ -17,6 +17,7 @@ from caseflow.auth.roles import Role
 from caseflow.cases import operations
 from caseflow.cases.queries import case_page
 from caseflow.cases.schemas import IntakeEditSchema, IntakeSchema
+from caseflow.cases.scope import hidden_sections, sees_section
 from caseflow.db import utcnow
 from caseflow.errors import Forbidden, PreconditionFailed, PreconditionRequired, StaleVersion, ValidationFailed
 from caseflow.extensions import db
@@ -112,7 +113,8 @@ def case_out(case, memo: dict | None = None) -> dict:
         "detaining_authority": case.detaining_authority, "facility_type": case.facility_type,
         "charge_category": case.charge_category, "nationality": case.nationality,
         "receiving_organisation": case.receiving_org.name if case.receiving_org else None,
-        "handover": handover_out(case),
+        "handover": handover_out(case) if sees_section(current_user, case, "handover") else None,
+        "hidden_sections": hidden_sections(current_user, case),
         "closed_reason": case.closed_reason,
         "clocks": [{"name": c.name, "label": wf.clocks[c.name].label[lang] if c.name in wf.clocks else c.name,
                     "started_at": c.started_at, "due_at": c.due_at,
@@ -232,11 +234,17 @@ def history(code):
     events = events_for_chain(db.session, case.audit_chain)
     from caseflow.audit.hashing import format_ts
 
+    wf = workflow_of(case)
+
+    def details(e):  # need to know: the details of a section this role does not see are withheld
+        shown = sees_section(current_user, case, wf.section_of(e.action))
+        return e.details if shown else {"withheld": "need to know"}
+
     return {"code": case.code, "verified": verify_database(db.session, case.audit_chain).ok,
             "events": [{**{k: getattr(e, k) for k in (
                 "chain", "seq", "actor_id", "actor_name", "actor_role", "actor_org", "action", "from_state",
-                "to_state", "details", "ident_digest", "request_id", "client_addr", "hash_version", "prev_hash",
-                "hash")}, "occurred_at": format_ts(e.occurred_at)} for e in events]}
+                "to_state", "ident_digest", "request_id", "client_addr", "hash_version", "prev_hash",
+                "hash")}, "details": details(e), "occurred_at": format_ts(e.occurred_at)} for e in events]}
 
 
 @blp.route("/exports/cases.xlsx")

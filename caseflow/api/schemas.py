@@ -59,6 +59,8 @@ class CaseOut(Schema):
     workflow = fields.String()
     workflow_version = fields.Integer(metadata={"description": "the version of its workflow the case runs on"})
     workflow_fields = fields.Dict(metadata={"description": "the fields only its workflow records (see its file)"})
+    hidden_sections = fields.List(fields.String(), metadata={
+        "description": "sections of the case your role does not see in its state (need to know)"})
     state = fields.String()
     state_label = fields.String()
     version = fields.Integer()

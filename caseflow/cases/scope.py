@@ -84,6 +84,21 @@ def can_view(user, case: Case) -> bool:
     return False
 
 
+def sees_section(user, case: Case, section: str | None) -> bool:
+    """Need to know by stage: does this user see this section of the case in its current state (the
+    workflow file's ``sections``)? The case's code and state are seen by whoever has it in remit."""
+    from caseflow.workflow.engine import workflow_of
+
+    return workflow_of(case).sees_section(user.role, section, case.state)
+
+
+def hidden_sections(user, case: Case) -> list[str]:
+    from caseflow.workflow.engine import workflow_of
+
+    wf = workflow_of(case)
+    return [s for s in wf.sections if not wf.sees_section(user.role, s, case.state)]
+
+
 def can_see_identity(user, case: Case | None = None) -> bool:
     """May this user ask to see who the child is (each view is recorded, with its purpose)? Which
     roles may, and why, is each workflow file's ``identity``; without a case: in any workflow."""

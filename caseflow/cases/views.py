@@ -19,7 +19,7 @@ from caseflow.cases import operations
 from caseflow.cases.models import Case
 from caseflow.cases.queries import case_page, distinct_values, regions
 from caseflow.cases.schemas import intake_schema
-from caseflow.cases.scope import can_see_identity
+from caseflow.cases.scope import can_see_identity, sees_section
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from caseflow.extensions import db
@@ -158,9 +158,13 @@ def record_rows(case, wf) -> list[tuple[str, str, str, object]]:
 
 
 def case_facts(case) -> dict:
+    """What the case page shows: only the sections this user sees in the case's state (need to
+    know, the workflow file's ``sections``); the others are not even read."""
     session = db.session
     wf = workflow_of(case)
-    rounds = ReviewRound.for_case(session, case.id)
+    sees = {s: sees_section(current_user, case, s) for s in wf.sections}
+    shown = lambda section: sees.get(section, True)  # noqa: E731
+    rounds = ReviewRound.for_case(session, case.id) if shown("review") else []
     current = next((r for r in rounds if r.closed_at is None), None)
     events = events_for_chain(session, case.audit_chain)
     verdict = verify_database(session, case.audit_chain)  # the same verdict as `audit verify --case`
@@ -169,13 +173,15 @@ def case_facts(case) -> dict:
         "wf": wf,
         "age": age,
         "age_band": age_band(age.years),
-        "assessments": AgeAssessment.for_case(case),
+        "assessments": AgeAssessment.for_case(case) if shown("assessment") else [],
         "rounds": rounds,
         "current_round": current,
         "quorum": quorum_status(wf.quorum, current.votes) if current else None,
-        "handover": Handover.latest(session, case.id),
-        "referrals": Referral.for_case(session, case.id),
-        "follow_ups": FollowUp.for_case(session, case.id),
+        "handover": Handover.latest(session, case.id) if shown("handover") else None,
+        "referrals": Referral.for_case(session, case.id) if shown("reintegration") else [],
+        "follow_ups": FollowUp.for_case(session, case.id) if shown("reintegration") else [],
+        "sees": sees,
+        "withheld": lambda e: not shown(wf.section_of(e.action)),
         "clocks": sorted(case.clocks, key=lambda c: c.started_at),
         "events": events,
         "verdict": verdict,

@@ -22,6 +22,31 @@ def check_may_export(user, filters: ExportFilters, include_identity: bool) -> No
         raise Forbidden(_("Only auditors export several cases; others export one case's history from its page."))
     if include_identity and not can_see_identity(user):
         raise Forbidden(_("Your role may not export identifying data."))
+    if user.role != Role.auditor:
+        check_sees_whole_history(user, filters.codes[0])
+
+
+def check_sees_whole_history(user, code: str) -> None:
+    """A case's history leaves in a workbook whole (its chain verifies only whole): a role that does
+    not see a section some of its events belong to exports none of it (need to know)."""
+    from sqlalchemy import select
+
+    from caseflow.audit.models import AuditEvent
+    from caseflow.cases.models import Case
+    from caseflow.cases.scope import hidden_sections, visible_to
+    from caseflow.extensions import db
+    from caseflow.workflow.engine import workflow_of
+
+    case = db.session.scalar(select(Case).where(Case.code == code, visible_to(user)))
+    if case is None:
+        return
+    hidden = set(hidden_sections(user, case))
+    if not hidden:
+        return
+    wf = workflow_of(case)
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.chain == case.audit_chain).distinct())
+    if any(wf.section_of(a) in hidden for a in actions):
+        raise Forbidden(_("This case's history holds parts your role does not see: ask an auditor for its export."))
 
 
 def export_to_file(session, user, filters: ExportFilters, include_identity: bool, path, progress=None,

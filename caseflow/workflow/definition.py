@@ -56,6 +56,9 @@ class Transition:
     reroutes: tuple[Reroute, ...] = ()
     #: False for actions that change nothing another person edits (a vote): no stale-version check
     version_check: bool = True
+    #: the section of the case what it records belongs to (its events' details are shown only to
+    #: whoever sees that section; see the file's ``sections``)
+    section: str | None = None
 
     @property
     def changes_state(self) -> bool:
@@ -155,7 +158,22 @@ class Workflow:
     #: the purposes recorded by views that show an identity without being asked (the edit form, an
     #: import's duplicate check): ``{"on_edit": code, "on_duplicate_check": code}``
     identity_uses: dict[str, str] = field(default_factory=dict)
+    #: need to know: section -> role -> the states in which that role sees it (``None``: every state);
+    #: a role not named does not see the section; a section not declared is seen by all
+    sections: dict[str, dict[str, tuple[str, ...] | None]] = field(default_factory=dict)
     machine: Machine | None = field(default=None, repr=False)
+
+    def sees_section(self, role: str, section: str | None, state: str) -> bool:
+        if section is None or section not in self.sections:
+            return True
+        rule = self.sections[section]
+        if role not in rule:
+            return False
+        return rule[role] is None or state in rule[role]
+
+    def section_of(self, action: str) -> str | None:
+        """The section an event of this action belongs to (its transition's ``section``)."""
+        return next((t.section for t in self.transitions if t.trigger == action), None)
 
     def identity_roles(self) -> frozenset[str]:
         return frozenset(r for p in self.identity_purposes.values() for r in p.roles)
@@ -335,6 +353,26 @@ def _record(path, raw, own_fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return intake, required
 
 
+def _sections(path, raw, states, roles, transitions) -> dict[str, dict[str, tuple[str, ...] | None]]:
+    block = raw.get("sections") or {}
+    if not isinstance(block, dict):
+        _fail(path, "sections", "maps each section to {role: '*' or [states]}")
+    out = {}
+    for name, rule in block.items():
+        key = f"sections.{name}"
+        if not IDENT.match(str(name)) or not isinstance(rule, dict):
+            _fail(path, key, "a lower-case name mapped to {role: '*' or [states]}")
+        out[name] = {}
+        for role, where in rule.items():
+            if role not in roles:
+                _fail(path, f"{key}.{role}", f"unknown role {role!r}")
+            out[name][role] = None if where == "*" else _names(path, f"{key}.{role}", where, states, "state")
+    for t in transitions:
+        if t.section is not None and t.section not in out:
+            _fail(path, f"transitions ({t.trigger}).section", f"unknown section {t.section!r}")
+    return out
+
+
 def _identity(path, raw, roles) -> dict[str, Purpose]:
     block = raw.get("identity") or {}
     if not isinstance(block, dict) or not isinstance(block.get("purposes", {}), dict):
@@ -475,6 +513,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
                 options=options,
                 reroutes=tuple(reroutes),
                 version_check=_flag(path, f"{key}.version_check", t.get("version_check", True)),
+                section=t.get("section"),
             )
         )
     if not transitions:
@@ -537,6 +576,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         identity_purposes=_identity(path, raw, roles),
     )
     wf.identity_uses = _identity_uses(path, raw, wf.identity_purposes)
+    wf.sections = _sections(path, raw, states, roles, transitions)
     wf.machine = build_machine(wf)
     return wf
 

@@ -1,0 +1,95 @@
+"""Need to know by stage and section (the workflow file's ``sections``): section × role × state on
+the case page, in the API and in exports. A reviewer never reads reintegration notes; an assessor
+never reads the review's votes; what each role sees in each state is what the file says."""
+
+from datetime import timedelta
+
+import pytest
+
+from caseflow.db import utcnow
+from caseflow.errors import Forbidden
+from caseflow.exports.operations import check_may_export
+from caseflow.exports.workbook import ExportFilters
+from caseflow.workflow.engine import fire, get_workflow
+from tests.helpers import ASSESSOR_ORG, PARTNER_ORG, assessment_result, org_id, submit, vote
+
+#: a text only one section holds, per section
+MARKS = {"assessment": "Doubt-MARK-assessment: the school record and the claimed age disagree.",
+         "review": "MARK-review reasons of the vote",
+         "handover": "MARK-handover transit centre",
+         "reintegration": "MARK-reintegration referral notes"}
+ROLES = ("registrar", "reviewer.un", "assessor", "partner", "auditor")
+
+
+def lived_case(session, users, make_case, *, until: str):
+    """A case taken as far as ``until`` ("review", "handover" or "reintegration"), leaving each
+    section's mark on the way."""
+    case = make_case(encounter_at=(utcnow() - timedelta(hours=30)).isoformat())
+    submit(session, case, users)
+    fire(session, case, "request_assessment", users["registrar"],
+         {"reason_for_doubt": MARKS["assessment"], "assessor_org_id": org_id(session, ASSESSOR_ORG)})
+    fire(session, case, "record_assessment", users["assessor"], assessment_result(15, 17))
+    vote(session, case, users, "release")
+    for name in ("reviewer.justice", "reviewer.family", "reviewer.un"):
+        fire(session, case, "cast_vote", users[name], {"outcome": "release", "offence_category": "support_tasks",
+                                                       "reasons": MARKS["review"]})
+    if until == "review":
+        return case
+    fire(session, case, "decide_release", users["reviewer.un"],
+         {"reasons": "Release", "offence_category": "support_tasks", "receiving_org_id": org_id(session, PARTNER_ORG)})
+    fire(session, case, "record_handover", users["partner"], {
+        "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
+        "handed_over_at": (utcnow() - timedelta(hours=2)).isoformat(), "place": MARKS["handover"],
+        "child_condition": "Well", "medical_check": True})
+    if until == "handover":
+        return case
+    fire(session, case, "start_reintegration", users["partner"], {
+        "service_type": "family_tracing", "provider": "Enfance Solidaire Mali",
+        "referred_on": utcnow().date().isoformat(), "notes": MARKS["reintegration"]})
+    return case
+
+
+@pytest.mark.parametrize("until", ["review", "reintegration"])
+@pytest.mark.parametrize("who", ROLES)
+def test_each_role_sees_on_the_page_what_the_file_lets_it_see(client, auth, session, users, make_case, who, until):
+    case = lived_case(session, users, make_case, until=until)
+    session.commit()
+    wf = get_workflow(case.workflow)
+    auth.login(who)
+    r = client.get(f"/cases/{case.code}")
+    if r.status_code == 404:  # outside the role's remit (a partner before the release): nothing at all
+        assert who == "partner" and until == "review"
+        return
+    page = r.get_data(as_text=True)
+    for section, mark in MARKS.items():
+        if until == "review" and section in ("handover", "reintegration"):
+            continue
+        expected = wf.sees_section(users[who].role, section, case.state)
+        assert (mark in page) == expected, (who, case.state, section)
+
+
+def test_the_examples_of_the_issue_hold(client, auth, session, users, make_case, token):
+    case = lived_case(session, users, make_case, until="reintegration")
+    session.commit()
+    # a reviewer cannot read reintegration notes: page, API (case and history), export
+    auth.login("reviewer.un")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert MARKS["reintegration"] not in page and case.code in page and MARKS["review"] in page
+    api = client.application.test_client()  # tokens only, no cookie
+    body = api.get(f"/api/v1/cases/{case.code}", headers=token("reviewer.un")).get_json()
+    assert body["hidden_sections"] == ["reintegration"] and body["state"] == "in_reintegration"
+    history = api.get(f"/api/v1/cases/{case.code}/history", headers=token("reviewer.un")).get_json()
+    assert MARKS["reintegration"] not in str(history)
+    assert {"withheld": "need to know"} in [e["details"] for e in history["events"]]
+    with pytest.raises(Forbidden, match="ask an auditor"):
+        check_may_export(users["reviewer.un"], ExportFilters(codes=[case.code]), False)
+    # an assessor never reads the votes; the partner and the auditor read everything
+    body = api.get(f"/api/v1/cases/{case.code}/history", headers=token("partner")).get_json()
+    assert MARKS["reintegration"] in str(body) and MARKS["review"] in str(body)
+    check_may_export(users["partner"], ExportFilters(codes=[case.code]), False)
+    check_may_export(users["auditor"], ExportFilters(), False)
+
+
+def test_a_reviewer_exports_a_case_whose_history_holds_nothing_hidden(session, users, make_case):
+    case = lived_case(session, users, make_case, until="review")
+    check_may_export(users["reviewer.un"], ExportFilters(codes=[case.code]), False)
