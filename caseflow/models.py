@@ -8,6 +8,7 @@ from caseflow.db import Base
 from caseflow.handover.models import Handover
 from caseflow.jobs.models import FileChunk, Job, StoredFile
 from caseflow.notifications.models import Notification
+from caseflow.protection.models import CaseIdentity, CaseKey, Erasure, IdentityToken
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound, Vote
@@ -16,5 +17,6 @@ from caseflow.screening.models import Campaign
 __all__ = [
     "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",
     "FileChunk", "FollowUp", "Job", "Notification", "StoredFile",
-    "Campaign", "RecoveryCode", "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
+    "Campaign", "CaseIdentity", "CaseKey", "Erasure", "IdentityToken", "RecoveryCode",
+    "Handover", "LoginSession", "Organisation", "Referral", "ReviewRound", "User", "Vote",
 ]

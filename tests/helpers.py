@@ -72,3 +72,12 @@ def handover(session, case, users, hours_after_encounter: int | None = None):
 
 def referral(service="family_tracing") -> dict:
     return {"service_type": service, "provider": "Enfance Solidaire Mali", "referred_on": clock.today().isoformat()}
+
+
+def opened(session, ev) -> dict:
+    """An event's identifying part, opened with its case's key (as the auditor's export does)."""
+    import json
+
+    from caseflow.protection.identity import open_event_part
+
+    return json.loads(open_event_part(session, json.dumps(ev.identifying), ev.case_id, ev.chain, ev.seq, {}))

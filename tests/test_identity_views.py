@@ -11,7 +11,7 @@ from caseflow.audit.models import AuditEvent
 from caseflow.cases.operations import reveal_identity
 from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.imports.operations import file_digest, preview
-from tests.helpers import release, request_assessment, submit
+from tests.helpers import opened, release, request_assessment, submit
 from tests.test_imports import workbook
 
 
@@ -78,5 +78,5 @@ def test_an_imports_duplicate_check_is_a_recorded_search(session, users, make_ca
     assert any("like case" in d for d in result.rows[0].duplicates)
     [search] = events(session, "identity_searched")
     assert search.details["purpose"] == "duplicate_check" and search.details["found"] == 1
-    assert "Child1" not in str(search.details) and search.identifying["values"]["query"]["names"] == [
+    assert "Child1" not in str(search.details) and opened(session, search)["values"]["query"]["names"] == [
         ["Child1", "Doe", "2012-02-29"]]

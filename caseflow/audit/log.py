@@ -73,7 +73,7 @@ def record(
         from_state=from_state,
         to_state=to_state,
         details=plain(details or {}),
-        identifying=ident,
+        identifying=None,
         ident_digest=identifying_digest(ident),
         request_id=request_id,
         client_addr=client_addr,
@@ -81,6 +81,11 @@ def record(
         prev_hash=head.hash,
     )
     ev.hash = event_hash(ev)
+    if ident:  # kept sealed with the case's data key: erasing the key erases it, the digest stays
+        from caseflow.audit.hashing import canonical_json
+        from caseflow.protection.identity import seal_event_part
+
+        ev.identifying = seal_event_part(session, case_id, chain, ev.seq, canonical_json(ident))
     head.seq, head.hash, head.occurred_at = ev.seq, ev.hash, now
     head.sig = signer().sign(head_message(chain, ev.seq, ev.hash))  # only the key's holder can move a head
     session.add(ev)

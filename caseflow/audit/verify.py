@@ -48,6 +48,9 @@ class Report:
     seconds: float = 0.0
     breaks: list[Break] = field(default_factory=list)
     heads: list[tuple[str, int, str]] = field(default_factory=list)
+    #: chains whose identity was erased: their identifying parts no longer open (their digests and
+    #: hashes still verify); reported, not broken
+    erased: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -62,7 +65,11 @@ class Report:
         return self.events / self.seconds if self.seconds > 0 else float(self.events)
 
 
-def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 20) -> Report:
+def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 20, opener=None) -> Report:
+    """``opener(ev, raw) -> canonical text`` opens a sealed identifying part (see
+    protection.identity); it raises ``Erased`` for a case whose data key was destroyed."""
+    from caseflow.protection.identity import Erased
+
     report = Report()
     started = time.perf_counter()
     chain, prev_hash, prev_seq, prev_at = None, GENESIS_HASH, 0, None
@@ -90,9 +97,15 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
                 problem = Break(chain, ev.seq, "event content was changed", computed, ev.hash)
             elif check_identifying and _identifying(ev) is not None:
                 raw = _identifying(ev)
-                digest = sha256_hex(raw.encode()) if isinstance(raw, str) else identifying_digest(raw)
-                if digest != ev.ident_digest:
-                    problem = Break(chain, ev.seq, "identifying data was changed", ev.ident_digest, digest)
+                try:
+                    raw = opener(ev, raw) if opener is not None else raw
+                except Erased:
+                    report.erased.add(chain)
+                    raw = None
+                if raw is not None:
+                    digest = sha256_hex(raw.encode()) if isinstance(raw, str) else identifying_digest(raw)
+                    if digest != ev.ident_digest:
+                        problem = Break(chain, ev.seq, "identifying data was changed", ev.ident_digest, digest)
         if problem and len(report.breaks) < max_breaks:
             report.breaks.append(problem)
         prev_hash, prev_seq, prev_at = ev.hash, ev.seq, ev.occurred_at
@@ -147,9 +160,21 @@ def unsigned_heads(rows) -> list[Break]:
     return breaks
 
 
+def sealed_opener(session: Session):
+    """Opens the identifying parts sealed with each case's key (keys cached for the pass)."""
+    from caseflow.protection.identity import open_event_part
+
+    keys: dict = {}
+
+    def opener(ev, raw):
+        return open_event_part(session, raw if isinstance(raw, str) else None, ev.case_id, ev.chain, ev.seq, keys)
+
+    return opener
+
+
 def verify_database(session: Session, chain: str | None = None) -> Report:
     started = time.perf_counter()
-    report = verify_events(stream_events(session, chain))
+    report = verify_events(stream_events(session, chain), opener=sealed_opener(session))
     # the heads table must agree with the events: a removed tail shows here too
     heads_stmt = select(ChainHead.chain, ChainHead.seq, ChainHead.hash, ChainHead.sig)
     if chain is not None:

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
+from caseflow.protection.identity import IdentityField, is_erased, set_value, values_of
+from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
 
 
 def _in(column: str, codes) -> CheckConstraint:
@@ -70,12 +72,13 @@ class Case(Base):
     registering_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     receiving_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
-    # identity (identifying fields are listed in IDENTIFYING_FIELDS)
-    given_name: Mapped[str | None] = mapped_column(String(120))
-    family_name: Mapped[str | None] = mapped_column(String(120))
-    other_names: Mapped[str | None] = mapped_column(String(200))
+    # identity (IDENTIFYING_FIELDS): never a column in clear; sealed with the case's own data key
+    # (protection.identity), read and set as plain attributes
+    given_name = IdentityField("given_name")
+    family_name = IdentityField("family_name")
+    other_names = IdentityField("other_names")
+    date_of_birth = IdentityField("date_of_birth")
     sex: Mapped[str | None] = mapped_column(String(10))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
     claimed_age: Mapped[int | None] = mapped_column(Integer)
     age_estimated: Mapped[bool | None] = mapped_column(Boolean)  # None: not asked, shown "Unknown"
     nationality: Mapped[str | None] = mapped_column(String(80))
@@ -136,6 +139,9 @@ class Case(Base):
     registering_org: Mapped[Organisation] = relationship(foreign_keys=[registering_org_id])
     receiving_org: Mapped[Organisation | None] = relationship(foreign_keys=[receiving_org_id])
     clocks: Mapped[list[CaseClock]] = relationship(back_populates="case", cascade="all, delete-orphan")
+    key_row: Mapped[CaseKey | None] = relationship(cascade="all, delete-orphan", lazy="select")
+    identity_row: Mapped[CaseIdentity | None] = relationship(cascade="all, delete-orphan", lazy="select")
+    identity_tokens: Mapped[list[IdentityToken]] = relationship(cascade="all, delete-orphan", lazy="select")
 
     # --- the engine's subject protocol -------------------------------------------------------
     @property
@@ -186,13 +192,26 @@ class Case(Base):
 
     # --- the record, columns and the workflow's own fields alike ----------------------------
     def value(self, name: str):
-        if name in Case.__table__.columns:
+        if name in Case.__table__.columns or name in IDENTIFYING_FIELDS:
             return getattr(self, name)
+        if name in self._sealed_own_fields():
+            return values_of(self).get(name)
         return (self.workflow_fields or {}).get(name)
 
+    def _sealed_own_fields(self) -> tuple[str, ...]:
+        from caseflow.workflow.engine import workflow_of
+
+        return workflow_of(self).identifying_fields(())
+
+    @property
+    def identity_erased(self) -> bool:
+        return is_erased(self)
+
     def set_value(self, name: str, value) -> None:
-        if name in Case.__table__.columns:
+        if name in Case.__table__.columns or name in IDENTIFYING_FIELDS:
             setattr(self, name, value)
+        elif name in self._sealed_own_fields():  # a workflow's identifying field: sealed with the rest
+            set_value(self, name, value)
         else:
             from caseflow.audit.hashing import plain
 

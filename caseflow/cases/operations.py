@@ -51,7 +51,8 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
         raise ValidationFailed(_("An empty registration opens no case."), errors={
             "_schema": [_("Give at least one fact about the child (sex, claimed age, region, encounter…).")]})
     now = utcnow()
-    own = {k: plain(v) for k, v in values.items() if k in wf.fields}
+    secret = wf.identifying_fields(IDENTIFYING_FIELDS)
+    own = {k: plain(v) for k, v in values.items() if k in wf.fields and k not in secret}
     case = Case(
         code=next_case_code(session, wf.settings["case_code_prefix"], now.year),
         workflow=wf.name,
@@ -65,11 +66,13 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
         registering_org_id=actor.organisation_id,
         **{k: v for k, v in values.items() if k not in wf.fields},
     )
+    for k in secret:  # a workflow's identifying fields are sealed with the names
+        if k in wf.fields and values.get(k) not in (None, ""):
+            case.set_value(k, values[k])
     session.add(case)
     session.flush()
     refresh_age(session, case)
     update_clocks(wf, case, now)
-    secret = wf.identifying_fields(IDENTIFYING_FIELDS)
     public = {k: v for k, v in values.items() if k not in secret}
     identifying = {k: v for k, v in values.items() if k in secret}
     details = {"fields": public, "workflow_version": wf.version}

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 import caseflow
 from caseflow import vocab
@@ -113,11 +114,15 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
     heads: list[tuple[str, int, str]] = []
     used_workflows: set[str] = set()
+    from caseflow.audit.verify import sealed_opener
+
+    opener = sealed_opener(session) if include_identity else None
     done = 0
     w = words()  # labels resolved once, not per row
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
-        cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)))
+        cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)
+                                     .options(selectinload(Case.key_row), selectinload(Case.identity_row))))
         codes = {c.id: c.code for c in cases}
         flows = {c.code: get_workflow(c.workflow, c.workflow_version) for c in cases}
         used_workflows.update(f"{wf.name} v{wf.version}" for wf in flows.values())
@@ -152,8 +157,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                     f"{k.due_at:%Y-%m-%d %H:%M}" for k in clocks.get(case.id, []) if k.due_at),
                 "receiving_org": orgs.get(case.receiving_org_id),
                 "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
-                "given_name": case.given_name, "family_name": case.family_name, "other_names": case.other_names,
-                "date_of_birth": case.date_of_birth,
+                **identity_cells(case, include_identity),
                 "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf, include_identity),
             }
             cases_sheet.append(row[k] for k, _h, _w in case_cols)
@@ -188,7 +192,8 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                 .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
         with session.execute(stmt) as events:  # closes a server-side cursor even on an error
             for ev in events:
-                history.append(history_row(ev, flows[ev.chain], include_identity, w), columns.HISTORY_TRUSTED)
+                history.append(history_row(ev, flows[ev.chain], include_identity, w, opener),
+                               columns.HISTORY_TRUSTED)
                 if last is not None and last[0] != ev.chain:
                     heads.append(last)
                 last = (ev.chain, ev.seq, ev.hash)
@@ -222,27 +227,47 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
 
 
+def identity_cells(case, include_identity: bool) -> dict:
+    """The identity columns: opened only for an export with identity; an erased one says so."""
+    if not include_identity:
+        return {}
+    if case.identity_erased:
+        return {"given_name": _("identity erased"), "family_name": None, "other_names": None, "date_of_birth": None}
+    return {"given_name": case.given_name, "family_name": case.family_name, "other_names": case.other_names,
+            "date_of_birth": case.date_of_birth}
+
+
 def own_fields_text(case, wf, include_identity: bool) -> str | None:
     """The fields only this case's workflow records, in words ("Campaign: GAO-2026-1; Unit: …"); an
     identifying one (a service number) only in an export with identity."""
     from caseflow.labels import field_label
 
-    kept = case.workflow_fields or {}
     parts = []
     for name, spec in wf.fields.items():
-        if kept.get(name) in (None, "") or (spec.identifying and not include_identity):
+        if spec.identifying and (not include_identity or case.identity_erased):
             continue
-        value = kept[name]
+        value = case.value(name)
+        if value in (None, ""):
+            continue
         if spec.choices and value in spec.choices:
             value = label(spec.choices[value])
         parts.append(f"{field_label(name)}: {value}")
     return "; ".join(parts) or None
 
 
-def history_row(ev, wf, include_identity: bool, w: Words) -> list:
+def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
     """One History row, in columns.HISTORY order. ``ev`` comes from ``event_columns()``: its JSON
-    is the stored canonical text, written as it is (what the hash covers) and decoded once for words."""
-    identifying = ev.identifying_json if include_identity and ev.identifying_json not in (None, "null") else None
+    is the stored canonical text, written as it is (what the hash covers) and decoded once for words.
+    With identity, the identifying part is opened with the case's key (``opener``); an erased
+    case's part is left out (its digest stays, so the chain still verifies)."""
+    from caseflow.protection.identity import Erased
+
+    identifying = None
+    if include_identity and ev.identifying_json not in (None, "null"):
+        try:
+            identifying = opener(ev, ev.identifying_json) if opener else ev.identifying_json
+        except Erased:
+            identifying = None
     details = ev.details_json or "{}"
     return [
         ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), format_ts(ev.occurred_at), ev.actor_id,

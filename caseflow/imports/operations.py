@@ -173,15 +173,26 @@ def mark_duplicates(session, rows: list[RowResult], user) -> list[list[str]]:
         conditions = []
         if keys and keys[0][0] == "name":
             searched.append([d["given_name"], d["family_name"], str(d["date_of_birth"])])
-            conditions.append(and_(func.lower(Case.given_name) == keys[0][1],
-                                   func.lower(Case.family_name) == keys[0][2],
-                                   Case.date_of_birth == _as_date(keys[0][3])))
+            conditions.append(same_person(d["given_name"], d["family_name"], _as_date(keys[0][3])))
         if d.get("facility_reference"):
             conditions.append(func.lower(Case.facility_reference) == str(d["facility_reference"]).lower())
         if conditions:
             for code in session.scalars(select(Case.code).where(visible_to(user), or_(*conditions)).limit(3)):
                 r.duplicates.append(_("like case %(code)s", code=code))
     return searched
+
+
+def same_person(given: str, family: str, born):
+    """Cases with these names and this date of birth, through the blind index (no name in clear)."""
+    from sqlalchemy import exists
+
+    from caseflow.protection.identity import token, words
+    from caseflow.protection.models import IdentityToken
+
+    wanted = [token("name", w) for w in words(given) + words(family)]
+    if born is not None:
+        wanted.append(token("dob", born.isoformat()))
+    return and_(*(exists().where(IdentityToken.case_id == Case.id, IdentityToken.token == t) for t in wanted))
 
 
 def _as_date(text: str):

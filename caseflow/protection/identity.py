@@ -1,0 +1,254 @@
+"""A child's identity, sealed per case (crypto-shredding).
+
+Each case has its own data key (AES-256-GCM), wrapped by the master key (``protection.keys``). The
+identifying fields — names, date of birth, and the fields a workflow file marks ``identifying`` —
+are sealed with it in ``case_identities``; the identifying part of the case's audit events is
+sealed with it too. The chain hashes what it always hashed (the salted digest of those values), so
+it verifies before and after erasure. Erasing destroys the data key: nothing sealed with it opens
+again, anywhere — rows, events, backups.
+
+To find a case by name without any name in clear, each word of a name (from its third letter: its
+prefixes) and the date of birth are kept as keyed hashes (HMAC with a key derived from the master
+key): a blind index. It finds whole words and their beginnings, not the middle of a word; it is
+remade when the master key changes.
+
+The Case reads and sets its identifying fields as plain attributes (``IdentityField``); they are
+sealed when the session flushes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import unicodedata
+from datetime import date
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
+
+from caseflow.protection.keys import SealError, b64, keyring, unb64
+
+_CACHE = "_identity_values"
+_DIRTY = "_identity_dirty"
+_KEY = "_identity_key"
+
+
+class Erased(LookupError):
+    """The case's identity was erased: its data key no longer exists."""
+
+
+# --- the data key of one case ---------------------------------------------------------------------
+
+def _key_of(case, *, create: bool) -> bytes | None:
+    """The case's data key (None once erased); made, wrapped, when ``create`` and it has none."""
+    if _KEY in case.__dict__:
+        return case.__dict__[_KEY]
+    row = case.key_row
+    if row is None:
+        if not create:
+            return None
+        raw = AESGCM.generate_key(bit_length=256)
+        from caseflow.protection.models import CaseKey
+
+        case.key_row = CaseKey(wrapped=keyring().seal(raw, f"casekey:{case.code}"))
+    elif row.wrapped is None:
+        raise Erased(case.code)
+    else:
+        raw = keyring().open(row.wrapped, f"casekey:{case.code}")
+    case.__dict__[_KEY] = raw
+    return raw
+
+
+def seal_with_case(case, plaintext: bytes, context: str) -> str:
+    raw = _key_of(case, create=True)
+    nonce = os.urandom(12)
+    return "c1." + b64(nonce + AESGCM(raw).encrypt(nonce, plaintext, context.encode()))
+
+
+def open_with_key(raw: bytes, token: str, context: str) -> bytes:
+    body = unb64(token.split(".", 1)[1])
+    try:
+        return AESGCM(raw).decrypt(body[:12], body[12:], context.encode())
+    except Exception as exc:  # noqa: BLE001 - InvalidTag: moved or changed
+        raise SealError("the sealed value does not open") from exc
+
+
+def unwrap(session, case_id: int, code: str) -> bytes | None:
+    """A case's data key from its row (None: erased, or never made)."""
+    from caseflow.protection.models import CaseKey
+
+    row = session.get(CaseKey, case_id)
+    if row is None or row.wrapped is None:
+        return None
+    return keyring().open(row.wrapped, f"casekey:{code}")
+
+
+# --- the identity as attributes of the case ------------------------------------------------------
+
+def _encode(values: dict) -> bytes:
+    return json.dumps({k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()
+                       if v not in (None, "")}, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _decode(data: bytes) -> dict:
+    values = json.loads(data)
+    if values.get("date_of_birth"):
+        values["date_of_birth"] = date.fromisoformat(values["date_of_birth"])
+    return values
+
+
+def values_of(case) -> dict:
+    """The case's identifying values, opened once per loaded case ({} once erased)."""
+    if _CACHE not in case.__dict__:
+        row = case.identity_row if case.id is not None else None
+        values = {}
+        if row is not None:
+            try:
+                raw = _key_of(case, create=False)
+            except Erased:
+                raw = None
+            if raw is not None:
+                values = _decode(open_with_key(raw, row.sealed, f"identity:{case.code}"))
+        case.__dict__[_CACHE] = values
+    return case.__dict__[_CACHE]
+
+
+def set_value(case, name: str, value) -> None:
+    if is_erased(case):
+        raise Erased(case.code)
+    values = dict(values_of(case))
+    if value in (None, ""):
+        values.pop(name, None)
+    else:
+        values[name] = value
+    case.__dict__[_CACHE] = values
+    case.__dict__[_DIRTY] = True
+    session = object_session(case)
+    if session is not None:
+        session.info.setdefault(_DIRTY, set()).add(case)
+
+
+def is_erased(case) -> bool:
+    return case.key_row is not None and case.key_row.wrapped is None if case.id is not None else False
+
+
+class IdentityField:
+    """``case.given_name``: read opened, set sealed (at the next flush)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, case, owner=None):
+        if case is None:
+            return self
+        return values_of(case).get(self.name)
+
+    def __set__(self, case, value):
+        set_value(case, self.name, value)
+
+
+# --- the blind index ------------------------------------------------------------------------------
+
+def _index_key() -> bytes:
+    ring = keyring()
+    return hmac.new(ring.keys[ring.current_id], b"caseflow-blind-index-v1", hashlib.sha256).digest()
+
+
+def normalise(word: str) -> str:
+    text = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def words(text: str | None) -> list[str]:
+    return [w for w in (normalise(p) for p in (text or "").replace("-", " ").replace("'", " ").split()) if w]
+
+
+def token(kind: str, value: str, key: bytes | None = None) -> str:
+    return hmac.new(key or _index_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def tokens_of(values: dict, key: bytes | None = None) -> set[str]:
+    key = key or _index_key()
+    out = set()
+    for field in ("given_name", "family_name", "other_names"):
+        for w in words(values.get(field)):
+            out.update(token("name", w[:n], key) for n in range(min(3, len(w)), len(w) + 1))
+    if values.get("date_of_birth"):
+        out.add(token("dob", str(values["date_of_birth"]), key))
+    return out
+
+
+def search_tokens(text: str) -> list[str]:
+    """One token per word typed (its whole length: a word's beginning matches)."""
+    return [token("name", w) for w in words(text)]
+
+
+# --- sealing at flush -----------------------------------------------------------------------------
+
+def reseal(case) -> None:
+    """Seal the case's identity (and remake its index) from its opened values."""
+    from caseflow.protection.models import CaseIdentity, IdentityToken
+
+    values = case.__dict__.get(_CACHE, {})
+    if values:
+        sealed = seal_with_case(case, _encode(values), f"identity:{case.code}")
+        if case.identity_row is None:
+            case.identity_row = CaseIdentity(sealed=sealed)
+        else:
+            case.identity_row.sealed = sealed
+    elif case.identity_row is not None:
+        case.identity_row = None
+    case.identity_tokens = [IdentityToken(token=t) for t in sorted(tokens_of(values))]
+    case.__dict__.pop(_DIRTY, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _seal_identities(session, _flush_context, _instances):
+    from caseflow.cases.models import Case
+
+    dirty = session.info.pop(_DIRTY, set())
+    dirty |= {c for c in session.new if isinstance(c, Case) and c.__dict__.get(_DIRTY)}
+    for case in dirty:
+        if case.__dict__.get(_DIRTY) and case in session:
+            reseal(case)
+
+
+# --- events: their identifying part sealed with the case's key -----------------------------------
+
+def seal_event_part(session, case_id: int | None, chain: str, seq: int, canonical: bytes) -> dict:
+    """The identifying part of an event as stored: sealed with its case's key (the master key for
+    events of no case: a search's names)."""
+    context = f"event:{chain}:{seq}"
+    if case_id is not None:
+        from caseflow.cases.models import Case
+
+        case = session.get(Case, case_id)
+        if case is not None:
+            return {"sealed": seal_with_case(case, canonical, context)}
+    return {"sealed_master": keyring().seal(canonical, context)}
+
+
+def open_event_part(session, raw_json: str | None, case_id: int | None, chain: str, seq: int, keys: dict):
+    """The canonical text of an event's identifying part; ``Erased`` when its case's key is gone.
+    ``keys`` caches data keys by case id for a pass over many events."""
+    if raw_json in (None, "null"):
+        return None
+    part = json.loads(raw_json)
+    context = f"event:{chain}:{seq}"
+    if "sealed_master" in part:
+        return keyring().open(part["sealed_master"], context).decode()
+    if "sealed" not in part:
+        return raw_json  # written before sealing began: its canonical text as stored
+    if case_id not in keys:
+        from caseflow.cases.models import Case
+
+        code = session.scalar(select(Case.code).where(Case.id == case_id))
+        keys[case_id] = unwrap(session, case_id, code) if code else None
+    if keys[case_id] is None:
+        raise Erased(chain)
+    return open_with_key(keys[case_id], part["sealed"], context).decode()
