@@ -144,12 +144,13 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.imports.views import bp as imports_bp
     from caseflow.jobs.views import bp as jobs_bp
     from caseflow.notifications.views import bp as notifications_bp
+    from caseflow.protection.views import bp as protection_bp
     from caseflow.reports.views import bp as reports_bp
     from caseflow.screening.views import bp as screening_bp
     from caseflow.workflow.views import bp as workflow_bp
 
     for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp, jobs_bp,
-               notifications_bp, screening_bp):
+               notifications_bp, screening_bp, protection_bp):
         app.register_blueprint(bp)
     from caseflow.api import init_api
     from caseflow.api.docs import bp as api_docs_bp

@@ -48,6 +48,7 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 import_cli = AppGroup("import", help="Excel imports of detention lists.")
 report_cli = AppGroup("report", help="Statistics for the Secretary-General's reports.")
 jobs_cli = AppGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
+protection_cli = AppGroup("protection", help="Data protection: the master key, retention and erasure.")
 workflows_cli = AppGroup("workflows", help="The workflow files: what is in force, and moving cases between versions.")
 
 
@@ -466,6 +467,36 @@ def jobs_tick():
     click.echo(f"daily digest: {'taken (job ' + job + ')' if job else 'already taken today'}")
 
 
+@protection_cli.command("new-key")
+def protection_new_key():
+    """Print a new master key (32 random bytes, base64) for CASEFLOW_MASTER_KEY or its file."""
+    from caseflow.protection.keys import new_key_text
+
+    click.echo(new_key_text())
+
+
+@protection_cli.command("rotate-master-key")
+@in_transaction
+def protection_rotate():
+    """Seal again with the current master key what an earlier one (CASEFLOW_MASTER_KEY_PREVIOUS)
+    sealed: case data keys and second-factor secrets; remake the name index. Recorded."""
+    from caseflow.protection.operations import rotate_master_key
+
+    counts = rotate_master_key(db.session)
+    click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+
+
+@protection_cli.command("propose-erasures")
+@in_transaction
+def protection_propose():
+    """Propose the erasure of every identity past its workflow's retention (an auditor and an
+    administrator then approve each on the data-protection page)."""
+    from caseflow.protection.operations import propose_erasures
+
+    made = propose_erasures(db.session)
+    click.echo(f"{len(made)} erasures proposed")
+
+
 @workflows_cli.command("list")
 def workflows_list():
     """The workflows in force, the versions cases may still run on, and the country overlay."""
@@ -521,5 +552,5 @@ def workflows_migrate(name, dry_run):
 
 def init_cli(app: Flask) -> None:
     for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli, jobs_cli,
-                  workflows_cli):
+                  workflows_cli, protection_cli):
         app.cli.add_command(group)

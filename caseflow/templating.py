@@ -48,6 +48,11 @@ ACTION_LABELS = {
     "second_factor_failed": _l("Wrong second-factor code"),
     "second_factor_reset": _l("Second factor reset"),
     "recovery_code_used": _l("Recovery code used"),
+    "identity_erased": _l("Identity erased"),
+    "erasure_approved": _l("Erasure approved"),
+    "erasures_proposed": _l("Erasures proposed"),
+    "master_key_rotated": _l("Master key rotated"),
+    "protection_report_exported": _l("Data-protection report exported"),
 }
 
 #: fields whose values are codes of a vocabulary
@@ -74,6 +79,8 @@ DETAIL_LABELS = {
     "workflow_version": _l("Workflow version"), "purpose": _l("Purpose"), "found": _l("Found"),
     "where": _l("Where"), "second_factor": _l("Second factor"),
     "migrated": _l("Moved to a new version of the workflow"),
+    "erasure": _l("Erasure"), "due_since": _l("Due since"), "retention_days": _l("Retention (days)"),
+    "approved_by": _l("Approved by"), "auditor": _l("Auditor"), "admin": _l("Administrator"),
 }
 
 #: values of the history that are codes too

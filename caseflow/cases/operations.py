@@ -130,6 +130,10 @@ def reveal_identity(session, case: Case, user, purpose: str | None = None) -> di
 
     if not can_see_identity(user, case) or not can_view(user, case):
         raise Forbidden(_("Your role may not see who this child is."))
+    if case.identity_erased:
+        from caseflow.errors import Conflict
+
+        raise Conflict(_("This child's identity was erased at the end of its retention period."))
     purpose = check_purpose(case, user, purpose)
     record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,
            from_state=case.state, to_state=case.state,

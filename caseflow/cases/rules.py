@@ -78,6 +78,11 @@ def intake_edit_allowed(ctx):
     nor leave the record contradicting itself."""
     if ctx.data is None:
         return None
+    if ctx.subject.identity_erased:
+        secret = [f for f in ctx.workflow.identifying_fields(IDENTIFYING_FIELDS) if ctx.data.get(f) not in (None, "")]
+        if secret:
+            return {f: _("This child's identity was erased at the end of its retention period; it is not "
+                         "recorded again.") for f in secret}
     changed = [f for f in DECISIVE_FACTS if f in ctx.data and ctx.data[f] != getattr(ctx.subject, f)]
     if changed and facts_in_use(ctx.session, ctx.subject):
         message = _("A decision or the handover used this fact: use “Correct the record” and give a reason.")

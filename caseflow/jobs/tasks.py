@@ -81,7 +81,10 @@ def purge() -> dict:
                     LoginSession.created_at <= now - timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"]))
         sessions = session.execute(delete(LoginSession).where(ended)).rowcount
         tokens = session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
-        return {"files": files, "sessions": sessions, "tokens": tokens}
+        from caseflow.protection.operations import propose_erasures
+
+        proposed = len(propose_erasures(session))  # identities past retention, for two people to approve
+        return {"files": files, "sessions": sessions, "tokens": tokens, "erasures proposed": proposed}
 
     return writing(run)
 

@@ -1,0 +1,133 @@
+"""Retention and erasure of identities, and the master key's rotation.
+
+A workflow file says how long a case's identity is kept once the case has ended
+(``settings.identity_retention_days``, counted from entering a final state). The schedule (or
+``flask protection propose-erasures``) proposes the cases past it; an auditor and an administrator
+approve — two people, two roles — and the erasure destroys the case's data key, removes its sealed
+identity and its blind index, and appends ``identity_erased`` to its chain, naming the decision. The
+chain still verifies: its hashes cover digests, not the values."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from caseflow.audit.log import record
+from caseflow.auth.roles import Role
+from caseflow.cases.models import Case
+from caseflow.db import utcnow
+from caseflow.errors import Conflict, Forbidden, NotFound
+from caseflow.protection.models import CaseKey, Erasure
+
+RETENTION_SETTING = "identity_retention_days"
+#: the roles whose approvals, together, erase an identity
+APPROVERS = (Role.auditor, Role.admin)
+
+
+def due_cases(session, now=None) -> list[tuple[Case, object]]:
+    """Cases past their workflow's retention, not erased, with no erasure under way: (case, since)."""
+    from caseflow.workflow.engine import catalogue
+
+    now = now or utcnow()
+    out = []
+    pending = select(Erasure.case_id).where(Erasure.done_at.is_(None))
+    erased = select(CaseKey.case_id).where(CaseKey.wrapped.is_(None))
+    for (name, version), wf in sorted(catalogue().versions.items()):
+        days = wf.settings.get(RETENTION_SETTING)
+        if days is None or not wf.final_states:
+            continue
+        limit = now - timedelta(days=days)
+        stmt = select(Case).where(Case.workflow == name, Case.workflow_version == version,
+                                  Case.state.in_(wf.final_states), Case.state_entered_at <= limit,
+                                  Case.id.not_in(pending), Case.id.not_in(erased))
+        out += [(c, c.state_entered_at + timedelta(days=days)) for c in session.scalars(stmt.order_by(Case.id))]
+    return out
+
+
+def propose_erasures(session, actor=None) -> list[Erasure]:
+    made = [Erasure(case_id=case.id, due_since=since, proposed_at=utcnow()) for case, since in due_cases(session)]
+    session.add_all(made)
+    session.flush()
+    if made:
+        record(session, "erasures_proposed", actor=actor, actor_label=None if actor else "retention schedule",
+               details={"erasures": [e.id for e in made], "cases": len(made)})
+    return made
+
+
+def approve(session, erasure_id: int, user) -> Erasure:
+    """One of the two approvals; the second one erases."""
+    erasure = session.get(Erasure, erasure_id)
+    if erasure is None or erasure.done_at is not None:
+        raise NotFound(_("No erasure waits for approval under this number."))
+    if user.role not in APPROVERS:
+        raise Forbidden(_("Only an auditor and an administrator approve an erasure."))
+    case = session.get(Case, erasure.case_id)
+    if user.role == Role.auditor:
+        if erasure.auditor_id is not None:
+            raise Conflict(_("An auditor has approved this erasure already; an administrator must now."))
+        erasure.auditor_id, erasure.auditor_at = user.id, utcnow()
+    else:
+        if erasure.admin_id is not None:
+            raise Conflict(_("An administrator has approved this erasure already; an auditor must now."))
+        erasure.admin_id, erasure.admin_at = user.id, utcnow()
+    record(session, "erasure_approved", actor=user, details={"erasure": erasure.id, "case": case.code})
+    if erasure.auditor_id is not None and erasure.admin_id is not None:
+        erase(session, erasure, case, user)
+    return erasure
+
+
+def erase(session, erasure: Erasure, case: Case, actor) -> None:
+    from caseflow.auth.models import User
+    from caseflow.protection.identity import _CACHE, _KEY
+    from caseflow.workflow.engine import append_event, workflow_of
+
+    wf = workflow_of(case)
+    if case.state not in wf.final_states:  # reopened since it was proposed: nothing is erased
+        raise Conflict(_("The case is open again: its identity is kept."))
+    now = utcnow()
+    key = case.key_row
+    if key is not None:
+        key.wrapped, key.erased_at = None, now  # the data key is destroyed: nothing sealed with it opens
+    case.identity_row = None
+    case.identity_tokens = []
+    case.__dict__.pop(_CACHE, None)
+    case.__dict__.pop(_KEY, None)
+    erasure.done_at = now
+    names = {u.id: u.full_name for u in session.scalars(select(User).where(
+        User.id.in_([erasure.auditor_id, erasure.admin_id])))}
+    append_event(session, case, "identity_erased", actor=actor, from_state=case.state, details={
+        "erasure": erasure.id, "due_since": erasure.due_since.isoformat(),
+        "retention_days": wf.settings.get(RETENTION_SETTING),
+        "approved_by": {"auditor": names.get(erasure.auditor_id), "admin": names.get(erasure.admin_id)}})
+
+
+def rotate_master_key(session, actor=None) -> dict:
+    """Everything sealed with an earlier master key, sealed again with the current one (the case
+    data keys, the second-factor secrets), and the blind index remade with the key derived from it."""
+    from caseflow.auth.models import User
+    from caseflow.protection.identity import reseal, values_of
+    from caseflow.protection.keys import keyring
+
+    ring = keyring()
+    counts = {"case_keys": 0, "second_factors": 0, "indexed_cases": 0}
+    for row, code in session.execute(select(CaseKey, Case.code).join(Case, Case.id == CaseKey.case_id)
+                                     .where(CaseKey.wrapped.is_not(None))):
+        if not ring.is_current(row.wrapped):
+            row.wrapped = ring.seal(ring.open(row.wrapped, f"casekey:{code}"), f"casekey:{code}")
+            counts["case_keys"] += 1
+    for user in session.scalars(select(User).where(User.totp_secret.is_not(None))):
+        if not ring.is_current(user.totp_secret):
+            user.totp_secret = ring.seal(ring.open(user.totp_secret, f"totp:{user.id}"), f"totp:{user.id}")
+            counts["second_factors"] += 1
+    session.flush()
+    for case in session.scalars(select(Case).join(CaseKey, CaseKey.case_id == Case.id)
+                                .where(CaseKey.wrapped.is_not(None))):
+        values_of(case)
+        reseal(case)  # the same values, the index under the current key
+        counts["indexed_cases"] += 1
+    session.flush()
+    record(session, "master_key_rotated", actor=actor, actor_label=None if actor else "flask protection",
+           details={"key": ring.current_id, **counts})
+    return counts
