@@ -136,3 +136,26 @@ def test_rotating_the_master_key_keeps_every_identity_open(app, session, users, 
         assert verify_database(session, case.code).ok
     finally:
         app.extensions["caseflow.keyring"] = old
+
+
+def test_the_data_protection_workbook_lists_who_saw_whom_and_why(client, auth, session, users, make_case, tmp_path):
+    from caseflow.cases.operations import reveal_identity
+
+    case = make_case(given_name=NAME)
+    reveal_identity(session, case, users["registrar"], "duplicate_check")
+    session.commit()
+    auth.login("auditor")
+    page = client.get("/protection/").get_data(as_text=True)
+    assert "Moussa Keita" in page and "Check for a duplicate case" in page and NAME not in page
+    r = client.get("/protection/report.xlsx")
+    assert r.status_code == 200
+    (tmp_path / "dp.xlsx").write_bytes(r.data)
+    wb = load_workbook(tmp_path / "dp.xlsx", read_only=True)
+    views = list(wb["Identity views"].values)
+    assert any(case.code in row and "Check for a duplicate case" in row for row in views)
+    assert [s.title for s in wb.worksheets] == ["Identity views", "Erasures", "Second factor"]
+    wb.close()
+    assert client.get("/protection/?from=2026-12-01&to=2026-11-01").status_code == 422  # reversed
+    auth.logout()
+    auth.login("reviewer.un")
+    assert client.get("/protection/").status_code == 403

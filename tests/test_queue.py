@@ -233,7 +233,10 @@ def test_an_identity_export_is_encrypted_and_its_passphrase_shown_once(new_app, 
     case_under_review_with_votes(app)
     client = app.test_client()
     login(client, "auditor@caseflow.demo")
-    r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/"), "include_identity": "1"})
+    token_ = csrf_token(client, "/exports/")
+    r = client.post("/exports/", data={"csrf_token": token_, "include_identity": "1"})  # no purpose
+    assert r.status_code == 422
+    r = client.post("/exports/", data={"csrf_token": token_, "include_identity": "1", "purpose": "audit"})
     assert r.status_code == 302 and "/jobs/" in r.headers["Location"]  # never a plain download
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     passphrase = re.search(r'<code class="token passphrase">([a-z2-9-]+)</code>', page).group(1)
@@ -249,12 +252,14 @@ def test_an_identity_export_is_encrypted_and_its_passphrase_shown_once(new_app, 
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cases_exported")
                                    .order_by(AuditEvent.id.desc())).first()
         assert event.details["encrypted"] is True and passphrase not in str(event.details)
+        assert event.details["purpose"] == "audit"
 
     token = committed(app, lambda s, users: create_token(s, s.scalar(select(User).where(
         User.email == "auditor@caseflow.demo")), "queue", 1)[1])
     api = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
-    r = api.get("/api/v1/exports/cases.xlsx?identity=true", headers=auth)
+    assert api.get("/api/v1/exports/cases.xlsx?identity=true", headers=auth).status_code == 422  # why?
+    r = api.get("/api/v1/exports/cases.xlsx?identity=true&purpose=audit", headers=auth)
     assert r.status_code == 202  # identifying data: always a job, even unasked
     first = api.get(r.headers["Location"], headers=auth).get_json()
     second = api.get(r.headers["Location"], headers=auth).get_json()

@@ -255,7 +255,7 @@ def history(code):
 @api_login_required
 @writes
 def export_cases(state=None, date_from=None, date_to=None, region=None, organisation_id=None, code=None,
-                 identity=False):
+                 identity=False, purpose=None):
     """The auditor's workbook, with the same filters as the export page; the export is recorded."""
     import os
 
@@ -273,7 +273,7 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
     if asked_async or identity or needs_background(db.session, current_user, filters):
         from caseflow.jobs.operations import enqueue
 
-        job = start_export_job(db.session, current_user, filters, identity)
+        job = start_export_job(db.session, current_user, filters, identity, purpose=purpose)
         db.commit()
         enqueue(job.id)
         headers = {"Location": url_for("api.job", job_id=job.id)}

@@ -177,3 +177,5 @@ class ExportQuery(QuerySchema):
     organisation_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     code = fields.List(fields.String(validate=validate.Length(max=40)))
     identity = fields.Boolean(load_default=False)
+    purpose = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "with identity: why (a purpose of your role, GET /workflows/{name} identity)"})

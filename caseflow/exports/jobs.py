@@ -19,6 +19,9 @@ def run_export(session, job, progress) -> Outcome:
     passphrase = new_passphrase() if identity else None
     outcome = export_to_file(session, user, filters, identity, path, progress, passphrase=passphrase)
 
+    if identity:
+        outcome["purpose"] = job.params.get("purpose")
+
     def record(s, j, stored):
         record_export(s, s.get(User, j.user_id), dict(outcome, job=j.id))
 

@@ -110,10 +110,16 @@ def needs_background(session, user, filters: ExportFilters) -> bool:
     return count_events(session, user, filters) > current_app.config["EXPORT_INLINE_MAX_EVENTS"]
 
 
-def start_export_job(session, user, filters: ExportFilters, include_identity: bool):
-    """A queued export job (the caller commits, then enqueues it): checked now, as the inline one is."""
+def start_export_job(session, user, filters: ExportFilters, include_identity: bool, *, purpose: str | None = None,
+                     case=None):
+    """A queued export job (the caller commits, then enqueues it): checked now, as the inline one is.
+    With identifying data, a purpose the user's role may give, recorded with the export."""
     from caseflow.jobs.operations import start
 
     check_may_export(user, filters, include_identity)
-    return start(session, "export", user, {"filters": filters.describe(), "identity": include_identity},
-                 total=count_events(session, user, filters))
+    params = {"filters": filters.describe(), "identity": include_identity}
+    if include_identity:
+        from caseflow.cases.operations import check_purpose
+
+        params["purpose"] = check_purpose(case, user, purpose)
+    return start(session, "export", user, params, total=count_events(session, user, filters))

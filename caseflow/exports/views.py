@@ -14,6 +14,7 @@ from caseflow.auth.models import Organisation
 from caseflow.auth.permissions import roles_required
 from caseflow.cases.operations import get_case
 from caseflow.cases.scope import can_see_identity
+from caseflow.cases.views import purpose_choices
 from caseflow.errors import ValidationFailed
 from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
@@ -53,6 +54,7 @@ def _form_context(errors=None, values=None):
         "jobs": db.session.scalars(select(Job).where(Job.user_id == current_user.id, Job.kind == "export")
                                    .order_by(Job.created_at.desc()).limit(10)).all(),
         "errors": errors or {}, "values": values or {}, "may_identify": can_see_identity(current_user),
+        "purposes": purpose_choices(None),
     }
 
 
@@ -69,7 +71,11 @@ def index():
     if include_identity or operations.needs_background(db.session, current_user, filters):
         from caseflow.jobs.operations import enqueue
 
-        job = operations.start_export_job(db.session, current_user, filters, include_identity)
+        try:
+            job = operations.start_export_job(db.session, current_user, filters, include_identity,
+                                              purpose=request.form.get("purpose"))
+        except ValidationFailed as exc:
+            return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
         db.commit()  # the worker (or, with no broker, this process) reads the committed job
         enqueue(job.id)
         return redirect(url_for("jobs.show", job_id=job.id))
@@ -95,7 +101,8 @@ def case_history(code):
             from caseflow.errors import Forbidden
 
             raise Forbidden(_("Your role may not see who this child is."))
-        job = operations.start_export_job(db.session, current_user, ExportFilters(codes=[case.code]), True)
+        job = operations.start_export_job(db.session, current_user, ExportFilters(codes=[case.code]), True,
+                                          purpose=request.form.get("purpose"), case=case)
         db.commit()
         enqueue(job.id)
         return redirect(url_for("jobs.show", job_id=job.id))
