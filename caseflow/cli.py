@@ -205,6 +205,8 @@ def audit_verify(case_code, token):
     report = verify_database(db.session, case_code)
     click.echo(f"checked {report.events} events in {report.chains} chains in {report.seconds:.2f} s "
                f"({report.rate:,.0f} events/s)")
+    if report.erased:  # not a break: their identity was erased by decision, their hashes still verify
+        click.echo(f"{len(report.erased)} cases with their identity erased: {', '.join(sorted(report.erased)[:20])}")
     failed = not report.ok
     for b in report.breaks[:5]:
         click.echo(f"BROKEN: {b.describe()}", err=True)

@@ -93,3 +93,40 @@ def test_the_examples_of_the_issue_hold(client, auth, session, users, make_case,
 def test_a_reviewer_exports_a_case_whose_history_holds_nothing_hidden(session, users, make_case):
     case = lived_case(session, users, make_case, until="review")
     check_may_export(users["reviewer.un"], ExportFilters(codes=[case.code]), False)
+
+
+def test_a_rule_may_name_a_role_of_one_organisation_kind(database, tmp_path):
+    """``reviewer/un``: the UN's reviewers see reintegration in one state, the ministries' do not."""
+    import shutil
+
+    import yaml
+    from sqlalchemy import select
+
+    from caseflow.auth.models import User
+    from caseflow.config import PROJECT_ROOT
+    from caseflow.extensions import db
+    from tests.conftest import make_app
+
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    for f in (PROJECT_ROOT / "workflows").glob("*.yaml"):
+        shutil.copy(f, folder)
+    raw = yaml.safe_load((folder / "detained_child.yaml").read_text())
+    raw["sections"]["reintegration"]["reviewer/un"] = ["in_reintegration"]
+    (folder / "detained_child.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    app = make_app(database, WORKFLOWS_DIR=str(folder))
+    try:
+        wf = app.extensions["caseflow.workflows"]["detained_child"]
+        assert wf.sees_section("reviewer", "reintegration", "in_reintegration", "un")
+        assert not wf.sees_section("reviewer", "reintegration", "handed_over", "un")
+        assert not wf.sees_section("reviewer", "reintegration", "in_reintegration", "government")
+        with app.app_context():
+            from caseflow.cases.models import Case
+            from caseflow.cases.scope import sees_section
+
+            un = db.session.scalar(select(User).where(User.email == "reviewer.un@caseflow.demo"))
+            justice = db.session.scalar(select(User).where(User.email == "reviewer.justice@caseflow.demo"))
+            case = Case(code="CF-TEST-1", workflow="detained_child", workflow_version=1, state="in_reintegration")
+            assert sees_section(un, case, "reintegration") and not sees_section(justice, case, "reintegration")
+    finally:
+        app.extensions["caseflow.db"]["engine"].dispose()

@@ -89,14 +89,19 @@ def sees_section(user, case: Case, section: str | None) -> bool:
     workflow file's ``sections``)? The case's code and state are seen by whoever has it in remit."""
     from caseflow.workflow.engine import workflow_of
 
-    return workflow_of(case).sees_section(user.role, section, case.state)
+    return workflow_of(case).sees_section(user.role, section, case.state, _kind(user))
 
 
 def hidden_sections(user, case: Case) -> list[str]:
     from caseflow.workflow.engine import workflow_of
 
     wf = workflow_of(case)
-    return [s for s in wf.sections if not wf.sees_section(user.role, s, case.state)]
+    return [s for s in wf.sections if not wf.sees_section(user.role, s, case.state, _kind(user))]
+
+
+def _kind(user) -> str | None:
+    org = getattr(user, "organisation", None)
+    return getattr(org, "kind", None)
 
 
 def can_see_identity(user, case: Case | None = None) -> bool:

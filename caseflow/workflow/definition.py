@@ -163,13 +163,15 @@ class Workflow:
     sections: dict[str, dict[str, tuple[str, ...] | None]] = field(default_factory=dict)
     machine: Machine | None = field(default=None, repr=False)
 
-    def sees_section(self, role: str, section: str | None, state: str) -> bool:
+    def sees_section(self, role: str, section: str | None, state: str, kind: str | None = None) -> bool:
+        """A rule for ``role/kind`` (a reviewer of a UN organisation) wins over one for the role."""
         if section is None or section not in self.sections:
             return True
         rule = self.sections[section]
-        if role not in rule:
+        key = f"{role}/{kind}" if kind and f"{role}/{kind}" in rule else role
+        if key not in rule:
             return False
-        return rule[role] is None or state in rule[role]
+        return rule[key] is None or state in rule[key]
 
     def section_of(self, action: str) -> str | None:
         """The section an event of this action belongs to (its transition's ``section``)."""
@@ -363,10 +365,11 @@ def _sections(path, raw, states, roles, transitions) -> dict[str, dict[str, tupl
         if not IDENT.match(str(name)) or not isinstance(rule, dict):
             _fail(path, key, "a lower-case name mapped to {role: '*' or [states]}")
         out[name] = {}
-        for role, where in rule.items():
-            if role not in roles:
-                _fail(path, f"{key}.{role}", f"unknown role {role!r}")
-            out[name][role] = None if where == "*" else _names(path, f"{key}.{role}", where, states, "state")
+        for who, where in rule.items():
+            role, _, kind = str(who).partition("/")  # a role, or role/organisation kind
+            if role not in roles or (kind and not IDENT.match(kind)):
+                _fail(path, f"{key}.{who}", f"unknown role {who!r} (a role, or role/organisation kind)")
+            out[name][who] = None if where == "*" else _names(path, f"{key}.{who}", where, states, "state")
     for t in transitions:
         if t.section is not None and t.section not in out:
             _fail(path, f"transitions ({t.trigger}).section", f"unknown section {t.section!r}")
