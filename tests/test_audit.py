@@ -170,7 +170,7 @@ class TestChain:
                 self.__dict__.update({k: getattr(ev, k) for k in (
                     "chain", "seq", "occurred_at", "actor_id", "actor_name", "actor_role", "actor_org", "action",
                     "from_state", "to_state", "details", "ident_digest", "request_id", "client_addr",
-                    "prev_hash", "hash")})
+                    "prev_hash", "hash", "case_id", "hash_version")})
                 self.identifying = None
 
         assert verify_events([Withheld(e) for e in evs]).ok
@@ -285,3 +285,52 @@ def test_a_case_row_changed_behind_the_applications_back_is_reported(session, ca
     session.expire_all()
     assert verify_database(session, code).first_break.problem.endswith("version")
     assert not verify_database(session).ok  # the whole database too
+
+
+#: text whose code-point order is its UTF-16 order (below the surrogates), as audit keys are (ASCII)
+bmp = st.text(alphabet=st.characters(max_codepoint=0xD7FF, exclude_categories=("Cs",)), max_size=12)
+
+
+@given(action=st.text(min_size=1, max_size=20), name=texts, chain=st.text(min_size=1, max_size=12),
+       details=st.dictionaries(bmp, st.integers(-10**12, 10**12) | st.text(max_size=12) | st.booleans() | st.none()
+                               | st.lists(st.integers(0, 99), max_size=3)),
+       seq=st.integers(1, 10**9), actor_id=st.integers(0, 10**6) | st.none(), case_id=st.integers(1, 2**31 - 1)
+       | st.none(), version=st.sampled_from([1, 2]), at=st.datetimes(timezones=st.just(UTC)))
+def test_the_canonical_bytes_are_rfc8785_and_injective(action, name, chain, details, seq, actor_id, case_id, version,
+                                                       at):
+    """The bytes hashed are RFC 8785 (JCS) bytes, and they decode back to exactly the fields that made
+    them: two events that differ in any field never share their bytes (nor, but for SHA-256, their
+    hash). Version 2 holds the case id and its own version inside."""
+    import json
+
+    import rfc8785
+
+    from caseflow.audit.hashing import event_bytes, event_content
+
+    ev = AuditEvent(chain=chain, seq=seq, occurred_at=at, actor_id=actor_id, actor_name=name, actor_role="reviewer",
+                    actor_org=None, action=action, from_state=None, to_state="x", details=details, ident_digest="",
+                    request_id=None, client_addr="::1", prev_hash="0" * 64, case_id=case_id, hash_version=version)
+    content = event_content(ev)
+    data = event_bytes(ev)
+    assert data == canonical_json(content) == rfc8785.dumps(content)
+    assert json.loads(data) == content  # decodes back: the encoding loses nothing, so it is injective
+    assert ("case" in content) == (version == 2) and content["v"] == version
+
+
+def test_a_changed_hash_version_or_case_id_shows(session, users, make_case):
+    """Version 2 events hold their case and version inside the hash: a row moved to another case,
+    or passed off as version 1, no longer verifies."""
+    from sqlalchemy import text as sql
+
+    case = make_case()
+    session.flush()
+    assert {e.hash_version for e in chain(session, case.code)} == {2}
+    assert verify_database(session, case.code).ok
+    for statement in ("UPDATE audit_events SET hash_version = 1 WHERE chain = :c AND seq = 1",
+                      "UPDATE audit_events SET case_id = case_id + 1000 WHERE chain = :c AND seq = 1"):
+        nested = session.begin_nested()
+        without_guards(session)
+        session.execute(sql(statement), {"c": case.code})
+        report = verify_database(session, case.code)
+        assert any("changed" in b.problem for b in report.breaks), statement
+        nested.rollback()

@@ -1,8 +1,19 @@
-"""The canonical encoding of an event and its hash (hash_version 1).
+r"""The canonical encoding of an event and its hash.
 
 hash = SHA-256( canonical_json(content) ) where content holds every recorded field, the digest
-of the identifying part (not the values) and the previous hash. canonical_json: sorted keys,
-no spaces, UTF-8, no floats, timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+of the identifying part (not the values) and the previous hash.
+
+canonical_json is RFC 8785 (JCS) over the values audit content may hold: objects with keys sorted
+(every key is ASCII, so code-point order is JCS's UTF-16 order), no whitespace, strings in UTF-8
+escaping only what JSON.stringify escapes (quote, backslash, C0 controls: \b \f \n \r \t, the
+others as lower-case \u00xx), integers as decimal, and no floats at all (refused). Timestamps are
+text, ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. A test holds these bytes equal to the ``rfc8785`` package's
+on generated events, and injective over the event's fields.
+
+- hash_version 1: ``{action, actor, at, chain, details, from, ident, prev, request, seq, to, v: 1}``;
+- hash_version 2 (from 2026-11): the same plus ``case`` (the case id), with ``v`` the row's own
+  ``hash_version``: neither can be changed without the hash showing it. Old events keep verifying
+  under version 1.
 """
 
 from __future__ import annotations
@@ -12,7 +23,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from json.encoder import encode_basestring
 
-HASH_VERSION = 1
+HASH_VERSION = 2
+HASH_VERSIONS = (1, 2)
 
 
 class NotCanonical(TypeError):
@@ -73,10 +85,19 @@ def identifying_digest(identifying: dict | None) -> str:
     return sha256_hex(canonical_json(identifying)) if identifying else ""
 
 
+def version_of(ev) -> int:
+    return getattr(ev, "hash_version", None) or 1
+
+
 def event_content(ev) -> dict:
     """Every field that the hash covers, from an AuditEvent or any object with the same names."""
+    version = version_of(ev)
+    if version not in HASH_VERSIONS:
+        raise NotCanonical(f"unknown hash version {version!r}")
+    extra = {"case": getattr(ev, "case_id", None)} if version >= 2 else {}
     return {
-        "v": HASH_VERSION,
+        **extra,
+        "v": version,
         "chain": ev.chain,
         "seq": ev.seq,
         "at": format_ts(ev.occurred_at) if isinstance(ev.occurred_at, datetime) else ev.occurred_at,
@@ -104,10 +125,14 @@ def event_bytes(ev) -> bytes:
     bytes at about twice the speed (a test holds the two equal on arbitrary events). Rows read
     with ``details_json`` (the stored text, canonical already) skip decoding and re-encoding."""
     at = ev.occurred_at if isinstance(ev.occurred_at, str) else format_ts(ev.occurred_at)
+    version = version_of(ev)
+    if version not in HASH_VERSIONS:
+        raise NotCanonical(f"unknown hash version {version!r}")
     return (
         '{"action":' + _s(ev.action)
         + ',"actor":[' + _i(ev.actor_id) + "," + _s(ev.actor_name) + "," + _s(ev.actor_role) + "," + _s(ev.actor_org)
         + '],"at":' + encode_basestring(at)
+        + (',"case":' + _i(getattr(ev, "case_id", None)) if version >= 2 else "")
         + ',"chain":' + encode_basestring(ev.chain)
         + ',"details":' + (getattr(ev, "details_json", None) or _ENCODER.encode(ev.details or {}))
         + ',"from":' + _s(ev.from_state)
@@ -116,7 +141,7 @@ def event_bytes(ev) -> bytes:
         + ',"request":[' + _s(ev.request_id) + "," + _s(ev.client_addr)
         + '],"seq":' + _i(ev.seq)
         + ',"to":' + _s(ev.to_state)
-        + ',"v":' + str(HASH_VERSION) + "}"
+        + ',"v":' + str(version) + "}"
     ).encode()
 
 

@@ -9,7 +9,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from caseflow.audit.hashing import event_hash, identifying_digest, plain
+from caseflow.audit.hashing import HASH_VERSION, event_hash, identifying_digest, plain
 from caseflow.audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditEvent, ChainHead
 from caseflow.audit.signing import head_message, signer
 from caseflow.db import utcnow
@@ -77,7 +77,7 @@ def record(
         ident_digest=identifying_digest(ident),
         request_id=request_id,
         client_addr=client_addr,
-        hash_version=1,
+        hash_version=HASH_VERSION,
         prev_hash=head.hash,
     )
     ev.hash = event_hash(ev)

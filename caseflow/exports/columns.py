@@ -28,6 +28,7 @@ HISTORY = [
     ("hash_version", _l("Hash version"), 8),
     ("prev_hash", _l("Previous hash"), 20),  # *
     ("hash", _l("Hash"), 20),                # *
+    ("case_id", _l("Case id"), 9),           # * (hash version 2)
 ]
 HISTORY_KEYS = [k for k, _h, _w in HISTORY]
 #: History columns whose values the application generates, never raw user text, written as they are:
@@ -35,7 +36,8 @@ HISTORY_KEYS = [k for k, _h, _w in HISTORY]
 #: every control character and begins with "{", so it can be neither a formula nor hide content)
 HISTORY_TRUSTED = frozenset(HISTORY_KEYS.index(k) for k in (
     "chain", "seq", "time", "at", "actor_id", "actor_role", "action", "action_label", "from_state", "to_state",
-    "details", "ident_digest", "identifying", "request_id", "client_addr", "hash_version", "prev_hash", "hash"))
+    "details", "ident_digest", "identifying", "request_id", "client_addr", "hash_version", "prev_hash", "hash",
+    "case_id"))
 
 CASES = [
     ("code", _l("Case code"), 16),

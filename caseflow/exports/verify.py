@@ -53,7 +53,21 @@ def _event(values: tuple, line: int) -> SimpleNamespace:
         from_state=row["from_state"], to_state=row["to_state"], details=details, identifying=identifying,
         ident_digest=row["ident_digest"] or "", request_id=row["request_id"], client_addr=row["client_addr"],
         prev_hash=str(row["prev_hash"] or ""), hash=str(row["hash"] or ""),
+        hash_version=_int_or_none(row.get("hash_version")), case_id=_int_or_none(row.get("case_id")),
     )
+
+
+def _int_or_none(value):
+    """A whole number from a cell (a number, or its text), else None — a cell edited into anything
+    else then fails the hash, as it should."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return -1
 
 
 def verify_export(path, passphrase: str | None = None) -> ExportReport:

@@ -274,6 +274,7 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
         ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
         "\n".join(details_in_words(json.loads(details), w)), details,
         ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
+        ev.case_id,
     ]
 
 
