@@ -213,3 +213,16 @@ def test_a_script_with_requests_and_a_token_takes_a_case_through(live_server, li
         from caseflow.extensions import db
 
         assert db.session.scalar(select(Case.state).where(Case.code == code)) == "handover_pending"
+
+
+def test_a_token_speaks_for_its_user_even_beside_a_session_cookie(client, auth, token, make_case, session, users):
+    """A browser signed in as a reviewer that calls the API with the auditor's token is the auditor:
+    the token's user, never the cookie's."""
+    case = make_case()
+    session.commit()
+    auth.login("reviewer.un")  # the registered case is not in a reviewer's remit yet
+    assert client.get(f"/api/v1/cases/{case.code}").status_code == 404
+    r = client.get(f"/api/v1/cases/{case.code}", headers=token("auditor"))
+    assert r.status_code == 200 and r.get_json()["code"] == case.code
+    r = client.get(f"/api/v1/cases/{case.code}", headers={"Authorization": "Bearer cf_not-a-token"})
+    assert r.status_code == 401  # a bad token is refused, not replaced by the cookie
