@@ -23,6 +23,8 @@ class FormField:
     value: object = None
     errors: list[str] = field(default_factory=list)
     maxlength: int | None = None
+    #: after a stale edit: what the record holds now, shown beside what the user typed
+    now: str | None = None
 
 
 def _max_length(f) -> int | None:
@@ -55,13 +57,19 @@ def _display(value, widget):
     return value
 
 
-def build_form(schema_cls, session, values: dict | None = None, errors: dict | None = None) -> list[FormField]:
-    values, errors = values or {}, errors or {}
+def build_form(schema_cls, session, values: dict | None = None, errors: dict | None = None, *, case=None,
+               now: dict | None = None) -> list[FormField]:
+    """``case``: the case an action's form is about (its referrals are the choices of a referral
+    field); ``now``: after a stale edit, the record's current values, shown beside the user's."""
+    values, errors, now = values or {}, errors or {}, now or {}
     out = []
     for name, f in schema_cls().fields.items():
         meta = f.metadata or {}
         maxlength = None
-        if "choices" in meta:
+        if "case_choices" in meta and case is not None:  # the case's own rows (its referrals), never a typed id
+            widget = "select"
+            choices = meta["case_choices"](session, case)
+        elif "choices" in meta:
             widget = "select"
             choices = [(k, str(v)) for k, v in meta["choices"].items()]
         elif "choices_from" in meta:  # a vocabulary kept in the database (a screening's campaigns)
@@ -93,8 +101,26 @@ def build_form(schema_cls, session, values: dict | None = None, errors: dict | N
             help=str(HELP[name]) if name in HELP else None, choices=choices,
             value=[str(v) for v in value] if widget == "checkboxes" else _display(value, widget),
             errors=[str(e) for e in errors.get(name, [])], maxlength=maxlength,
+            now=_now_text(now, name, widget, choices, values.get(name)),
         ))
     return out
+
+
+def _now_text(now: dict, name: str, widget: str, choices, typed) -> str | None:
+    """The record's value now, in words, when it is not what the user typed (else None)."""
+    if name not in now:
+        return None
+    value = now[name]
+    if str(_display(value, widget)) == str(typed if typed is not None else ""):
+        return None
+    if value in (None, ""):
+        return "—"
+    if widget == "boolean" and isinstance(value, bool):
+        from flask_babel import gettext as _
+
+        return _("Yes") if value else _("No")
+    shown = _display(value, widget)
+    return dict(choices).get(str(shown), str(shown)) if choices else str(shown)
 
 
 def form_data(request_form, schema_cls) -> dict:

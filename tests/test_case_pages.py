@@ -184,3 +184,37 @@ def test_dashboard_draws_its_charts_on_the_server(client, auth, session, users, 
     assert page.count("<svg") == 2 and 'class="bar over"' in page
     assert "Hours from encounter to handover (limit: 48 h)" in page
     assert "<script" not in page
+
+
+def test_a_stale_edit_shows_their_value_beside_yours(client, auth, session, users, make_case):
+    case = make_case(region="Mopti")
+    auth.login("registrar")
+    token = auth.token(f"/cases/{case.code}/act/edit_intake")
+    seen = case.version
+    from caseflow.workflow.engine import fire
+
+    fire(session, case, "edit_intake", users["registrar"], {"region": "Gao"})  # someone else, meanwhile
+    session.commit()
+    r = client.post(f"/cases/{case.code}/act/edit_intake", data={
+        "csrf_token": token, "version": str(seen), "region": "Kidal", "commune": "Tessalit"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409 and 'value="Kidal"' in page  # what the user typed is kept...
+    assert "Maintenant, après l'autre changement" in page and "<strong>Gao</strong>" in page  # ...beside theirs
+    assert page.count('class="help now"') >= 1 and "<strong>Tessalit</strong>" not in page
+
+
+def test_a_referral_is_chosen_from_the_cases_referrals_never_typed(client, auth, session, users, make_case):
+    from tests.helpers import handover, referral, release, submit
+
+    case = make_case()
+    submit(session, case, users)
+    release(session, case, users)
+    handover(session, case, users)
+    from caseflow.workflow.engine import fire
+
+    fire(session, case, "start_reintegration", users["partner"], referral("family_tracing"))
+    session.commit()
+    auth.login("partner")
+    page = client.get(f"/cases/{case.code}/act/update_referral").get_data(as_text=True)
+    assert '<select id="f-referral_id" name="referral_id"' in page
+    assert 'type="number"' not in page.split('id="f-referral_id"')[1].split("</div>")[0]

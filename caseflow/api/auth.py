@@ -37,13 +37,6 @@ def init_token_auth(app: Flask) -> None:
             g.api_token_auth = True
         return user
 
-    @app.before_request
-    def _the_token_speaks():
-        """A call that sends a token is that token's user's, even from a browser that also holds a
-        session cookie (Flask-Login would otherwise take the cookie's user first)."""
-        if request.path.startswith("/api/") and _bearer():
-            user = load_from_token(request)
-            g._login_user = user if user is not None else login_manager.anonymous_user()
 
 
 def api_login_required(view):

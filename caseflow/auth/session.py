@@ -28,6 +28,12 @@ def init_login(app: Flask) -> None:
 
 
 def load_user_from_token(token: str) -> User | None:
+    """The user of a login session's cookie; none for an API call that sends a bearer token, which
+    is then that token's user's (the API's request loader), never the cookie's."""
+    from flask import request
+
+    if request.path.startswith("/api/") and request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        return None
     cfg = current_app.config
     now = utcnow()
     idle = timedelta(minutes=cfg["IDLE_TIMEOUT_MINUTES"])

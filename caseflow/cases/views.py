@@ -253,13 +253,15 @@ def act(code, trigger):
                 errors, problem = exc.errors, exc.detail
                 status = exc.status
                 case = operations.get_case(db.session, code, current_user)
-                fields = build_form(schema_cls, db.session, values, errors) if schema_cls else []
+                stale = exc.type_slug == "stale-version"
+                now = ({f: case.value(f) for f in values if f not in case.identifying_fields()}
+                       if stale and transition.schema == "intake" else None)  # theirs, beside the user's
+                fields = build_form(schema_cls, db.session, values, errors, case=case, now=now) if schema_cls else []
                 return render_template("cases/act.html", case=case, transition=transition, label=label,
-                                       fields=fields, form=form, problem=problem, wf=wf,
-                                       stale=exc.type_slug == "stale-version"), status
+                                       fields=fields, form=form, problem=problem, wf=wf, stale=stale), status
             flash(_("Done: %(action)s.", action=label(transition.label)), "success")
             return redirect(url_for("cases.show", code=case.code))
-    fields = build_form(schema_cls, db.session, values, errors) if schema_cls else []
+    fields = build_form(schema_cls, db.session, values, errors, case=case) if schema_cls else []
     return render_template("cases/act.html", case=case, transition=transition, label=label, fields=fields,
                            form=form, problem=problem, wf=wf, stale=False)
 

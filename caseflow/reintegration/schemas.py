@@ -24,8 +24,19 @@ class ReferralSchema(InputSchema):
     notes = text(4000)
 
 
+def referral_choices(session, case) -> list[tuple[str, str]]:
+    """The case's referrals, as its update form offers them (never a number to type)."""
+    from flask_babel import format_date
+
+    from caseflow.reintegration.models import Referral
+
+    return [(str(r.id), f"{vocab.SERVICE_TYPES.get(r.service_type, r.service_type)} — {r.provider} "
+                        f"({format_date(r.referred_on)}, {vocab.REFERRAL_STATUSES.get(r.status, r.status)})")
+            for r in Referral.for_case(session, case.id)]
+
+
 class ReferralUpdateSchema(InputSchema):
-    referral_id = record_id(required=True)
+    referral_id = record_id(required=True, metadata={"case_choices": referral_choices})
     status = choice(vocab.REFERRAL_STATUSES, required=True)
     notes = text(4000)
 
