@@ -25,6 +25,8 @@ class FormField:
     maxlength: int | None = None
     #: after a stale edit: what the record holds now, shown beside what the user typed
     now: str | None = None
+    #: not required to save, but needed before the case moves on (the workflow's record.required)
+    needed: bool = False
 
 
 def _max_length(f) -> int | None:
@@ -58,7 +60,7 @@ def _display(value, widget):
 
 
 def build_form(schema_cls, session, values: dict | None = None, errors: dict | None = None, *, case=None,
-               now: dict | None = None) -> list[FormField]:
+               now: dict | None = None, needed=()) -> list[FormField]:
     """``case``: the case an action's form is about (its referrals are the choices of a referral
     field); ``now``: after a stale edit, the record's current values, shown beside the user's."""
     values, errors, now = values or {}, errors or {}, now or {}
@@ -102,6 +104,7 @@ def build_form(schema_cls, session, values: dict | None = None, errors: dict | N
             value=[str(v) for v in value] if widget == "checkboxes" else _display(value, widget),
             errors=[str(e) for e in errors.get(name, [])], maxlength=maxlength,
             now=_now_text(now, name, widget, choices, values.get(name)),
+            needed=name in needed,
         ))
     return out
 

@@ -218,3 +218,21 @@ def test_a_referral_is_chosen_from_the_cases_referrals_never_typed(client, auth,
     page = client.get(f"/cases/{case.code}/act/update_referral").get_data(as_text=True)
     assert '<select id="f-referral_id" name="referral_id"' in page
     assert 'type="number"' not in page.split('id="f-referral_id"')[1].split("</div>")[0]
+
+
+def test_a_refused_registration_leads_to_each_field_and_marks_what_review_needs(client, auth):
+    auth.login("registrar")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert page.count('class="needed"') == 7  # the workflow file's record.required, marked
+    r = client.post("/cases/new", data={"csrf_token": auth.token("/cases/new"), "claimed_age": "200",
+                                        "encounter_at": "not a date"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    assert 'autofocus' in page.split('class="error-summary"')[1][:200]
+    assert 'href="#f-claimed_age"' in summary and 'href="#f-encounter_at"' in summary
+    field = page.split('id="f-claimed_age"')[1].split(">")[0]
+    assert 'aria-invalid="true"' in field and "f-claimed_age-err" in field
+    assert 'id="f-claimed_age-err"' in page
+    untouched = page.split('id="f-commune"')[1].split(">")[0]
+    assert "aria-invalid" not in untouched and "aria-describedby" not in untouched  # no id that is not there

@@ -119,7 +119,7 @@ def new():
                 return redirect(url_for("cases.show", code=case.code))
         else:
             errors = {"_schema": [_("The form expired; please send it again.")]}
-    fields = build_form(schema_cls, db.session, values, errors)
+    fields = build_form(schema_cls, db.session, values, errors, needed=wf.required)
     status = 422 if errors else 200
     return render_template("cases/new.html", form=form, fields=fields, errors=errors, wf=wf,
                            all_workflows=workflows(), label=label), status
@@ -256,12 +256,14 @@ def act(code, trigger):
                 stale = exc.type_slug == "stale-version"
                 now = ({f: case.value(f) for f in values if f not in case.identifying_fields()}
                        if stale and transition.schema == "intake" else None)  # theirs, beside the user's
-                fields = build_form(schema_cls, db.session, values, errors, case=case, now=now) if schema_cls else []
+                fields = build_form(schema_cls, db.session, values, errors, case=case, now=now,
+                                    needed=wf.required if transition.schema == "intake" else ()) if schema_cls else []
                 return render_template("cases/act.html", case=case, transition=transition, label=label,
                                        fields=fields, form=form, problem=problem, wf=wf, stale=stale), status
             flash(_("Done: %(action)s.", action=label(transition.label)), "success")
             return redirect(url_for("cases.show", code=case.code))
-    fields = build_form(schema_cls, db.session, values, errors, case=case) if schema_cls else []
+    fields = build_form(schema_cls, db.session, values, errors, case=case,
+                        needed=wf.required if transition.schema == "intake" else ()) if schema_cls else []
     return render_template("cases/act.html", case=case, transition=transition, label=label, fields=fields,
                            form=form, problem=problem, wf=wf, stale=False)
 
