@@ -221,6 +221,27 @@ def clock_label(case, name: str) -> str:
     return label(clock.label) if clock else name
 
 
+def _now():
+    from caseflow.db import utcnow
+
+    return utcnow()
+
+
+def next_step(case) -> str | None:
+    """What the signed-in user would do next on a case waiting for them: the first action of its
+    workflow, from its state, open to their role (the vote, when the state offers one)."""
+    from flask_login import current_user
+
+    from caseflow.workflow.engine import label, workflow_of
+
+    wf = workflow_of(case)
+    mine = [t for t in wf.from_state(case.state) if current_user.role in t.roles]
+    voting = next((t for t in mine if not t.changes_state and not t.version_check), None)
+    moving = next((t for t in mine if t.changes_state), None)
+    chosen = voting or moving
+    return label(chosen.label) if chosen else None
+
+
 def workflow_label(name: str) -> str:
     from caseflow.workflow.engine import get_workflow, label
 
@@ -245,6 +266,8 @@ def init_templating(app: Flask) -> None:
         state_label=state_label,
         workflow_label=workflow_label,
         clock_label=clock_label,
+        next_step=next_step,
+        now_utc=_now,
     )
 
 

@@ -236,3 +236,21 @@ def test_a_refused_registration_leads_to_each_field_and_marks_what_review_needs(
     assert 'id="f-claimed_age-err"' in page
     untouched = page.split('id="f-commune"')[1].split(">")[0]
     assert "aria-invalid" not in untouched and "aria-describedby" not in untouched  # no id that is not there
+
+
+def test_waiting_for_me_names_the_next_step_and_when_it_is_due(client, auth, session, users, make_case, clock):
+    from datetime import timedelta
+
+    from tests.helpers import submit
+
+    case = make_case()
+    submit(session, case, users)
+    session.commit()
+    auth.login("reviewer.un")  # reads English
+    page = client.get("/dashboard").get_data(as_text=True)
+    item = page.split(f">{case.code}</a>")[1].split("</li>")[0]
+    assert "next: <strong>Vote</strong>" in item and "due" in item and "overdue" not in item
+    clock.advance(timedelta(days=3))  # the handover clock (48 h from the encounter) has passed
+    auth.login("reviewer.un")  # (the idle session ended meanwhile)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'class="overdue"' in page.split(f">{case.code}</a>")[1].split("</li>")[0]
