@@ -31,5 +31,10 @@ def init_api(app: Flask) -> Api:
     auth.init_token_auth(app)
     csrf.exempt(resources.blp)  # a token needs no CSRF token; cookie callers are checked in auth.py
     api.register_blueprint(resources.blp)
+    from caseflow.api.transitions import transitions_blueprint
+
+    per_trigger = transitions_blueprint(app)  # one documented path per trigger of the workflow files
+    csrf.exempt(per_trigger)
+    api.register_blueprint(per_trigger)
     app.extensions["caseflow.api"] = api
     return api

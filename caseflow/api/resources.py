@@ -319,7 +319,9 @@ def workflow(name):
     return {"name": wf.name, "version": wf.version, "label": wf.label, "initial": wf.initial, "states": wf.states,
             "transitions": [{"trigger": t.trigger, "sources": list(t.sources), "dest": t.dest, "roles": list(t.roles),
                              "guards": list(t.guards), "schema": t.schema, "label": t.label} for t in wf.transitions],
-            "settings": wf.settings, "quorum": wf.quorum}
+            "settings": wf.settings, "quorum": wf.quorum, "required": list(wf.required),
+            "identity_purposes": {code: {"label": p.label, "roles": list(p.roles)}
+                                  for code, p in wf.identity_purposes.items()}}
 
 
 @blp.route("/audit/verify")

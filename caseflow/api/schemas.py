@@ -155,6 +155,8 @@ class WorkflowOut(Schema):
     transitions = fields.List(fields.Nested(TransitionOut))
     settings = fields.Dict()
     quorum = fields.Dict()
+    required = fields.List(fields.String(), metadata={"description": "fields needed before a case moves on"})
+    identity_purposes = fields.Dict(metadata={"description": "why an identity may be seen, and by which roles"})
 
 
 class VerifyQuery(QuerySchema):
