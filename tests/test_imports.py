@@ -166,3 +166,23 @@ def test_an_oversized_upload_is_refused_with_413(client, auth, app):
     body = b"0" * (app.config["MAX_CONTENT_LENGTH"] + 10)  # refused from its length, before parsing
     r = client.post("/imports/", data=body, content_type="multipart/form-data; boundary=x")
     assert r.status_code == 413 and "trop volumineux" in r.get_data(as_text=True)  # the registrar reads French
+
+
+def test_the_french_template_speaks_french_and_its_example_imports(client, auth, session, users, tmp_path):
+    """The example row of the French template shows French words (Masculin, Arrêté), never codes,
+    and a list filled in those words imports as the codes."""
+    auth.login("registrar")
+    wb = load_workbook(io.BytesIO(client.get("/imports/template.xlsx?lang=fr").data))
+    first, example = wb.worksheets
+    headers = [c.value for c in first[1]]
+    row = dict(zip(headers, [c.value for c in example[2]], strict=False))
+    assert "Masculin" in row.values() and "Arrêté" in row.values()
+    assert not {"male", "arrested"} & {str(v) for v in row.values()}
+    path = tmp_path / "fr.xlsx"
+    filled = Workbook()
+    filled.active.append(headers)
+    filled.active.append([row.get(h) for h in headers])
+    filled.save(path)
+    result = preview(session, path, "fr.xlsx", file_digest(path), users["registrar"])
+    assert result.valid, [r.errors for r in result.rows]
+    assert result.rows[0].data["sex"] == "male" and result.rows[0].data["encounter_type"] == "arrested"

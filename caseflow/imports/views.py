@@ -27,6 +27,13 @@ EXAMPLE = {"sex": "male", "claimed_age": 15, "region": "Mopti", "encounter_type"
            "facility_type": "prison", "facility_reference": "MOP-2026-014"}
 
 
+def _example_value(field, value):
+    choices = (field.metadata or {}).get("choices")
+    if choices and value in choices:
+        return str(choices[value])
+    return value
+
+
 class UploadForm(FlaskForm):
     pass
 
@@ -60,15 +67,18 @@ def template():
     lang = request.args.get("lang", "en")
     if lang not in ("en", "fr"):
         lang = "en"
-    names = list(intake_schema(chosen_workflow(request.args.get("workflow")))().fields)
+    schema = intake_schema(chosen_workflow(request.args.get("workflow")))()
+    names = list(schema.fields)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:
         with force_locale(lang):
             titles = (_("Detention list"), _("Example"),
                       _("An example only: this sheet is never imported. Fill in the first sheet."))
-        template_workbook(path, [header_for(f, lang) for f in names], [EXAMPLE.get(f) for f in names],
-                          titles=titles)
+            # the example in the template's language: a coded value shown as its label, which the
+            # import reads back (codes are accepted too)
+            example = [_example_value(schema.fields[f], EXAMPLE.get(f)) for f in names]
+        template_workbook(path, [header_for(f, lang) for f in names], example, titles=titles)
         with open(path, "rb") as fh:
             data = fh.read()
     finally:
