@@ -87,6 +87,7 @@ DETAIL_LABELS = {
 DETAIL_CODES = {
     "majority_by": {"institution": _l("institution"), "member": _l("member")},
     "because": {"decision_lost_its_legal_basis": _l("the decision lost its legal basis")},
+    "where": {"case_list": _l("the case list's search by name"), "import": _l("an import's duplicate check")},
 }
 
 

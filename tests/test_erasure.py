@@ -156,6 +156,30 @@ def test_the_data_protection_workbook_lists_who_saw_whom_and_why(client, auth, s
     assert [s.title for s in wb.worksheets] == ["Identity views", "Erasures", "Second factor"]
     wb.close()
     assert client.get("/protection/?from=2026-12-01&to=2026-11-01").status_code == 422  # reversed
+    assert client.get("/protection/?to=9999-12-31").status_code == 422  # the future (and past any range)
+    assert client.get("/protection/report.xlsx?from=1899-12-31").status_code == 422
     auth.logout()
     auth.login("reviewer.un")
     assert client.get("/protection/").status_code == 403
+
+
+@pytest.mark.parametrize("trigger, payload", [
+    ("edit_intake", {"given_name": "Someone"}),
+    ("edit_intake", {"date_of_birth": "2012-02-29"}),
+    ("correct_record", {"date_of_birth": "2012-02-29", "reason": "A birth certificate was found after all."}),
+])
+def test_an_erased_identity_is_never_written_again(session, users, make_case, clock, trigger, payload):
+    from caseflow.errors import ValidationFailed
+
+    case = closed_case(session, users, make_case)
+    fire(session, case, "reopen", users["registrar"], {"reason": "Reopened to test the erasure rule."})
+    fire(session, case, "close", users["registrar"], {"reason": "transferred"})
+    clock.advance(timedelta(days=1826))
+    [erasure] = propose_erasures(session)
+    approve(session, erasure.id, users["auditor"])
+    approve(session, erasure.id, users["admin"])
+    fire(session, case, "reopen", users["registrar"], {"reason": "The family came back to the office."})
+    with pytest.raises(ValidationFailed) as err:  # a 422 naming the field, never a 500
+        fire(session, case, trigger, users["registrar"], payload)
+    assert set(err.value.errors) & {"given_name", "date_of_birth"}
+    assert case.given_name is None and case.identity_erased

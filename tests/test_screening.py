@@ -215,3 +215,33 @@ def test_a_screening_list_is_imported_into_the_screening_workflow(session, users
     assert case.workflow == WF and case.state == "screening" and case.value("service_number") == "SN-9001"
     with pytest.raises(ValidationFailed):  # a screening's columns are no detention list's
         preview(session, path, "campaign.xlsx", file_digest(path), users["registrar"], "detained_child")
+
+
+@pytest.mark.parametrize("screened, clears", [
+    ("2026-02-28T10:00:00+00:00", False),  # born 29 February 2008: still 17 on 28 February 2026
+    ("2026-03-01T08:00:00+00:00", True),   # 18 on 1 March (no 29th in 2026)
+])
+def test_a_leap_day_birth_clears_only_from_the_first_of_march(session, users, clock, screened, clears):
+    from datetime import UTC, datetime
+
+    clock.freeze(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    camp = create_campaign(session, {"code": "LEAP-1", "region": "Gao", "place": "Camp", "unit": "U",
+                                     "starts_on": "2026-02-20", "ends_on": "2026-03-10"}, users["registrar"])
+    case = recruit(session, users, camp, 1, date_of_birth="2008-02-29", age_estimated=False, encounter_at=screened)
+    if clears:
+        fire(session, case, "clear", users["registrar"], {"reasons": "Birth certificate: 29 February 2008."})
+        assert case.state == "cleared"
+    else:
+        with pytest.raises(GuardRefused, match="under 18"):
+            fire(session, case, "clear", users["registrar"], {"reasons": "Birth certificate: 29 February 2008."})
+
+
+def test_a_campaign_refuses_dates_that_would_defeat_it(session, users, clock):
+    base = {"region": "Gao", "place": "Camp", "unit": "U"}
+    for bad, field in ((dict(code="X-1", starts_on="2999-01-01", ends_on="2999-02-01"), "starts_on"),  # future
+                       (dict(code="X-2", starts_on="2026-02-30", ends_on="2026-03-01"), "starts_on"),  # no such day
+                       (dict(code="X-3", starts_on="2026-03-01", ends_on="2026-02-28"), "ends_on"),    # reversed
+                       (dict(code="X\ufffe4", starts_on="2026-03-01", ends_on="2026-03-02"), "code")):
+        with pytest.raises(ValidationFailed) as err:
+            create_campaign(session, {**base, **bad}, users["registrar"])
+        assert field in err.value.errors, (bad, err.value.errors)

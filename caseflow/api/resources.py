@@ -365,22 +365,37 @@ def period_report():
 @blp.doc(responses={200: {"description": "The job: kind, state, progress, result, error, timings, its file's link"}})
 @problems(404)
 @api_login_required
-@writes  # an encrypted file's passphrase is given once
 def job(job_id):
     """One of your jobs (an export started with ``Prefer: respond-async`` or past the inline limit)."""
-    from caseflow.jobs.operations import file_available, get_job, take_passphrase
+    from caseflow.jobs.operations import file_available, get_job
 
     j = get_job(db.session, job_id, current_user)
-    passphrase = take_passphrase(db.session, j)  # an encrypted file's passphrase: in this answer only, once
+    result = {k: v for k, v in (j.result or {}).items() if k != "passphrase"}
     return {
-        "passphrase": passphrase,
+        "passphrase_available": bool((j.result or {}).get("passphrase")),
         "id": j.id, "kind": j.kind, "state": j.state, "total": j.total, "done": j.done, "percent": j.percent,
-        "attempts": j.attempts, "result": j.result, "error": j.error,
+        "attempts": j.attempts, "result": result, "error": j.error,
         "created_at": j.created_at.isoformat(), "started_at": j.started_at.isoformat() if j.started_at else None,
         "finished_at": j.finished_at.isoformat() if j.finished_at else None,
         "file": url_for("api.job_file", job_id=j.id) if file_available(j) else None,
         "file_expires_at": j.file.expires_at.isoformat() if file_available(j) else None,
     }
+
+
+@blp.route("/jobs/<job_id>/passphrase", methods=["POST"])
+@blp.doc(responses={200: {"description": "An encrypted file's passphrase, given once (then 404)"}})
+@problems(404)
+@api_login_required
+def job_passphrase(job_id):
+    """The passphrase of your job's encrypted file (an export with identifying data): given once, in
+    this answer, and removed from the job; a second call answers 404."""
+    from caseflow.errors import NotFound
+    from caseflow.jobs.operations import get_job, take_passphrase
+
+    shown = take_passphrase(db.session, get_job(db.session, job_id, current_user))
+    if shown is None:
+        raise NotFound(_("This job has no passphrase to give (none, or already given)."))
+    return {"passphrase": shown}
 
 
 @blp.route("/jobs/<job_id>/file")

@@ -109,13 +109,20 @@ def enrol(session, user: User, secret: str, code: str) -> list[str]:
 
 def check(session, user: User, code: str) -> str | None:
     """``totp`` or ``recovery_code`` when the code is good (and now spent), else None; each
-    outcome recorded."""
+    outcome recorded. The person's row is locked first: the same code sent twice at once is
+    accepted once."""
+    from caseflow.db import is_sqlite
+
+    def locked(stmt):
+        return stmt if is_sqlite(session) else stmt.with_for_update()
+
+    user = session.scalar(locked(select(User).where(User.id == user.id)).execution_options(populate_existing=True))
     typed = (code or "").strip().lower()
     if "-" in typed:
         lookup = typed.split("-", 1)[0]
-        for rc in session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
-                                                            RecoveryCode.lookup == lookup,
-                                                            RecoveryCode.used_at.is_(None))):
+        for rc in session.scalars(locked(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
+                                                                   RecoveryCode.lookup == lookup,
+                                                                   RecoveryCode.used_at.is_(None)))):
             if verify_password(rc.code_hash, typed):
                 rc.used_at = utcnow()
                 left = session.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == user.id,

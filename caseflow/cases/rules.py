@@ -59,6 +59,11 @@ def record_refusal(ctx) -> dict | None:
     from caseflow.handover.models import Handover
 
     case, data = ctx.subject, ctx.data
+    if case.identity_erased:  # an edit or a correction alike: an erased identity is never written again
+        secret = [f for f in ctx.workflow.identifying_fields(IDENTIFYING_FIELDS) if f in data]
+        if secret:
+            return {f: _("This child's identity was erased at the end of its retention period; it is not "
+                         "recorded again.") for f in secret}
     if "encounter_at" in data and data["encounter_at"] is None and case.encounter_at is not None:
         return {"encounter_at": _("Once recorded, the encounter time can be corrected but not removed.")}
     errors = coherence_errors(_record_after(case, data))
@@ -78,11 +83,6 @@ def intake_edit_allowed(ctx):
     nor leave the record contradicting itself."""
     if ctx.data is None:
         return None
-    if ctx.subject.identity_erased:
-        secret = [f for f in ctx.workflow.identifying_fields(IDENTIFYING_FIELDS) if ctx.data.get(f) not in (None, "")]
-        if secret:
-            return {f: _("This child's identity was erased at the end of its retention period; it is not "
-                         "recorded again.") for f in secret}
     changed = [f for f in DECISIVE_FACTS if f in ctx.data and ctx.data[f] != getattr(ctx.subject, f)]
     if changed and facts_in_use(ctx.session, ctx.subject):
         message = _("A decision or the handover used this fact: use “Correct the record” and give a reason.")

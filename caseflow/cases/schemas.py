@@ -114,14 +114,13 @@ def own_field(spec):
     return text(spec.max_length or (4000 if spec.type == "long_text" else 200))
 
 
-_SCHEMAS: dict = {}
-
-
 def intake_schema(wf, *, edit: bool = False) -> type:
     """The registration (or intake edit) schema of a workflow: the shared fields its file asks
-    for (``record.intake``; all when it names none) and its own ``fields``, made once per version."""
-    key = (wf.name, wf.version, edit)
-    if key not in _SCHEMAS:
+    for (``record.intake``; all when it names none) and its own ``fields``, made once per loaded
+    workflow (kept on it: two apps with different files never share one)."""
+    made = wf.__dict__.setdefault("_intake_schemas", {})
+    key = edit
+    if key not in made:
         base = IntakeEditSchema if edit else IntakeSchema
         own = {name: own_field(spec) for name, spec in wf.fields.items() if spec.entered}
         cls = type(f"{base.__name__}_{wf.name}_{wf.version}", (base,), dict(own))
@@ -133,8 +132,8 @@ def intake_schema(wf, *, edit: bool = False) -> type:
         cls.identifying_fields = tuple(f for f in wf.identifying_fields(IDENTIFYING_FIELDS) if f in keep)
         cls.workflow_fields = tuple(own)
         cls.field_order = keep
-        _SCHEMAS[key] = cls
-    return _SCHEMAS[key]
+        made[key] = cls
+    return made[key]
 
 
 

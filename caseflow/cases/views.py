@@ -74,7 +74,7 @@ def index():
     )
     if name:  # the names asked for are themselves identifying: recorded apart, with the purpose
         operations.record_identity_search(db.session, current_user, purpose=purpose, query={"name": name},
-                                          found=result.total, where="case list")
+                                          found=result.total, where="case_list")
     return render_template(
         "cases/list.html", page=result, states=state_choices(args.get("workflow")), all_workflows=list(workflows()),
         regions=regions(db.session, current_user), args=args,

@@ -146,7 +146,7 @@ def preview(session, path, filename: str, sha: str, user, workflow: str | None =
         from caseflow.cases.operations import record_identity_search
 
         record_identity_search(session, user, purpose=wf.identity_uses.get("on_duplicate_check"),
-                               where=f"import {filename[:100]}",
+                               where="import",
                                query={"names": searched[:1000]},
                                found=sum(1 for r in rows if any("case" in str(d) for d in r.duplicates)))
     return Preview(sha, filename, [c for c in columns if c], rows)

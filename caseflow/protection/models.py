@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.db import Base, UTCDateTime, utcnow
@@ -52,6 +52,11 @@ class Erasure(Base):
     person), approved by an auditor and by an administrator (two people), then done."""
 
     __tablename__ = "erasures"
+    __table_args__ = (
+        # one erasure under way per case, even when two schedules propose at once
+        Index("ux_erasures_pending_case", "case_id", unique=True, postgresql_where=text("done_at IS NULL"),
+              sqlite_where=text("done_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

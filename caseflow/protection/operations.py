@@ -47,18 +47,33 @@ def due_cases(session, now=None) -> list[tuple[Case, object]]:
 
 
 def propose_erasures(session, actor=None) -> list[Erasure]:
-    made = [Erasure(case_id=case.id, due_since=since, proposed_at=utcnow()) for case, since in due_cases(session)]
-    session.add_all(made)
-    session.flush()
+    """One proposal per due case, even with two schedules at once: a case has at most one erasure
+    under way (a partial unique index), and a proposal another run made first is skipped."""
+    from sqlalchemy.exc import IntegrityError
+
+    made = []
+    for case, since in due_cases(session):
+        try:
+            with session.begin_nested():
+                erasure = Erasure(case_id=case.id, due_since=since, proposed_at=utcnow())
+                session.add(erasure)
+                session.flush()
+            made.append(erasure)
+        except IntegrityError:
+            continue
     if made:
-        record(session, "erasures_proposed", actor=actor, actor_label=None if actor else "retention schedule",
+        record(session, "erasures_proposed", actor=actor,
                details={"erasures": [e.id for e in made], "cases": len(made)})
     return made
 
 
 def approve(session, erasure_id: int, user) -> Erasure:
-    """One of the two approvals; the second one erases."""
-    erasure = session.get(Erasure, erasure_id)
+    """One of the two approvals; the second one erases. The row is locked: an auditor and an
+    administrator approving at the same moment make one erasure, not two half-approvals."""
+    from caseflow.db import is_sqlite
+
+    stmt = select(Erasure).where(Erasure.id == erasure_id).execution_options(populate_existing=True)
+    erasure = session.scalar(stmt if is_sqlite(session) else stmt.with_for_update())
     if erasure is None or erasure.done_at is not None:
         raise NotFound(_("No erasure waits for approval under this number."))
     if user.role not in APPROVERS:
@@ -128,6 +143,5 @@ def rotate_master_key(session, actor=None) -> dict:
         reseal(case)  # the same values, the index under the current key
         counts["indexed_cases"] += 1
     session.flush()
-    record(session, "master_key_rotated", actor=actor, actor_label=None if actor else "flask protection",
-           details={"key": ring.current_id, **counts})
+    record(session, "master_key_rotated", actor=actor, details={"key": ring.current_id, **counts})
     return counts

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -45,9 +45,12 @@ def _period():
         if not raw:
             return default
         try:
-            return datetime.strptime(raw, "%Y-%m-%d").date()
+            value = datetime.strptime(raw, "%Y-%m-%d").date()
         except ValueError:
             raise ValidationFailed(errors={name: [_("Not a valid date.")]}) from None
+        if not date(1900, 1, 1) <= value <= clock.today():  # views lie in the past (and 9999-12-31 would overflow)
+            raise ValidationFailed(errors={name: [_("Give a day between 1900 and today.")]})
+        return value
 
     end = day("to", clock.today())
     start = day("from", end - timedelta(days=30))

@@ -60,8 +60,7 @@ def migrate_cases(session, name: str, *, actor=None, dry_run: bool = False) -> M
         case.version += 1
         update_clocks(wf, case, now)
         append_event(session, case, MIGRATED, actor=actor, from_state=old_state,
-                     details={"migrated": {"from": old_version, "to": wf.version}},
-                     actor_label=None if actor else "flask workflows migrate")
+                     details={"migrated": {"from": old_version, "to": wf.version}})
     if result.moved and not dry_run:
         record(session, "workflow_cases_migrated", actor=actor,
                details={"workflow": wf.name, "to": wf.version, "cases": len(result.moved)})

@@ -67,6 +67,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('erasures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_erasures_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ux_erasures_pending_case', ['case_id'], unique=True,
+                              postgresql_where=sa.text('done_at IS NULL'), sqlite_where=sa.text('done_at IS NULL'))
     _seal_existing()
     with op.batch_alter_table('cases', schema=None) as batch_op:
         for name in FIELDS:
@@ -118,6 +120,7 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column('family_name', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('given_name', sa.String(length=120), nullable=True))
     with op.batch_alter_table('erasures', schema=None) as batch_op:
+        batch_op.drop_index('ux_erasures_pending_case')
         batch_op.drop_index(batch_op.f('ix_erasures_case_id'))
     op.drop_table('erasures')
     with op.batch_alter_table('identity_tokens', schema=None) as batch_op:
