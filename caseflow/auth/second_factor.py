@@ -113,16 +113,17 @@ def check(session, user: User, code: str) -> str | None:
     accepted once."""
     from caseflow.db import is_sqlite
 
-    def locked(stmt):
-        return stmt if is_sqlite(session) else stmt.with_for_update()
+    def locked(stmt, table):
+        return stmt if is_sqlite(session) else stmt.with_for_update(of=table)  # not the joined organisation
 
-    user = session.scalar(locked(select(User).where(User.id == user.id)).execution_options(populate_existing=True))
+    user = session.scalar(locked(select(User).where(User.id == user.id), User)
+                          .execution_options(populate_existing=True))
     typed = (code or "").strip().lower()
     if "-" in typed:
         lookup = typed.split("-", 1)[0]
         for rc in session.scalars(locked(select(RecoveryCode).where(RecoveryCode.user_id == user.id,
                                                                    RecoveryCode.lookup == lookup,
-                                                                   RecoveryCode.used_at.is_(None)))):
+                                                                   RecoveryCode.used_at.is_(None)), RecoveryCode)):
             if verify_password(rc.code_hash, typed):
                 rc.used_at = utcnow()
                 left = session.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == user.id,
