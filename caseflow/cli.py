@@ -196,7 +196,7 @@ def demo_code():
 
 @audit_cli.command("verify")
 @click.option("--case", "case_code", help="only this case's chain")
-@click.option("--against", "token", help="a digest printed earlier by `audit heads`")
+@click.option("--against", "token", help="a signed tree head printed earlier by `audit heads` (or an older digest)")
 def audit_verify(case_code, token):
     """Recompute every chain; exit 1 on the first broken link or a digest mismatch."""
     from caseflow.audit.digest import check_against
@@ -228,21 +228,77 @@ def audit_verify(case_code, token):
 
 @audit_cli.command("heads")
 def audit_heads():
-    """Print the digest over every chain's head, to keep and check against later."""
-    from caseflow.audit.digest import current_digest
+    """Take the committed events into the log and print its signed tree head, to keep elsewhere and
+    check against later (`audit verify --against`)."""
+    from caseflow.audit.publish import NoSigningKey, SignedHead, publish
 
     token = write_intent.set(True)
     try:
-        d = current_digest(db.session)
+        pub = publish(db.session)
+        db.commit()
+    except NoSigningKey as exc:
         db.rollback()
+        raise click.ClickException(str(exc)) from None
     finally:
         write_intent.reset(token)
-    click.echo(f"at {d.at:%Y-%m-%d %H:%M:%S} UTC: {d.chains} chains, {d.events} events")
-    click.echo(d.token)
-    if d.signed_token:
-        click.echo(d.signed_token)
+    head = SignedHead.of(pub.head)
+    click.echo(f"at {head.signed_at:%Y-%m-%d %H:%M:%S} UTC: {head.tree_size} events in the log "
+               f"({pub.added} added now)")
+    for chain, problem in sorted(pub.held_back.items())[:20]:
+        click.echo(f"HELD BACK: chain {chain}: {problem}", err=True)
+    click.echo(head.token)
+
+
+@audit_cli.command("bundle")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def audit_bundle(path):
+    """Write the latest signed tree head and every leaf hash to PATH, for a witness with no network
+    path to the server (`flask audit witness PATH`)."""
+    import base64
+    import json
+
+    from caseflow.audit.publish import SignedHead, latest_head, leaf_hashes
+    from caseflow.audit.witness import BUNDLE_FORMAT
+
+    row = latest_head(db.session)
+    if row is None:
+        raise click.ClickException("no tree head has been published yet (flask audit heads)")
+    leaves = leaf_hashes(db.session, row.tree_size)
+    with open(path, "w") as fh:
+        json.dump({"format": BUNDLE_FORMAT, "head": SignedHead.of(row).as_json(),
+                   "leaf_hashes": base64.b64encode(b"".join(leaves)).decode()}, fh)
+    click.echo(f"{path}: head of size {row.tree_size}")
+
+
+@audit_cli.command("witness", with_appcontext=False)
+@click.argument("source")
+@click.option("--state", "state_path", required=True, type=click.Path(dir_okay=False),
+              help="the witness's own record (JSON lines, only appended); its key beside it (.key)")
+@click.option("--name", default=None, help="how the log's auditors see this witness (default: the host name)")
+@click.option("--token", envvar="CASEFLOW_WITNESS_TOKEN", default=None, help="an auditor's API token (URL source)")
+@click.option("--log-key", default=None, help="the log's public key (`flask audit public-key`); else pinned "
+                                              "at the first run")
+def audit_witness(source, state_path, name, token, log_key):
+    """Check the log's latest signed head against the last one this witness saw (signature,
+    consistency proof), record it and countersign it. SOURCE: the API's URL (…/api/v1) or a bundle
+    file. Exit 2 on a fork, a rollback or a bad signature; 1 when the log cannot be read."""
+    import socket
+
+    from caseflow.audit.witness import Alarm, SourceError, State, observe, open_source
+
+    state = State.load(state_path)
+    try:
+        seen = observe(state, open_source(source, token), name or socket.gethostname(), log_key)
+    except Alarm as alarm:
+        click.echo(f"ALARM ({alarm.kind}): {alarm}", err=True)
+        sys.exit(2)
+    except SourceError as exc:
+        click.echo(f"cannot read the log: {exc}", err=True)
+        sys.exit(1)
+    if seen.previous is None:
+        click.echo(f"first head seen: size {seen.head.tree_size}; the log's key is pinned in {state_path}")
     else:
-        click.echo("(not signed: no audit signing key is configured)", err=True)
+        click.echo(f"OK: the log grew from {seen.previous.tree_size} to {seen.head.tree_size} events, consistently")
 
 
 @audit_cli.command("new-key")
@@ -459,12 +515,14 @@ def report_backfill_facts():
 
 @jobs_cli.command("tick")
 def jobs_tick():
-    """Run the schedule's work once: reminders, purging expired files, sessions and tokens, the day's
-    digest. For one machine without `celery beat` (cron every 10 minutes); safe to run at any time."""
-    from caseflow.jobs.tasks import daily_digest, purge, send_reminders
+    """Run the schedule's work once: reminders, purging expired files, sessions and tokens, a signed
+    tree head, the day's digest. For one machine without `celery beat` (cron every 5 or 10 minutes);
+    safe to run at any time."""
+    from caseflow.jobs.tasks import daily_digest, publish_heads, purge, send_reminders
 
     click.echo(f"reminders: {send_reminders()}")
     click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in purge().items()))
+    click.echo(f"tree head: {publish_heads()}")
     job = daily_digest()
     click.echo(f"daily digest: {'taken (job ' + job + ')' if job else 'already taken today'}")
 

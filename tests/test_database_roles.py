@@ -78,6 +78,15 @@ def test_the_application_role_may_only_add_to_the_audit_trail(roles_database):
                 "CREATE TABLE sneaky (id int)",
                 "UPDATE audit_chain_heads SET seq = 0 WHERE chain = 'x'",
                 "DELETE FROM audit_chain_heads",
+                # the log over every chain, its signed heads and the witnesses' confirmations
+                "UPDATE audit_tree_heads SET root = 'x'",
+                "DELETE FROM audit_tree_heads",
+                "TRUNCATE audit_tree_heads",
+                "UPDATE audit_log_leaves SET leaf_hash = 'x'",
+                "DELETE FROM audit_log_leaves",
+                "TRUNCATE audit_log_leaves",
+                "DELETE FROM audit_witness_confirmations",
+                "ALTER TABLE audit_tree_heads DISABLE TRIGGER USER",
             ]
             for sql in attacks:
                 with app.connect() as conn, pytest.raises(DBAPIError):
@@ -85,7 +94,8 @@ def test_the_application_role_may_only_add_to_the_audit_trail(roles_database):
             with app.begin() as conn:  # what it may do: read, add, move a head forward, keep the cases
                 conn.execute(text("SELECT count(*) FROM audit_events")).scalar()
                 conn.execute(text("UPDATE audit_chain_heads SET seq = 2 WHERE chain = 'x'"))
-                conn.execute(text("LOCK TABLE audit_chain_heads IN ROW EXCLUSIVE MODE"))
+                conn.execute(text("SELECT count(*) FROM audit_tree_heads")).scalar()
+                conn.execute(text("SELECT pg_advisory_xact_lock(1)"))  # how one publisher runs at a time
                 conn.execute(text("UPDATE case_code_counters SET last = last WHERE false"))
         finally:
             app.dispose()

@@ -408,10 +408,10 @@ def test_the_daily_digest_is_taken_once_a_day(new_app, clock):
         first = daily_digest()
         assert first is not None and daily_digest() is None  # a second beat the same day: nothing
         job = db.session.get(Job, first)
-        assert job.state == "done" and job.result["digest"].startswith("v1-")
+        assert job.state == "done" and job.result["digest"].startswith("sth1-")
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "digest_taken")
                                    .order_by(AuditEvent.id.desc())).first()
-        assert event.details["digest"] == job.result["digest"]
+        assert event.details["tree_head"] == job.result["digest"]
         clock.advance(timedelta(days=1))
         assert daily_digest() is not None
 

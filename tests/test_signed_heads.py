@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 
-from caseflow.audit.digest import check_against, current_digest, tree_hash
+from caseflow.audit.digest import check_against, digest_at, tree_hash
 from caseflow.audit.hashing import event_hash
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.models import AuditEvent, ChainHead
@@ -60,7 +60,9 @@ def test_a_head_stripped_of_its_signature_is_reported(session, case):
 
 
 def test_a_signed_digest_verifies_and_a_forged_one_does_not(session, case):
-    d = current_digest(session)
+    from caseflow.db import utcnow
+
+    d = digest_at(session, utcnow())
     token = d.signed_token
     assert token.startswith("v2-")
     ok, _now, _root = check_against(session, token)

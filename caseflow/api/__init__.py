@@ -21,7 +21,7 @@ API_CONFIG = {
 
 
 def init_api(app: Flask) -> Api:
-    from caseflow.api import auth, resources
+    from caseflow.api import audit, auth, resources  # noqa: F401 (audit adds its routes to resources.blp)
     from caseflow.extensions import csrf
 
     for key, value in API_CONFIG.items():

@@ -181,3 +181,45 @@ class ExportQuery(QuerySchema):
     identity = fields.Boolean(load_default=False)
     purpose = fields.String(validate=validate.Length(max=40), metadata={
         "description": "with identity: why (a purpose of your role, GET /workflows/{name} identity)"})
+
+
+class SignedHeadOut(Schema):
+    tree_size = fields.Integer()
+    root = fields.String(metadata={"description": "RFC 9162 Merkle tree hash of the log's leaves, hex"})
+    signed_at = fields.String(metadata={"description": "UTC, YYYYMMDDTHHMMSS.ffffffZ, as signed"})
+    signature = fields.String(metadata={"description": "Ed25519 over [\"caseflow-tree-head-v1\", size, root, time] "
+                                                       "(RFC 8785 JSON), base64url"})
+    key = fields.String(metadata={"description": "the audit public key, base64url"})
+    token = fields.String(metadata={"description": "the head as one line, for `audit verify --against`"})
+    added = fields.Integer(metadata={"description": "events taken into the log by this publication"})
+    held_back = fields.Integer(metadata={"description": "chains whose new events were refused (their chain does "
+                                                        "not verify up to a signed chain head)"})
+
+
+class ConsistencyQuery(QuerySchema):
+    first = fields.Integer(required=True, validate=validate.Range(min=0, max=2**62))
+    second = fields.Integer(required=True, validate=validate.Range(min=0, max=2**62))
+
+
+class ConsistencyOut(Schema):
+    first = fields.Integer()
+    second = fields.Integer()
+    proof = fields.List(fields.String(), metadata={"description": "RFC 9162 §2.1.4 consistency proof, hex"})
+
+
+class WitnessConfirmationIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    witness = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    witness_key = fields.String(required=True, validate=validate.Length(min=43, max=44))
+    tree_size = fields.Integer(required=True, validate=validate.Range(min=0, max=2**62))
+    root = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    signed_at = fields.String(required=True, validate=validate.Regexp(r"^\d{8}T\d{6}\.\d{6}Z$"))
+    cosignature = fields.String(required=True, validate=validate.Length(min=86, max=88))
+
+
+class WitnessConfirmationOut(Schema):
+    witness = fields.String()
+    tree_size = fields.Integer()
+    matches = fields.Boolean(metadata={"description": "the log published this size with this root"})

@@ -1,4 +1,6 @@
-"""A digest over every chain's head: a Merkle root of (chain, seq, head hash), with its time.
+"""Digests of the first kind (v1, v2): a Merkle root over every chain's head as of a time. What is
+issued now is the signed tree head of the one log (audit/publish.py); these are still checked
+(``audit verify --against``) and label the period statistics.
 
 An auditor keeps the printed token (``v1-<UTC time>-<root>``). Later, ``audit verify --against``
 recomputes the heads as they stood at that time; a removed or altered event from before then —
@@ -12,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import canonical_json, sha256_hex
 from caseflow.audit.models import AuditEvent, ChainHead
-from caseflow.db import utcnow
 
 TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}(?:\.\d{6})?Z)-([0-9a-f]{64})$")
 #: a signed digest: v2-<UTC time>-<RFC 9162 Merkle root>-<Ed25519 signature of the statement>
@@ -137,18 +138,13 @@ def digest_at(session: Session, at: datetime, *, from_heads: bool = False) -> Di
                   root_v2=merkle_root_v2(heads))
 
 
-def current_digest(session: Session) -> Digest:
-    """The digest now. Appends are held for the moment it takes (PostgreSQL: a SHARE lock, which
-    waits for every open append and holds new ones, see ``log.record``; SQLite: the caller's
-    BEGIN IMMEDIATE), so no event committed later can carry an earlier time."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE audit_chain_heads IN SHARE MODE"))
-    return digest_at(session, utcnow())
-
-
 def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
     """A kept digest (v1) or signed digest (v2) against the events as they stand: the heads as of its
-    time must give its root. A v2 token's signature is checked first (ValueError if it fails)."""
+    time must give its root. A v2 token's signature is checked first (ValueError if it fails).
+    A signed tree head (sth1): its signature, then the log recomputed from the events must give its
+    root at its size and the latest head's root at that one — the log only grew since."""
+    if token.strip().startswith("sth1-"):
+        return _check_tree_head(session, token)
     m = SIGNED_RE.match(token.strip())
     if m:
         from caseflow.audit.signing import signer
@@ -161,3 +157,20 @@ def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
     at, root = parse_token(token)
     d = digest_at(session, at)
     return d.root == root, d, root
+
+
+def _check_tree_head(session: Session, token: str) -> tuple[bool, Digest, str]:
+    from caseflow.audit.publish import SignedHead, latest_head
+    from caseflow.audit.signing import signer
+    from caseflow.audit.verify import replay_log
+
+    head = SignedHead.parse(token)
+    if not signer().verify(head.statement, head.signature):
+        raise ValueError(_("The signature of this tree head does not verify with the trusted keys."))
+    latest = latest_head(session)
+    sizes = [head.tree_size] + ([latest.tree_size] if latest is not None else [])
+    roots, breaks, size = replay_log(session, sizes)
+    ok = not breaks and roots.get(head.tree_size) == head.root and (
+        latest is None or (latest.tree_size >= head.tree_size and roots.get(latest.tree_size) == latest.root))
+    found = roots.get(head.tree_size) or "-"
+    return ok, Digest(at=head.signed_at, root=found, chains=0, events=head.tree_size), head.root

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import HASH_VERSION, event_hash, identifying_digest, plain
@@ -47,11 +47,6 @@ def record(
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one event to ``chain``; the caller's transaction commits it (or nothing)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # taken before the time is read: a digest being computed (SHARE) holds us here, so our
-        # time is after its time; once we hold it, the digest waits for our commit. On the heads
-        # table, which the application role may UPDATE (forward only): it has no UPDATE on events
-        session.execute(text("LOCK TABLE audit_chain_heads IN ROW EXCLUSIVE MODE"))
     head = _lock_head(session, chain)
     now = utcnow()
     if head.occurred_at is not None and now < head.occurred_at:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseflow.db import Base, UTCDateTime
@@ -52,3 +52,46 @@ class ChainHead(Base):
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Ed25519 signature of (chain, seq, hash) by the application's key (see audit.signing)
     sig: Mapped[str | None] = mapped_column(String(100))
+
+
+class LogLeaf(Base):
+    """An event's place in the one append-only log over all chains (RFC 9162), given by the
+    publisher in batches (as Trillian's sequencer does): position order is publication order."""
+
+    __tablename__ = "audit_log_leaves"
+
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), unique=True)
+    #: SHA-256(0x00 || ["chain", seq, "event hash"]), kept so proofs need not re-read events
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+
+
+class TreeHead(Base):
+    """A signed tree head: the log's size and Merkle root at a time, signed with the audit key.
+    Insert-only, like the events; the frontier lets the next head be computed from the new leaves."""
+
+    __tablename__ = "audit_tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    key: Mapped[str] = mapped_column(String(60))
+    signature: Mapped[str] = mapped_column(String(100))
+    frontier: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class WitnessConfirmation(Base):
+    """A witness outside the server saw this head, checked it grew from the last it saw, and
+    countersigned it with its own key (insert-only)."""
+
+    __tablename__ = "audit_witness_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    witness: Mapped[str] = mapped_column(String(80), index=True)
+    witness_key: Mapped[str] = mapped_column(String(60))
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    cosignature: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: who sent it (the auditor whose token the witness uses)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

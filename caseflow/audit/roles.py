@@ -2,7 +2,8 @@
 
 - the **owner** role owns every table, trigger and function and runs the migrations;
 - the **application** role (the one in the app's DATABASE_URL) may read and write the case tables,
-  may only SELECT and INSERT audit events, and may only move chain heads forward (UPDATE, checked
+  may only SELECT and INSERT audit events (and the log's leaves, signed tree heads and witness
+  confirmations), and may only move chain heads forward (UPDATE, checked
   by a trigger). It owns nothing, so it cannot drop or disable a trigger, alter a table, or
   TRUNCATE; it has no UPDATE or DELETE on audit events.
 
@@ -16,7 +17,8 @@ import re
 
 from sqlalchemy import text
 
-AUDIT_EVENTS = "audit_events"
+#: evidence: the application may read and add, never change or remove
+APPEND_ONLY = ("audit_events", "audit_log_leaves", "audit_tree_heads", "audit_witness_confirmations")
 CHAIN_HEADS = "audit_chain_heads"
 READ_ONLY = ("alembic_version",)
 IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -63,7 +65,7 @@ def create_roles(connection, owner: str, app_role: str) -> list[str]:
     for table in tables:
         run(f'ALTER TABLE public."{table}" OWNER TO "{owner}"')
         run(f'REVOKE ALL ON public."{table}" FROM "{app_role}", PUBLIC')
-        if table == AUDIT_EVENTS:
+        if table in APPEND_ONLY:
             grant = "SELECT, INSERT"
         elif table == CHAIN_HEADS:
             grant = "SELECT, INSERT, UPDATE"  # forward only, by trigger

@@ -191,7 +191,83 @@ def verify_database(session: Session, chain: str | None = None) -> Report:
             report.breaks.append(
                 Break(c, s, "the chain ends earlier than its recorded head", f"{s}:{h[:12]}", f"{fs}:{fh[:12]}")
             )
+    if chain is None:  # the one log over every chain, and every head ever signed over it
+        report.breaks.extend(verify_log(session))
     for check in RECORD_CHECKS:  # the records the chains made, replayed and compared
         report.breaks.extend(check(session, chain))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def log_leaves(session: Session, size: int | None = None):
+    """(position, stored leaf hash, chain, seq, event hash) in log order; the event's part is None
+    when the event the leaf names is gone."""
+    from caseflow.audit.models import LogLeaf
+
+    stmt = (select(LogLeaf.position, LogLeaf.leaf_hash, AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
+            .outerjoin(AuditEvent, AuditEvent.id == LogLeaf.event_id).order_by(LogLeaf.position))
+    if size is not None:
+        stmt = stmt.where(LogLeaf.position < size)
+    with session.execute(stmt.execution_options(yield_per=20000)) as rows:
+        yield from rows
+
+
+def replay_log(session: Session, sizes, size: int | None = None, max_breaks: int = 20):
+    """Recompute the log from the events themselves (never from the stored leaf hashes): returns
+    ({size: root} for each of ``sizes`` reached, the breaks found on the way, the log's size)."""
+    from caseflow.audit.merkle import Frontier
+    from caseflow.audit.publish import event_leaf
+
+    frontier, breaks, wanted = Frontier(), [], iter(sorted(set(sizes)))
+    nxt = next(wanted, None)
+    roots = {}
+    while nxt == 0:
+        roots[0] = frontier.root.hex()
+        nxt = next(wanted, None)
+    for position, stored, chain, seq, ev_hash in log_leaves(session, size):
+        if position != frontier.size:
+            breaks.append(Break("log", frontier.size, "a leaf of the log is missing", str(frontier.size),
+                                str(position)))
+            break
+        if chain is None:
+            breaks.append(Break("log", position, "the event at this place in the log is gone"))
+            leaf = bytes.fromhex(stored)
+        else:
+            leaf = event_leaf(chain, seq, ev_hash)
+            if leaf.hex() != stored:
+                breaks.append(Break("log", position, f"the leaf does not match its event ({chain} seq {seq})",
+                                    leaf.hex()[:12], stored[:12]))
+        frontier.append(leaf)
+        while nxt is not None and nxt == frontier.size:
+            roots[nxt] = frontier.root.hex()
+            nxt = next(wanted, None)
+        if len(breaks) >= max_breaks:
+            break
+    return roots, breaks, frontier.size
+
+
+def verify_log(session: Session) -> list[Break]:
+    """Every signed tree head against the log recomputed from the events: its signature, its root
+    at its size (so each head is consistent with every later one), times that never go back."""
+    from caseflow.audit.models import TreeHead
+    from caseflow.audit.publish import SignedHead
+    from caseflow.audit.signing import signer
+
+    keys = signer()
+    heads = [SignedHead.of(h) for h in session.scalars(select(TreeHead).order_by(TreeHead.tree_size))]
+    roots, breaks, size = replay_log(session, [h.tree_size for h in heads])
+    last_at = None
+    for h in heads:
+        if keys.trusted and not keys.verify(h.statement, h.signature):
+            breaks.append(Break("log", h.tree_size, "the tree head's signature does not verify"))
+        if h.tree_size > size:
+            breaks.append(Break("log", h.tree_size, "a signed tree head covers leaves the log no longer has",
+                                str(h.tree_size), str(size)))
+        elif roots.get(h.tree_size) != h.root:
+            breaks.append(Break("log", h.tree_size, "the log no longer gives this signed tree head's root",
+                                h.root[:12], (roots.get(h.tree_size) or "-")[:12]))
+        if last_at is not None and h.signed_at < last_at:
+            breaks.append(Break("log", h.tree_size, "a later tree head is dated earlier", str(last_at),
+                                str(h.signed_at)))
+        last_at = h.signed_at
+    return breaks

@@ -1,4 +1,5 @@
-"""The auditor's integrity page: the digest over every chain head, and full verification."""
+"""The auditor's integrity page: the latest signed tree head (read, never computed under a lock),
+publishing one now, the witnesses' last confirmations, and full verification."""
 
 from __future__ import annotations
 
@@ -8,22 +9,21 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from caseflow.audit.digest import check_against, current_digest
+from caseflow.audit.digest import check_against
+from caseflow.audit.publish import NoSigningKey, SignedHead, latest_head, publish, witness_summary
 from caseflow.audit.verify import verify_database
 from caseflow.auth.permissions import roles_required
 from caseflow.extensions import db
-from caseflow.web import writes
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 class VerifyForm(FlaskForm):
-    against = StringField(validators=[Optional(), Length(max=120)])
+    against = StringField(validators=[Optional(), Length(max=250)])
 
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required("auditor")
-@writes
 def index():
     form = VerifyForm()
     report = against = None
@@ -35,8 +35,33 @@ def index():
                 against = {"ok": ok, "at": then.at, "error": None}
             except ValueError as exc:
                 against = {"ok": False, "at": None, "error": str(exc)}
-    digest = current_digest(db.session)
-    return render_template("audit/index.html", digest=digest, report=report, against=against, form=form)
+    row = latest_head(db.session)
+    return render_template("audit/index.html", head=SignedHead.of(row) if row else None, report=report,
+                           against=against, form=form, witnesses=witness_summary(db.session))
+
+
+@bp.route("/publish", methods=["POST"])
+@roles_required("auditor")
+def publish_now():
+    """Sign a tree head now (the schedule does it every five minutes)."""
+    from flask import flash
+    from flask_babel import gettext as _
+
+    from caseflow.errors import ValidationFailed
+
+    if not VerifyForm().validate_on_submit():
+        raise ValidationFailed(_("The form expired; please reload the page."))
+    try:
+        pub = publish(db.session)
+    except NoSigningKey as exc:
+        raise ValidationFailed(str(exc)) from None
+    db.commit()
+    if pub.held_back:
+        flash(_("%(n)d cases' new events were held back from the log: their chains do not verify. Run a full "
+                "verification.", n=len(pub.held_back)), "error")
+    else:
+        flash(_("Signed tree head published: %(n)d events in the log.", n=pub.head.tree_size), "success")
+    return redirect(url_for("audit.index"))
 
 
 @bp.route("/verify-job", methods=["POST"])

@@ -37,6 +37,7 @@ def init_celery(app: Flask) -> Celery:
         beat_schedule={
             "reminders": {"task": "caseflow.send_reminders", "schedule": 600.0},
             "purge": {"task": "caseflow.purge", "schedule": 900.0},
+            "publish-heads": {"task": "caseflow.publish_heads", "schedule": 300.0},
             "daily-digest": {"task": "caseflow.daily_digest", "schedule": crontab(hour=2, minute=0)},
         },
     )

@@ -1,5 +1,5 @@
 """The Celery tasks, registered on each Celery app (``engine.init_celery``): a job, and the scheduled
-work (reminders, purging expired files, sessions and tokens, the daily digest)."""
+work (reminders, purging expired files, sessions and tokens, signed tree heads, the daily digest)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def register_tasks(celery: Celery) -> None:
     @celery.task(name="caseflow.purge", shared=False)
     def purge_task() -> dict:
         return purge()
+
+    @celery.task(name="caseflow.publish_heads", shared=False)
+    def publish_heads_task() -> str:
+        return publish_heads()
 
     @celery.task(name="caseflow.daily_digest", shared=False)
     def daily_digest_task() -> str | None:
@@ -87,6 +91,17 @@ def purge() -> dict:
         return {"files": files, "sessions": sessions, "tokens": tokens, "erasures proposed": proposed}
 
     return writing(run)
+
+
+def publish_heads() -> str:
+    """Take the committed events into the log and sign a head (see audit/publish.py)."""
+    from caseflow.audit.publish import NoSigningKey, publish
+
+    try:
+        pub = writing(publish)
+    except NoSigningKey:
+        return "not signed: no audit signing key"
+    return f"size {pub.head.tree_size} ({pub.added} added, {len(pub.held_back)} chains held back)"
 
 
 def daily_digest() -> str | None:
