@@ -336,15 +336,18 @@ def audit_public_key():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--passphrase", envvar="CASEFLOW_EXPORT_PASSPHRASE", default=None,
               help="an encrypted workbook's passphrase (or CASEFLOW_EXPORT_PASSPHRASE; asked for when needed)")
-def audit_verify_export(path, passphrase):
-    """Verify an exported workbook offline: every chain in its History sheet against its About digest."""
+@click.option("--key", "keys", multiple=True, help="an audit public key to trust (`flask audit public-key`), "
+                                                  "besides the configured ones")
+def audit_verify_export(path, passphrase, keys):
+    """Verify an exported workbook offline: every chain in its History sheet against its About digest,
+    and every cell of every sheet against the seals signed on its About sheet."""
     from caseflow.exports.protect import is_encrypted
     from caseflow.exports.verify import UnreadableExport, verify_export
 
     if is_encrypted(path) and not passphrase:
         passphrase = click.prompt("passphrase of the encrypted workbook", hide_input=True)
     try:
-        result = verify_export(path, passphrase)
+        result = verify_export(path, passphrase, list(keys))
     except UnreadableExport as exc:
         raise click.ClickException(str(exc)) from None
     ident = result.about.get("identifying_data", "?")
@@ -354,7 +357,7 @@ def audit_verify_export(path, passphrase):
         for problem in result.problems()[:5]:
             click.echo(f"BROKEN: {problem}", err=True)
         sys.exit(1)
-    click.echo(f"OK: digest {result.root_found} matches the About sheet")
+    click.echo(f"OK: digest {result.root_found} matches the About sheet; every sheet matches its signed seal")
 
 
 @export_cli.command("cases")

@@ -49,6 +49,7 @@ class Sheet:
         self.ws = book.wb.add_worksheet(clean_text(title)[:31])
         self.headers = list(headers)
         self.rows = 0
+        self.seal = None
         self.ws.freeze_panes(1, 0)
         for i, w in enumerate(widths or [max(12, min(40, len(h) + 4)) for h in headers]):
             self.ws.set_column(i, i, w)
@@ -57,22 +58,25 @@ class Sheet:
 
     def append(self, values: Iterable, trusted: frozenset[int] = frozenset()) -> None:
         """``trusted``: positions whose values the application made itself (hashes, codes, numbers,
-        its own JSON and labels): unsafe characters there are escaped, never stripped."""
+        its own JSON and labels): unsafe characters there are escaped, never stripped. A sealed
+        sheet (``seal``) is told each row as written, and its answer is written after it."""
         ws, book = self.ws, self.book
         r = self.rows + 1
+        written = [] if self.seal is not None else None
         for c, value in enumerate(values):
             kind = type(value)
             if kind is str:
-                if not value:
-                    continue
                 if c in trusted:
                     if UNSAFE.search(value):
                         value = escape_unsafe(value)
                 elif UNSAFE.search(value) or len(value) > MAX_CELL:
                     value = clean_text(value)
-                ws.write_string(r, c, value)
+                if value:
+                    ws.write_string(r, c, value)
+                else:
+                    value = None
             elif value is None:
-                continue
+                pass
             elif kind is int or kind is float:
                 ws.write_number(r, c, value)
             elif kind is bool:
@@ -80,12 +84,28 @@ class Sheet:
             elif kind is datetime:
                 if value.tzinfo is not None:
                     value = value.astimezone(UTC).replace(tzinfo=None)
+                value = value.replace(microsecond=0)  # what the cell shows, and reads back exactly
                 ws.write_datetime(r, c, value, book.datetime_format)
             elif kind is date:
-                ws.write_datetime(r, c, datetime.combine(value, time()), book.date_format)
+                value = datetime.combine(value, time())
+                ws.write_datetime(r, c, value, book.date_format)
             else:
-                ws.write_string(r, c, clean_text(str(value)))
+                value = clean_text(str(value))
+                ws.write_string(r, c, value)
+            if written is not None:
+                written.append(value)
+        if written is not None:
+            check = self.seal.row(written)
+            ws.write_string(r, len(written), check)
         self.rows += 1
+
+    def seal_with(self, seal, header: str) -> None:
+        """Seal each row as written (see exports/seal.py); its Row check goes in a last column."""
+        self.seal = seal
+        col = len(self.headers)
+        self.headers.append(header)
+        self.ws.set_column(col, col, 14)
+        self.ws.write_string(0, col, clean_text(header), self.book.bold)
 
     def close(self) -> None:
         self.ws.autofilter(0, 0, self.rows, max(0, len(self.headers) - 1))

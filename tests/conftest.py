@@ -27,6 +27,9 @@ from caseflow.migrate import upgrade
 PG_URL = os.environ.get("CASEFLOW_TEST_DATABASE_URL")
 BACKEND = "postgresql" if PG_URL else "sqlite"
 PASSWORD = "caseflow-demo-2026"
+# one audit signing key for every app of this run (the test app, live servers, workers), so a
+# workbook or tree head made by one is verified by another, and outside any app too
+os.environ.setdefault("CASEFLOW_AUDIT_SIGNING_KEY", __import__("caseflow.audit.signing").audit.signing.new_seed())
 
 
 def pytest_report_header(config):

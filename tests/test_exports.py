@@ -299,3 +299,77 @@ def test_an_identity_export_opens_only_with_its_passphrase(session, users, cases
     with pytest.raises(ValueError):  # identifying data never leaves unencrypted
         export_to_file(session, users["auditor"], ExportFilters(), True, tmp_path / "plain.xlsx")
 
+
+
+@pytest.mark.parametrize("sheet, column", [
+    ("History", "Time (UTC)"), ("History", "Action"), ("History", "Details"), ("Cases", "State"),
+    ("Cases", "Age used"), ("Cases", "Region"), ("Cases", "Registered (UTC)"), ("Decisions", "Votes"),
+    ("Decisions", "Round"),
+])
+def test_every_column_a_person_reads_is_verified_and_named(session, users, cases, tmp_path, sheet, column):
+    from datetime import datetime
+
+    path, _ = export(session, users["auditor"], tmp_path)
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    col = [c.value for c in ws[1]].index(column) + 1
+    cell = ws.cell(row=3 if ws.max_row >= 3 else 2, column=col)
+    old = cell.value
+    if isinstance(old, datetime):
+        cell.value = old.replace(year=old.year - 1)  # a time moved back a year
+    elif isinstance(old, int) and not isinstance(old, bool):
+        cell.value = old + 1
+    else:
+        cell.value = f"{old or ''} (edited)"
+    wb.save(tmp_path / "edited.xlsx")
+    result = verify_export(tmp_path / "edited.xlsx")
+    assert not result.ok
+    assert result.problems()[0] == f"sheet {sheet}, row {cell.row}, column {column}: not the value that was exported"
+
+
+def test_the_about_sheet_and_the_seals_are_signed(session, users, cases, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from caseflow.audit.signing import Signer
+
+    path, _ = export(session, users["auditor"], tmp_path)
+    wb = load_workbook(path)
+    about = {row[0].value: row[2] for row in wb["About"].iter_rows(min_row=2)}
+    about["exported_by"].value = "Somebody Else <x@example.org>"
+    wb.save(tmp_path / "about.xlsx")
+    problems = verify_export(tmp_path / "about.xlsx").problems()
+    assert problems[0].startswith("sheet About: its values or the sheets' seals do not match the signature")
+
+    # a forger edits a case, re-seals its sheet and re-signs the About sheet with a key of their own
+    import json
+
+    from caseflow.exports.seal import SheetSeal, cell_value, statement
+    from caseflow.spreadsheet import read_rows
+
+    wb = load_workbook(path)
+    wb["Cases"].cell(row=2, column=2).value = "Closed"
+    wb.save(tmp_path / "resealed.xlsx")
+    seals = json.loads(about["sheet_seals"].value)
+    seal = SheetSeal("cases", seals["cases"]["columns"])
+    checks = [seal.row(list(values)[:-1]) for values in list(read_rows(tmp_path / "resealed.xlsx", 1))[1:]]
+    seals["cases"] = seal.summary()
+    stranger = Signer(Ed25519PrivateKey.generate())
+    wb = load_workbook(tmp_path / "resealed.xlsx")
+    for i, check in enumerate(checks, start=2):
+        wb["Cases"].cell(row=i, column=wb["Cases"].max_column).value = check
+    rows = {row[0].value: row[2] for row in wb["About"].iter_rows(min_row=2)}
+    rows["sheet_seals"].value = json.dumps(seals, sort_keys=True, separators=(",", ":"))
+    signed = {k: cell_value(c.value) for k, c in rows.items() if k not in ("signature", "signing_key")}
+    rows["signing_key"].value = stranger.public
+    rows["signature"].value = stranger.sign(statement(signed, seals))
+    wb.save(tmp_path / "resealed.xlsx")
+    problems = verify_export(tmp_path / "resealed.xlsx").problems()
+    assert problems == ["sheet About: its values or the sheets' seals do not match the signature (or it was not "
+                        "signed with a trusted audit key)"]  # the sheet agrees with its new seal; the key is no one's
+    assert verify_export(tmp_path / "resealed.xlsx", keys=[stranger.public]).ok  # ...unless that key is trusted
+    assert verify_export(path, keys=[stranger.public]).ok  # an extra key adds trust, never removes it
+
+    wb = load_workbook(path)
+    wb["About"].delete_rows(wb["About"].max_row)  # the signature removed
+    wb.save(tmp_path / "unsigned.xlsx")
+    assert "carries no signature" in verify_export(tmp_path / "unsigned.xlsx").problems()[0]

@@ -120,6 +120,7 @@ def test_a_key_from_a_file_and_the_commands(tmp_path, monkeypatch):
     assert result.exit_code == 0 and (tmp_path / "k").stat().st_mode & 0o077 == 0
     public = result.output.strip()
     assert runner.invoke(args=["audit", "new-key", str(tmp_path / "k")]).exit_code != 0  # never overwritten
+    monkeypatch.delenv("CASEFLOW_AUDIT_SIGNING_KEY", raising=False)  # the run's shared key (conftest)
     monkeypatch.setenv("CASEFLOW_AUDIT_SIGNING_KEY_FILE", str(tmp_path / "k"))
     keyed = create_app({"CASEFLOW_ENV": "production", "SECRET_KEY": "x" * 40, "MASTER_KEY": "A" * 43, "DATABASE_URL": "sqlite://"})
     assert keyed.extensions["caseflow.signer"].public == public

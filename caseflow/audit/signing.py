@@ -59,6 +59,9 @@ class Signer:
     def public(self) -> str | None:
         return public_text(self.private.public_key()) if self.private else None
 
+    def public_keys(self) -> list[str]:
+        return [public_text(k) for k in self.trusted]
+
     def sign(self, message: bytes) -> str | None:
         return _b64(self.private.sign(message)) if self.private else None
 
@@ -103,6 +106,21 @@ def init_signing(app: Flask) -> Signer:
     signer = Signer(private, trusted)
     app.extensions["caseflow.signer"] = signer
     return signer
+
+
+def trusted_public_keys() -> list[str]:
+    """The public keys a verifier trusts: the application's (in its context), else those the
+    environment names (a laptop: CASEFLOW_AUDIT_TRUSTED_KEYS, or the signing key itself)."""
+    if has_app_context() and current_app.extensions.get("caseflow.signer"):
+        return current_app.extensions["caseflow.signer"].public_keys()
+    keys = [k.strip() for k in (os.environ.get("CASEFLOW_AUDIT_TRUSTED_KEYS") or "").split(",") if k.strip()]
+    seed = os.environ.get("CASEFLOW_AUDIT_SIGNING_KEY")
+    path = os.environ.get("CASEFLOW_AUDIT_SIGNING_KEY_FILE")
+    if not seed and path and Path(path).exists():
+        seed = Path(path).read_text().strip()
+    if seed:
+        keys.append(public_text(Ed25519PrivateKey.from_private_bytes(_unb64(seed)).public_key()))
+    return keys
 
 
 def signer() -> Signer:

@@ -39,6 +39,11 @@ HISTORY_TRUSTED = frozenset(HISTORY_KEYS.index(k) for k in (
     "details", "ident_digest", "identifying", "request_id", "client_addr", "hash_version", "prev_hash", "hash",
     "case_id"))
 
+#: the workbook's sheets, in order (the verifier finds them by position, whatever their titles' language)
+SHEETS = ["about", "cases", "history", "decisions", "assessments", "handovers", "referrals"]
+#: the History columns written for reading, sealed (the others are what each event's hash covers)
+HISTORY_READ = [HISTORY_KEYS.index(k) for k in ("time", "action_label", "words", "hash_version")]
+
 CASES = [
     ("code", _l("Case code"), 16),
     ("state", _l("State"), 20),

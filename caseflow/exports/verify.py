@@ -1,10 +1,13 @@
 """Offline verification of an exported workbook: recompute every chain in the History sheet and
-check it against the digest on the About sheet — with or without identifying data in the file."""
+check it against the digest on the About sheet — with or without identifying data in the file —
+then every other cell a person reads: each sheet's rows against its seal, the seals and the About
+sheet against their signature (see exports/seal.py). The first difference is named by sheet, row
+and column."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from zipfile import BadZipFile
 
@@ -26,13 +29,15 @@ class ExportReport:
     about: dict
     root_expected: str
     root_found: str
+    #: the sheets' cells against their seals and signature, first difference first
+    cells: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.report.ok and self.root_expected == self.root_found
+        return self.report.ok and self.root_expected == self.root_found and not self.cells
 
     def problems(self) -> list[str]:
-        out = [b.describe() for b in self.report.breaks]
+        out = [*self.cells, *(b.describe() for b in self.report.breaks)]
         if self.root_expected != self.root_found:
             out.append(f"the chains in the file give digest {self.root_found}, the About sheet says "
                        f"{self.root_expected}: rows were removed or chains cut short")
@@ -70,7 +75,7 @@ def _int_or_none(value):
         return -1
 
 
-def verify_export(path, passphrase: str | None = None) -> ExportReport:
+def verify_export(path, passphrase: str | None = None, keys: list[str] | None = None) -> ExportReport:
     """Every chain of the workbook's History against its About digest; an encrypted workbook (one
     with identifying data) is opened with its passphrase first."""
     from caseflow.exports.protect import WrongPassphrase, decrypted_copy, is_encrypted
@@ -81,7 +86,7 @@ def verify_export(path, passphrase: str | None = None) -> ExportReport:
         except WrongPassphrase as exc:
             raise UnreadableExport(f"{path}: {exc}") from None
         try:
-            return verify_export(plain)
+            return verify_export(plain, keys=keys)
         finally:
             import os
 
@@ -100,4 +105,75 @@ def verify_export(path, passphrase: str | None = None) -> ExportReport:
     found = merkle_root(report.heads)
     if report.events == 0 and about.get("rows_history") not in (None, "0"):
         report.breaks.append(Break("-", 0, "the History sheet is empty"))
-    return ExportReport(report, about, expected, found)
+    return ExportReport(report, about, expected, found, check_cells(path, keys))
+
+
+def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
+    """Every sealed sheet against its seal, and the About sheet and the seals against their
+    signature, checked with the audit keys this verifier trusts (never a key the file names)."""
+    from openpyxl import load_workbook
+
+    from caseflow.audit.signing import trusted_public_keys
+    from caseflow.audit.witness import verify_with
+    from caseflow.exports.columns import SHEETS
+    from caseflow.exports.seal import cell_value, statement
+
+    wb = load_workbook(path, read_only=True)
+    titles = wb.sheetnames
+    wb.close()
+    about_rows = read_rows(path, ABOUT)
+    next(about_rows, None)  # its header
+    about = {r[0]: cell_value(r[2]) for r in about_rows if r and r[0] and len(r) > 2}
+    signature = about.pop("signature", None)
+    about.pop("signing_key", None)
+    try:
+        seals = json.loads(about.get("sheet_seals") or "")
+    except ValueError:
+        seals = None
+    if not isinstance(seals, dict) or not signature:
+        return [f"sheet {titles[ABOUT]}: the workbook carries no signature over its sheets; only the History's "
+                "hashed columns could be checked"]
+    trusted = [*trusted_public_keys(), *(extra_keys or [])]
+    message = statement(about, seals)
+    out = []
+    if not any(verify_with(k, message, signature) for k in trusted):
+        out.append(f"sheet {titles[ABOUT]}: its values or the sheets' seals do not match the signature "
+                   "(or it was not signed with a trusted audit key)")
+    for key, summary in seals.items():
+        if key not in SHEETS or not isinstance(summary, dict):
+            out.append(f"sheet {titles[ABOUT]}: an unknown sheet seal ({key})")
+            continue
+        index = SHEETS.index(key)
+        problem = _check_sheet(path, index, titles[index] if index < len(titles) else key, key, summary)
+        if problem:
+            out.append(problem)
+    return out
+
+
+def _check_sheet(path, index: int, title: str, key: str, summary: dict) -> str | None:
+    from caseflow.exports.seal import SheetSeal, first_difference
+
+    try:
+        seal = SheetSeal(key, [int(c) for c in summary["columns"]])
+        rows = read_rows(path, index)
+        header = list(next(rows))
+    except (KeyError, TypeError, ValueError, IndexError, StopIteration):
+        return f"sheet {title}: missing or unreadable"
+    width = len(header) - 1  # the Row check column is the last
+    first = None
+    for number, values in enumerate(rows, start=2):
+        values = list(values)
+        if not any(v is not None for v in values):
+            continue
+        cells, check = values[:width], (values[width] if len(values) > width else None)
+        cells += [None] * (width - len(cells))
+        seal.row(cells)
+        if first is None:
+            pos = first_difference(seal, cells, check if isinstance(check, str) else None)
+            if pos is not None:
+                first = (number, header[seal.columns[pos]] if seal.columns[pos] < width else "?")
+    if seal.frontier.size == summary.get("rows") and seal.frontier.root.hex() == summary.get("root"):
+        return (f"sheet {title}, row {first[0]}, column {header[width]}: the check was changed" if first else None)
+    if first:
+        return f"sheet {title}, row {first[0]}, column {first[1]}: not the value that was exported"
+    return f"sheet {title}: rows were added, removed or moved since the export"

@@ -110,6 +110,13 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         "handovers": book.sheet(_("Handovers"), *_hw(columns.HANDOVERS)),
         "referrals": book.sheet(_("Referrals"), *_hw(columns.REFERRALS)),
     }
+    from caseflow.exports.seal import SheetSeal
+
+    check = _("Row check")
+    cases_sheet.seal_with(SheetSeal("cases", list(range(len(case_cols)))), check)
+    history.seal_with(SheetSeal("history", columns.HISTORY_READ), check)
+    for key, sheet in sheets.items():
+        sheet.seal_with(SheetSeal(key, list(range(len(sheet.headers)))), check)
     orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
     ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
     heads: list[tuple[str, int, str]] = []
@@ -219,12 +226,29 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         ("hash_version", _("Hash version"), str(HASH_VERSION)),
         *[(f"rows_{name}", _("Rows: %(sheet)s", sheet=name), str(n)) for name, n in counts.items()],
     ]
+    about_rows.extend(sealed_about(about_rows, [cases_sheet, history, *sheets.values()]))
     for row in about_rows:
         about.append(row)
     book.save()
     if progress:
         progress(done)
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
+
+
+def sealed_about(about_rows, sealed) -> list[tuple]:
+    """The sheets' seals and the signature over them and every About value (none without a key)."""
+    from caseflow.audit.signing import signer
+    from caseflow.exports.seal import cell_value, statement
+
+    seals = canonical_json({s.seal.key: s.seal.summary() for s in sealed}).decode()
+    rows = [("sheet_seals", _("Seals of the sheets (rows, Merkle root, columns)"), seals)]
+    keys = signer()
+    if not keys.enabled:
+        return rows
+    about = {k: cell_value(v) for k, _label, v in [*about_rows, *rows]}
+    sheets = {s.seal.key: s.seal.summary() for s in sealed}
+    return [*rows, ("signing_key", _("Audit public key"), keys.public),
+            ("signature", _("Signature of this About sheet and the seals"), keys.sign(statement(about, sheets)))]
 
 
 def identity_cells(case, include_identity: bool) -> dict:
