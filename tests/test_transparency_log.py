@@ -327,3 +327,31 @@ def test_appending_forged_events_after_a_kept_head_is_caught(session, history, u
     report = verify_database(session)  # ...and the forgery after it is reported
     assert "the chain head's signature does not verify" in [b.problem for b in report.breaks]
     assert session.scalar(select(func.max(LogLeaf.position))) + 1 == latest_head(session).tree_size
+
+
+def test_events_rewritten_and_rehashed_after_the_kept_head_are_caught(session, history, users):
+    """The owner rewrites what happened after an auditor kept a head — re-hashing the chain and
+    moving its head, all without the key: the chain head's signature and the later signed head show it."""
+    kept = SignedHead.of(publish(session).head)
+    vote(session, history, users)
+    later = SignedHead.of(publish(session).head)
+    assert later.tree_size > kept.tree_size
+    without_guards(session)
+    evs = events_for_chain(session, history.code)
+    tail = [e for e in evs if e.action == "cast_vote"]
+    assert tail
+    session.execute(update(AuditEvent).where(AuditEvent.id == tail[-1].id)
+                    .values(details={"payload": {"outcome": "detain"}}))
+    session.expire_all()
+    prev = None
+    for e in events_for_chain(session, history.code):
+        if prev is not None:
+            e.prev_hash = prev
+        e.hash = event_hash(e)
+        prev = e.hash
+    session.flush()
+    session.execute(update(ChainHead).where(ChainHead.chain == history.code).values(hash=prev))
+    problems = [b.problem for b in verify_database(session).breaks]
+    assert "the chain head's signature does not verify" in problems
+    assert "the log no longer gives this signed tree head's root" in problems
+    assert not check_against(session, later.token)[0]
