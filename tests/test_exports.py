@@ -364,12 +364,43 @@ def test_the_about_sheet_and_the_seals_are_signed(session, users, cases, tmp_pat
     rows["signature"].value = stranger.sign(statement(signed, seals))
     wb.save(tmp_path / "resealed.xlsx")
     problems = verify_export(tmp_path / "resealed.xlsx").problems()
-    assert problems == ["sheet About: its values or the sheets' seals do not match the signature (or it was not "
-                        "signed with a trusted audit key)"]  # the sheet agrees with its new seal; the key is no one's
-    assert verify_export(tmp_path / "resealed.xlsx", keys=[stranger.public]).ok  # ...unless that key is trusted
+    assert problems[0] == ("sheet About: its values or the sheets' seals do not match the signature (or it was not "
+                           "signed with a trusted audit key)")  # the sheet agrees with its new seal; the key is no one's
+    # and even were that key trusted, the sheet no longer agrees with the History replayed beside it
+    rebuilt = verify_export(tmp_path / "resealed.xlsx", keys=[stranger.public]).problems()
+    assert rebuilt == ["sheet Cases, row 2, column State: differs from the History (it makes handover_pending, "
+                       "the sheet says Closed)"]
     assert verify_export(path, keys=[stranger.public]).ok  # an extra key adds trust, never removes it
 
     wb = load_workbook(path)
     wb["About"].delete_rows(wb["About"].max_row)  # the signature removed
     wb.save(tmp_path / "unsigned.xlsx")
     assert "carries no signature" in verify_export(tmp_path / "unsigned.xlsx").problems()[0]
+
+
+@pytest.mark.parametrize("sheet, column, value", [
+    ("Decisions", "Votes", "Release: 7"), ("Decisions", "Dissenting votes", 2), ("Cases", "Handed over (UTC)", None),
+])
+def test_the_other_sheets_are_rebuilt_from_the_history(session, users, cases, tmp_path, sheet, column, value):
+    """A sheet re-sealed and re-signed by the key's holder, or written from rows changed behind the
+    application's back, must still agree with the hashed History: replayed, it says otherwise."""
+    from caseflow.exports.rebuild import rebuild_problems
+    from caseflow.exports.verify import _event
+    from caseflow.spreadsheet import read_rows
+
+    path, _ = export(session, users["auditor"], tmp_path)
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    col = [c.value for c in ws[1]].index(column) + 1
+    row = 2
+    if value is None:  # a handover time on a case that had none
+        from datetime import datetime
+
+        value = datetime(2026, 1, 1, 12, 0, 0)
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=col).value is None)
+    ws.cell(row=row, column=col).value = value
+    wb.save(tmp_path / "edited.xlsx")
+    events = [_event(r, i) for i, r in enumerate(list(read_rows(tmp_path / "edited.xlsx", 2))[1:], start=2)]
+    problems = rebuild_problems(tmp_path / "edited.xlsx", events, wb.sheetnames)
+    assert problems and problems[0].startswith(f"sheet {sheet}, row {row}, column {column}: differs from the History")
+    assert rebuild_problems(path, events, wb.sheetnames) == []  # the file as exported agrees

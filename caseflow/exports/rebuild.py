@@ -1,0 +1,169 @@
+"""The sheets beside the History rebuilt by replaying it — the same replayers as ``audit verify``
+(cases/replay.py) — and compared with what the workbook shows: each case's state and last handover,
+its review rounds and their votes, its age assessments, handovers and referrals. A sheet that was
+re-sealed and re-signed (or written from rows changed behind the application's back) still has to
+agree with the hashed history beside it.
+
+Compared where the file's words do not depend on its language or on the database: codes, numbers,
+times, yes/no, and state labels in any of the workflow's languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from caseflow.exports import columns
+from caseflow.spreadsheet import read_rows
+
+NUMBER = re.compile(r"\d+")
+
+
+def _hashed_second(text) -> str | None:
+    """A hashed time (ISO text with microseconds) as the sheets write it: to the second, cut."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat()
+
+
+def _cell_second(value) -> str | None:
+    from caseflow.exports.seal import cell_value
+
+    return cell_value(value) if isinstance(value, datetime) else (None if value is None else str(value))
+
+
+def _rows(path, index: int):
+    rows = read_rows(path, index)
+    header = list(next(rows, []) or [])
+    for number, values in enumerate(rows, start=2):
+        if any(v is not None for v in values):
+            yield header, number, list(values)
+
+
+def expected_records(path, events_by_chain: dict) -> dict:
+    """Each case of the Cases sheet replayed from its History events: code -> Expected."""
+    from caseflow.cases.replay import replay
+    from caseflow.workflow.engine import catalogue
+
+    versions = catalogue().versions
+    by_label = {}
+    for (name, _version), wf in versions.items():
+        for text in (wf.label or {}).values():
+            by_label[str(text)] = name
+    at = [k for k, _h, _w in columns.CASES].index("workflow")
+    out = {}
+    for _header, _n, values in _rows(path, columns.SHEETS.index("cases")):
+        code, workflow = values[0], by_label.get(str(values[at]))
+        if workflow and code in events_by_chain:
+            out[code] = (workflow, replay(events_by_chain[code], versions, workflow))
+    return out
+
+
+def rebuild_problems(path, events, titles: list[str]) -> list[str]:
+    """The first difference of each sheet from its replayed History, as "sheet, row, column"."""
+    from caseflow.workflow.engine import catalogue
+
+    chains = defaultdict(list)
+    for ev in events:
+        chains[ev.chain].append(ev)
+    expected = expected_records(path, chains)
+    versions = catalogue().versions
+    out: list[str] = []
+
+    def title(key):
+        i = columns.SHEETS.index(key)
+        return titles[i] if i < len(titles) else key
+
+    def report(key, header, number, col, want, have):
+        out.append(f"sheet {title(key)}, row {number}, column {header[col]}: differs from the History "
+                   f"(it makes {want}, the sheet says {have})")
+
+    keys = [k for k, _h, _w in columns.CASES]
+    state_at, handed_at = keys.index("state"), keys.index("handed_over_at")
+    for header, number, values in _rows(path, columns.SHEETS.index("cases")):
+        code = values[0]
+        if code not in expected:
+            if code not in chains:
+                out.append(f"sheet {title('cases')}, row {number}, column {header[0]}: no History for this case")
+            continue
+        workflow, x = expected[code]
+        labels = {x.state} | {str(text) for (name, _v), wf in versions.items() if name == workflow
+                              for text in (wf.states.get(x.state) or {}).values()}
+        if values[state_at] not in labels:
+            report("cases", header, number, state_at, x.state, values[state_at])
+            break
+        last = _hashed_second(x.handovers[-1]) if x.handovers else None
+        if _cell_second(values[handed_at]) != last:
+            report("cases", header, number, handed_at, last or "-", values[handed_at] or "-")
+            break
+
+    seen = defaultdict(int)
+    for header, number, values in _rows(path, columns.SHEETS.index("decisions")):
+        code, n = values[0], values[1]
+        if code not in expected:
+            continue
+        rounds = {r.number: r for r in expected[code][1].rounds}
+        seen[code] += 1
+        r = rounds.get(n)
+        if r is None:
+            report("decisions", header, number, 1, "no such round", n)
+            break
+        votes = sum(int(v) for v in NUMBER.findall(str(values[6] or "")))
+        if votes != len(r.votes):
+            report("decisions", header, number, 6, f"{len(r.votes)} votes", values[6] or "-")
+            break
+        dissent = sum(1 for o in r.votes.values() if r.decision and o != r.decision)
+        if (values[7] or 0) != dissent:
+            report("decisions", header, number, 7, dissent, values[7])
+            break
+    _counts(out, title("decisions"), {c: len(e[1].rounds) for c, e in expected.items()}, seen)
+
+    per_case = defaultdict(list)
+    for header, number, values in _rows(path, columns.SHEETS.index("assessments")):
+        per_case[values[0]].append((header, number, values))
+    for code, (_wf, x) in sorted(expected.items()):
+        rows = per_case.get(code, [])
+        for (header, number, values), (status, appeal, low, high) in zip(rows, x.assessments, strict=False):
+            for col, want in ((4, status), (2, bool(appeal)), (7, low), (8, high)):
+                if values[col] != want:
+                    report("assessments", header, number, col, want, values[col])
+                    break
+            else:
+                continue
+            break
+        if len(rows) != len(x.assessments):
+            out.append(f"sheet {title('assessments')}: case {code} has {len(rows)} rows, its History makes "
+                       f"{len(x.assessments)}")
+
+    per_case = defaultdict(list)
+    for header, number, values in _rows(path, columns.SHEETS.index("handovers")):
+        per_case[values[0]].append((header, number, values))
+    for code, (_wf, x) in sorted(expected.items()):
+        rows = per_case.get(code, [])
+        for (header, number, values), at in zip(rows, x.handovers, strict=False):
+            if _cell_second(values[1]) != _hashed_second(at):
+                report("handovers", header, number, 1, _hashed_second(at), values[1])
+                break
+        if len(rows) != len(x.handovers):
+            out.append(f"sheet {title('handovers')}: case {code} has {len(rows)} rows, its History makes "
+                       f"{len(x.handovers)}")
+
+    seen = defaultdict(int)
+    for _header, _number, values in _rows(path, columns.SHEETS.index("referrals")):
+        seen[values[0]] += 1
+    _counts(out, title("referrals"), {c: len(e[1].referrals) for c, e in expected.items()}, seen)
+    return out
+
+
+def _counts(out: list, title: str, want: dict, have: dict) -> None:
+    for code in sorted(set(want) | set(have)):
+        if want.get(code, 0) != have.get(code, 0) and code in want:
+            out.append(f"sheet {title}: case {code} has {have.get(code, 0)} rows, its History makes {want[code]}")
+            return
