@@ -364,8 +364,9 @@ def test_the_about_sheet_and_the_seals_are_signed(session, users, cases, tmp_pat
     rows["signature"].value = stranger.sign(statement(signed, seals))
     wb.save(tmp_path / "resealed.xlsx")
     problems = verify_export(tmp_path / "resealed.xlsx").problems()
+    # the sheet agrees with its new seal; the key is no one's
     assert problems[0] == ("sheet About: its values or the sheets' seals do not match the signature (or it was not "
-                           "signed with a trusted audit key)")  # the sheet agrees with its new seal; the key is no one's
+                           "signed with a trusted audit key)")
     # and even were that key trusted, the sheet no longer agrees with the History replayed beside it
     rebuilt = verify_export(tmp_path / "resealed.xlsx", keys=[stranger.public]).problems()
     assert rebuilt == ["sheet Cases, row 2, column State: differs from the History (it makes handover_pending, "
