@@ -135,3 +135,58 @@ def form_data(request_form, schema_cls) -> dict:
         elif name in request_form:
             data[name] = request_form.get(name)
     return data
+
+
+def in_sections(fields: list[FormField]) -> list[tuple[str | None, list[FormField]]]:
+    """The fields of a long form grouped under the registration's headings (INTAKE_SECTIONS), the
+    rest under "Other details"; a form with none of them stays one group without a heading."""
+    from flask_babel import gettext as _
+
+    from caseflow.cases.schemas import INTAKE_SECTIONS
+
+    by_name = {f.name: f for f in fields}
+    groups, placed = [], set()
+    for heading, names in INTAKE_SECTIONS:
+        group = [by_name[n] for n in names if n in by_name]
+        if group:
+            groups.append((str(heading), group))
+            placed.update(f.name for f in group)
+    rest = [f for f in fields if f.name not in placed]
+    if not groups:
+        return [(None, fields)]
+    if rest:
+        groups.append((_("Other details"), rest))
+    return groups
+
+
+def answers(fields: list[FormField], loaded: dict) -> tuple[list[tuple[str, list[tuple[str, str, str]]]], int]:
+    """A "check your answers" page: each section's given answers as (field id, label, words), and
+    how many questions were left unanswered."""
+    from flask_babel import format_date, format_datetime
+    from flask_babel import gettext as _
+
+    out, unanswered = [], 0
+    for heading, group in in_sections(fields):
+        rows = []
+        for f in group:
+            v = loaded.get(f.name)
+            if v is None or v == "" or v == []:
+                unanswered += 1
+                continue
+            labels = {str(k): lbl for k, lbl in f.choices}
+            if f.widget == "checkboxes":
+                text = ", ".join(labels.get(str(x), str(x)) for x in v)
+            elif f.widget == "select":
+                text = labels.get(str(v), str(v))
+            elif f.widget == "boolean":
+                text = _("Yes") if v else _("No")
+            elif f.widget == "datetime" and hasattr(v, "hour"):
+                text = format_datetime(v, "medium")
+            elif f.widget == "date" and hasattr(v, "year"):
+                text = format_date(v, "medium")
+            else:
+                text = str(v)
+            rows.append((f"f-{f.name}", f.label, text))
+        if rows:
+            out.append((heading or _("Answers"), rows))
+    return out, unanswered

@@ -269,7 +269,14 @@ def init_templating(app: Flask) -> None:
         clock_label=clock_label,
         next_step=next_step,
         now_utc=_now,
+        sections=_sections,
     )
+
+
+def _sections(fields):
+    from caseflow.forms import in_sections
+
+    return in_sections(fields)
 
 
 def unread_reminders() -> int:

@@ -22,8 +22,15 @@ def test_registration_form_keeps_values_and_shows_errors(client, auth, session):
 def test_registration_creates_a_case_with_a_pseudonymous_code(client, auth, session):
     auth.login("registrar")
     token = auth.token("/cases/new")
-    r = client.post("/cases/new", data={"csrf_token": token, "sex": "female", "claimed_age": "15",
-                                        "given_name": "Fanta", "region": "Gao"})
+    answers = {"csrf_token": token, "sex": "female", "claimed_age": "15", "given_name": "Fanta", "region": "Gao"}
+    check = client.post("/cases/new", data=answers)  # "check your answers" first: nothing recorded yet
+    page = check.get_data(as_text=True)
+    assert check.status_code == 200 and "Fanta" in page and 'value="confirm"' in page  # the registrar reads French
+    assert session.scalar(select(Case).where(Case.region == "Gao")) is None
+    back = client.post("/cases/new", data=answers | {"step": "change"})
+    assert back.status_code == 200 and 'value="Fanta"' in back.get_data(as_text=True) and "<legend>" in \
+        back.get_data(as_text=True)
+    r = client.post("/cases/new", data=answers | {"step": "confirm"})
     assert r.status_code == 302
     code = r.headers["Location"].rsplit("/", 1)[1]
     assert code.startswith("CF-") and "Fanta" not in code

@@ -38,18 +38,25 @@ def load_intake(data: dict, wf) -> dict:
         raise ValidationFailed(errors=translate_errors(exc.messages)) from None
 
 
-def register_case(session, data: dict, actor, *, workflow: str, source: dict | None = None) -> Case:
-    """Open a case in the initial state of the workflow in force; clocks start from their anchors
-    (the handover clock at the encounter)."""
+def check_registration(data: dict, actor, wf) -> dict:
+    """What a registration would record, validated, nothing written (the "check your answers" step
+    and ``register_case`` alike)."""
     from flask_babel import gettext as _
 
     if actor.role != "registrar":
         raise Forbidden(_("Only registrars open cases."))
-    wf = get_workflow(workflow)
     values = load_intake(data, wf)
     if not any(v not in (None, "", False) for v in values.values()):
         raise ValidationFailed(_("An empty registration opens no case."), errors={
             "_schema": [_("Give at least one fact about the child (sex, claimed age, region, encounter…).")]})
+    return values
+
+
+def register_case(session, data: dict, actor, *, workflow: str, source: dict | None = None) -> Case:
+    """Open a case in the initial state of the workflow in force; clocks start from their anchors
+    (the handover clock at the encounter)."""
+    wf = get_workflow(workflow)
+    values = check_registration(data, actor, wf)
     now = utcnow()
     secret = wf.identifying_fields(IDENTIFYING_FIELDS)
     own = {k: plain(v) for k, v in values.items() if k in wf.fields and k not in secret}

@@ -23,7 +23,7 @@ from caseflow.cases.scope import can_see_identity, sees_section
 from caseflow.db import utcnow
 from caseflow.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from caseflow.extensions import db
-from caseflow.forms import build_form, form_data
+from caseflow.forms import answers, build_form, form_data
 from caseflow.handover.models import Handover
 from caseflow.labels import field_label
 from caseflow.reintegration.models import FollowUp, Referral
@@ -108,21 +108,40 @@ def new():
     values, errors = {}, {}
     if request.method == "POST":
         values = form_data(request.form, schema_cls)
-        if form.validate_on_submit():
+        step = request.form.get("step")
+        if not form.validate_on_submit():
+            errors = {"_schema": [_("The form expired; please send it again.")]}
+        elif step != "change":  # "change": back to the form with what was typed
             try:
-                case = operations.register_case(db.session, values, current_user, workflow=wf.name)
+                if step == "confirm":
+                    case = operations.register_case(db.session, values, current_user, workflow=wf.name)
+                    flash(_("Case %(code)s registered.", code=case.code), "success")
+                    return redirect(url_for("cases.show", code=case.code))
+                loaded = operations.check_registration(values, current_user, wf)
             except ValidationFailed as exc:
                 db.rollback()
                 errors = exc.errors
-            else:
-                flash(_("Case %(code)s registered.", code=case.code), "success")
-                return redirect(url_for("cases.show", code=case.code))
-        else:
-            errors = {"_schema": [_("The form expired; please send it again.")]}
+            else:  # GOV.UK's "check your answers": what will be recorded, in words, before it is
+                fields = build_form(schema_cls, db.session, values, needed=wf.required)
+                sections, unanswered = answers(fields, loaded)
+                return render_template("cases/check.html", form=form, wf=wf, sections=sections,
+                                       unanswered=unanswered, posted=hidden_values(values),
+                                       all_workflows=workflows(), label=label)
     fields = build_form(schema_cls, db.session, values, errors, needed=wf.required)
     status = 422 if errors else 200
     return render_template("cases/new.html", form=form, fields=fields, errors=errors, wf=wf,
                            all_workflows=workflows(), label=label), status
+
+
+def hidden_values(values: dict) -> list[tuple[str, str]]:
+    """What was typed, as (name, value) pairs for hidden inputs (a list gives one pair per item):
+    carried in the POST body to the next step, never in a URL."""
+    out = []
+    for name, v in values.items():
+        for item in (v if isinstance(v, list) else [v]):
+            if item is not None:
+                out.append((name, str(item)))
+    return out
 
 
 def record_rows(case, wf) -> list[tuple[str, str, str, object]]:

@@ -62,6 +62,7 @@ def test_register_assess_review_release_handover_reintegrate_close(as_user):
     registrar.locator("#f-encounter_type").select_option("surrendered")
     registrar.locator("#f-facility_type").select_option("military_facility")
     registrar.locator("form.stack button[type=submit]").click()
+    registrar.locator("button[name=step][value=confirm]").click()  # after checking the answers
     registrar.wait_for_url("**/cases/CF-*")
     code = registrar.url.rsplit("/", 1)[1]
     assert "Issa" not in registrar.content()  # identity hidden by default
@@ -105,6 +106,7 @@ def test_a_refused_action_is_explained_and_a_stale_form_keeps_the_input(as_user)
     registrar.locator("#f-sex").select_option("female")
     registrar.locator("#f-region").fill("Gao")
     registrar.locator("form.stack button[type=submit]").click()
+    registrar.locator("button[name=step][value=confirm]").click()  # after checking the answers
     registrar.wait_for_url("**/cases/CF-*")
     code = registrar.url.rsplit("/", 1)[1]
     registrar.locator("details summary").click()

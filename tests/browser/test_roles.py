@@ -13,6 +13,7 @@ def test_an_action_not_allowed_is_not_offered_and_a_forged_post_is_403(as_user, 
     registrar.goto("/cases/new")
     registrar.locator("#f-sex").select_option("male")
     registrar.locator("form.stack button[type=submit]").click()
+    registrar.locator("button[name=step][value=confirm]").click()  # after checking the answers
     registrar.wait_for_url("**/cases/CF-*")
     code = registrar.url.rsplit("/", 1)[1]
     assert registrar.locator(f"a[href='/cases/{code}/act/edit_intake']").count() == 1
