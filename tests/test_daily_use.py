@@ -134,3 +134,16 @@ def test_signing_in_with_nothing_says_what_is_missing(client):
 
     r = client.post("/login", data={"csrf_token": csrf_token(client), "email": "", "password": ""})
     assert r.status_code == 422 and "e-mail address and password" in r.get_data(as_text=True)
+
+
+def test_the_api_docs_page_speaks_the_readers_language(client, auth):
+    auth.login("reviewer.justice")  # reads French
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "Cases in your remit" not in page.split("<details>")[0]  # English only under "in English"
+    assert "Les dossiers de votre périmètre" in page and "Décider la libération et la remise" in page
+    for english in ("Send a personal token", "One case: its state"):
+        assert english not in page
+    auth.logout()
+    auth.login("auditor")  # reads English
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "Cases in your remit, newest first" in page and "<details>" not in page
