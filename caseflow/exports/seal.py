@@ -2,7 +2,8 @@
 rows (RFC 9162, the log's arithmetic), and the About sheet is signed with the audit key together
 with those roots. ``verify-export`` reads the cells back, recomputes the roots and checks the
 signature: an edit to any word, time, label or number — on any sheet — fails, and the "Row check"
-column (a short hash per cell) names the sheet, row and column of the first one.
+column (a CRC-32 per cell: a locator; the roots are what hold the cells) names the sheet, row and
+column of the first one.
 
 A History row's hashed columns are held by its chain; its seal covers the columns written for
 reading (the time, the action in words, the details in words).
@@ -13,7 +14,7 @@ the 16 digits the file keeps, datetimes to the second (as shown), dates as midni
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from datetime import datetime, timedelta
 
 from caseflow.audit.hashing import canonical_json
@@ -60,8 +61,9 @@ class SheetSeal:
 
 
 def row_check(key: str, row: int, cells: list) -> str:
-    return "".join(hashlib.sha256(canonical_json([key, row, i, c])).hexdigest()[:CHECK_WIDTH]
-                   for i, c in enumerate(cells))
+    """A locator, not a seal: CRC-32 per cell (the Merkle root over the cells is what holds them;
+    a forger who fixes up the locator still fails the root)."""
+    return "".join(f"{zlib.crc32(repr((key, row, i, c)).encode()):08x}" for i, c in enumerate(cells))
 
 
 def statement(about: dict, sheets: dict) -> bytes:
