@@ -67,3 +67,16 @@ def test_a_row_changed_behind_the_applications_back_is_reported(session, lived, 
     assert not report.ok
     problem = report.first_break.problem
     assert problem == f"the case record differs from its history: {field}", report.first_break.describe()
+
+
+def test_a_broken_record_is_named_in_the_readers_language(client, auth, session, users, make_case):
+    """The case page's verdict in French: the problem and the part of the record, in words."""
+    case = make_case()
+    submit(session, case, users)
+    session.execute(text("UPDATE cases SET state = 'closed', closed_reason = 'other' WHERE code = :c"),
+                    {"c": case.code})
+    session.commit()
+    auth.login("reviewer.justice")  # reads French
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert "INTÉGRITÉ ROMPUE" in page
+    assert "le dossier diffère de son historique (état)" in page and "differs" not in page

@@ -6,9 +6,11 @@ check serves the database and an exported workbook.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,37 @@ from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
 
 #: checks of records against their chains, registered by the domain packages (see cases/replay.py)
 RECORD_CHECKS: list = []
+
+#: each problem in words, by its English key (Break.in_words)
+PROBLEM_WORDS = {
+    "a link is missing or out of order": _l("an event is missing or out of order"),
+    "previous hash does not match": _l("the link to the event before it does not match"),
+    "time goes backwards": _l("its time goes backwards"),
+    "event content was changed": _l("the event's content was changed"),
+    "identifying data was changed": _l("the identifying data was changed"),
+    "the chain head is not signed": _l("the chain's head is not signed"),
+    "the chain head's signature does not verify": _l("the signature of the chain's head does not verify"),
+    "the chain ends earlier than its recorded head": _l("the chain ends before its recorded head"),
+    "a leaf of the log is missing": _l("a place in the log is missing"),
+    "the event at this place in the log is gone": _l("the event at this place in the log is gone"),
+    "the leaf does not match its event": _l("this place in the log does not match its event"),
+    "the tree head's signature does not verify": _l("the signature of this tree head does not verify"),
+    "a signed tree head covers leaves the log no longer has": _l("a signed tree head covers events the log no "
+                                                                 "longer has"),
+    "the log no longer gives this signed tree head's root": _l("the log no longer gives this signed tree head"),
+    "a later tree head is dated earlier": _l("a later tree head is dated earlier"),
+    "the case has no history that made it": _l("the case has no history that made it"),
+    "the case record differs from its history": _l("the case record differs from its history"),
+    "the statistics' facts differ from the history": _l("the statistics' facts differ from the history"),
+    "the case is": _l("the case lacks what its state requires"),
+}
+#: the record's parts a replay names
+FIELD_WORDS = {
+    "state": _l("state"), "version": _l("version"), "closed reason": _l("closure reason"),
+    "receiving organisation": _l("receiving organisation"), "review rounds": _l("review rounds"),
+    "assessments": _l("age assessments"), "handovers": _l("handovers"), "referrals": _l("referrals"),
+    "follow-up visits": _l("follow-up visits"),
+}
 
 
 def record_check(fn):
@@ -39,6 +72,25 @@ class Break:
         if self.expected or self.found:
             out += f" (expected {self.expected or '-'}, found {self.found or '-'})"
         return out
+
+    def in_words(self) -> str:
+        """The problem in the reader's language, for the pages (``problem`` stays the stable English
+        key the CLI, the API and the tests read)."""
+        from flask_babel import gettext as _
+
+        words = PROBLEM_WORDS.get(self.problem)
+        if words is None:
+            prefix, _sep, rest = self.problem.partition(": ")
+            words = PROBLEM_WORDS.get(prefix)
+            if words is not None and rest:
+                words = f"{words} ({', '.join(_field_in_words(r.strip()) for r in rest.split(','))})"
+            elif self.problem.startswith("the leaf does not match its event"):
+                words = PROBLEM_WORDS["the leaf does not match its event"]
+            elif self.problem.startswith("the case is "):
+                words = PROBLEM_WORDS["the case is"]
+        where = (_("the log, position %(n)s", n=self.seq) if self.chain == "log"
+                 else _("case %(chain)s, event %(seq)s", chain=self.chain, seq=self.seq))
+        return f"{where}: {words or self.problem}"
 
 
 @dataclass
@@ -63,6 +115,16 @@ class Report:
     @property
     def rate(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else float(self.events)
+
+
+def _field_in_words(name: str) -> str:
+    from flask_babel import gettext as _
+
+    m = re.match(r"^(review round|votes of round) (\d+)$", name)
+    if m:
+        return (_("review round %(n)s", n=m.group(2)) if m.group(1) == "review round"
+                else _("votes of round %(n)s", n=m.group(2)))
+    return str(FIELD_WORDS.get(name, name))
 
 
 def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 20, opener=None) -> Report:
