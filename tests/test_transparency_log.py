@@ -355,3 +355,64 @@ def test_events_rewritten_and_rehashed_after_the_kept_head_are_caught(session, h
     assert "the chain head's signature does not verify" in problems
     assert "the log no longer gives this signed tree head's root" in problems
     assert not check_against(session, later.token)[0]
+
+
+@pytest.mark.concurrency
+def test_a_witness_over_the_network_and_two_publishers_at_once(live_app, live_server, tmp_path):
+    """The witness command against the running server over HTTP (urllib, as on another machine);
+    two publishers at the same moment take turns and sign one consistent log."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from caseflow.audit.publish import proof_between
+    from caseflow.auth.operations import create_token
+    from caseflow.cli import audit_witness
+    from caseflow.db import write_intent
+    from caseflow.extensions import db
+    from tests.test_concurrency import case_under_review_with_votes, committed
+
+    token = committed(live_app, lambda s, users: create_token(s, users["auditor"], "witness", 1)[1])
+    case_under_review_with_votes(live_app)
+    heads, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def publisher():
+        try:
+            with live_app.app_context():
+                write_intent.set(True)
+                barrier.wait()
+                heads.append(SignedHead.of(publish(db.session).head))
+                db.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publisher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    small, big = sorted(heads, key=lambda h: h.tree_size)
+    assert small.tree_size == big.tree_size or small.tree_size < big.tree_size
+    with live_app.app_context():
+        from caseflow.audit.merkle import verify_consistency
+
+        proof = [bytes.fromhex(h) for h in proof_between(db.session, small.tree_size, big.tree_size)]
+        assert verify_consistency(small.tree_size, big.tree_size, bytes.fromhex(small.root), bytes.fromhex(big.root),
+                                  proof)
+        assert verify_database(db.session).ok
+
+    state = tmp_path / "witness.jsonl"
+    args = [f"{live_server}/api/v1", "--state", str(state), "--name", "ohchr-bamako", "--token", token]
+    first = CliRunner().invoke(audit_witness, args)
+    assert first.exit_code == 0, first.output
+    case_under_review_with_votes(live_app)
+    with live_app.app_context():
+        write_intent.set(True)
+        publish(db.session)
+        db.commit()
+    second = CliRunner().invoke(audit_witness, args)
+    assert second.exit_code == 0 and "consistently" in second.output, second.output
+    bad = CliRunner().invoke(audit_witness, [*args[:-1], "not-a-token"])
+    assert bad.exit_code == 1 and "cannot read the log" in bad.output
