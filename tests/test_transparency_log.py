@@ -204,6 +204,9 @@ def log_key():
 
 def test_a_witness_accepts_a_log_that_grows_and_countersigns(tmp_path, log_key, clock):
     data = [os.urandom(4) for _ in range(9)]
+    empty = State.load(tmp_path / "e.jsonl")  # a witness that first saw an empty log
+    observe(empty, Fixed(log_key, [], clock.now()), "w")
+    assert observe(State.load(tmp_path / "e.jsonl"), Fixed(log_key, data, clock.now()), "w").grew_by == 9
     state = State.load(tmp_path / "w.jsonl")
     src = Fixed(log_key, data[:5], clock.now())
     assert observe(state, src, "un-ohchr").previous is None

@@ -221,6 +221,8 @@ def check(state: State, head: SignedHead, source) -> None:
             raise Alarm("fork", f"two heads of size {head.tree_size} with different roots: "
                                 f"{last.root[:16]}… and {head.root[:16]}…")
         return
+    if last.tree_size == 0:  # every log extends the empty one
+        return
     proof = [bytes.fromhex(h) for h in source.proof(last.tree_size, head.tree_size)]
     if not verify_consistency(last.tree_size, head.tree_size, bytes.fromhex(last.root), bytes.fromhex(head.root),
                               proof):

@@ -151,7 +151,7 @@ def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
     if not any(verify_with(k, message, signature) for k in trusted):
         out.append(f"sheet {titles[ABOUT]}: its values or the sheets' seals do not match the signature "
                    "(or it was not signed with a trusted audit key)")
-    for key, summary in seals.items():
+    for key, summary in sorted(seals.items(), key=lambda kv: SHEETS.index(kv[0]) if kv[0] in SHEETS else 99):
         if key not in SHEETS or not isinstance(summary, dict):
             out.append(f"sheet {titles[ABOUT]}: an unknown sheet seal ({key})")
             continue
