@@ -251,3 +251,93 @@ def test_registration_in_sections_then_check_your_answers(browser, live_server, 
         set_language(page, original)
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang, width", [("en", "desktop"), ("en", "phone"), ("fr", "desktop"), ("fr", "phone")])
+def test_the_readme_walk_as_each_role(browser, live_server, lang, width):
+    """The README's case from registration to closure, each step by its role, in one language at one
+    width; every form and every case page on the way is checked like the crawl's pages."""
+    from datetime import date, timedelta
+
+    from caseflow.db import utcnow
+
+    problems: list[str] = []
+    opened = []
+
+    def as_role(email):
+        ctx = browser.new_context(base_url=live_server, locale="en-GB")
+        page = ctx.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, email)
+        opened.append((page, set_language(page, lang)))
+        page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+        return page
+
+    def act(page, code, trigger, fields, checks=()):
+        page.goto(f"/cases/{code}")
+        inspect(page, f"/cases/{code}", lang, width, problems)
+        page.locator(f"a[href='/cases/{code}/act/{trigger}']").click()
+        page.wait_for_load_state()
+        inspect(page, f"/cases/{code}/act/{trigger}", lang, width, problems)
+        for name, value in fields.items():
+            el = page.locator(f"#f-{name}")
+            if el.evaluate("e => e.tagName") == "SELECT":
+                el.select_option(label=value[0]) if isinstance(value, tuple) else el.select_option(value)
+            else:
+                el.fill(str(value))
+        for value in checks:
+            page.locator(f"input[type=checkbox][value='{value}']").check()
+        page.locator("form.stack button[type=submit]").click()
+        page.wait_for_url(f"**/cases/{code}")
+        assert page.locator(".flash.success").count() == 1, page.locator("main").inner_text()[:400]
+
+    try:
+        registrar = as_role("registrar@caseflow.demo")
+        registrar.goto("/cases/new")
+        for name, value in {"claimed_age": "15", "given_name": "Issa", "region": "Mopti",
+                            "encounter_at": (utcnow() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M"),
+                            "encounter_place": "Checkpoint", "detaining_authority": "Gendarmerie"}.items():
+            registrar.locator(f"#f-{name}").fill(value)
+        registrar.locator("#f-sex").select_option("male")
+        registrar.locator("#f-encounter_type").select_option("surrendered")
+        registrar.locator("#f-facility_type").select_option("military_facility")
+        registrar.locator("form.stack button[type=submit]").click()
+        registrar.wait_for_load_state()
+        inspect(registrar, "/cases/new (check your answers)", lang, width, problems)
+        registrar.locator("button[name=step][value=confirm]").click()
+        registrar.wait_for_url("**/cases/CF-*")
+        code = registrar.url.rsplit("/", 1)[1]
+        act(registrar, code, "request_assessment", {
+            "reason_for_doubt": "The child's documents give two different years of birth.",
+            "assessor_org_id": ("Independent age assessors' panel",)})
+        act(as_role("assessor@caseflow.demo"), code, "record_assessment", {
+            "consent": "given", "consent_by": "The child, with his uncle", "guardian_present": "true",
+            "independence_declared": "true", "min_age": 15, "max_age": 17, "explained_on": date.today().isoformat()},
+            checks=["documents", "interview"])
+        for who in ("reviewer.justice", "reviewer.family", "reviewer.un"):
+            reviewer = as_role(f"{who}@caseflow.demo")
+            act(reviewer, code, "cast_vote", {"outcome": "release", "offence_category": "association_only",
+                                              "reasons": "Association only: release and hand over."})
+        act(reviewer, code, "decide_release", {"reasons": "Unanimous", "offence_category": "association_only",
+                                               "receiving_org_id": ("Enfance Solidaire Mali",)})
+        partner = as_role("partner@caseflow.demo")
+        act(partner, code, "record_handover", {
+            "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
+            "handed_over_at": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "place": "Mopti",
+            "child_condition": "Tired but well", "medical_check": "true"})
+        act(partner, code, "start_reintegration", {"service_type": "family_tracing", "provider": "ESM",
+                                                   "referred_on": date.today().isoformat()})
+        act(partner, code, "record_follow_up", {"visit_date": date.today().isoformat(), "visit_type": "home_visit",
+                                                "findings": "Back home", "risk_level": "low"})
+        act(partner, code, "close", {"reason": "reintegrated"})
+        inspect(partner, f"/cases/{code} (closed)", lang, width, problems)
+        assert partner.locator("h1 .badge").inner_text() == ("Closed" if lang == "en" else "Clôturé")
+        auditor = as_role("auditor@caseflow.demo")
+        auditor.goto(f"/cases/{code}")
+        inspect(auditor, f"/cases/{code} (auditor)", lang, width, problems)
+    finally:
+        for page, before in opened:
+            page.goto("/dashboard")
+            set_language(page, before)
+            page.context.close()
+    assert not problems, "\n".join(problems[:40])
