@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from caseflow.schemas import InputSchema
+
 
 class QuerySchema(Schema):
     class Meta:
@@ -207,9 +209,8 @@ class ConsistencyOut(Schema):
     proof = fields.List(fields.String(), metadata={"description": "RFC 9162 §2.1.4 consistency proof, hex"})
 
 
-class WitnessConfirmationIn(Schema):
-    class Meta:
-        unknown = RAISE
+class WitnessConfirmationIn(InputSchema):
+    """What ``flask audit witness`` sends; text no export could carry is refused like any input."""
 
     witness = fields.String(required=True, validate=validate.Length(min=1, max=80))
     witness_key = fields.String(required=True, validate=validate.Length(min=43, max=44))

@@ -47,8 +47,10 @@ def _rows(path, index: int):
             yield header, number, list(values)
 
 
-def expected_records(path, events_by_chain: dict) -> dict:
-    """Each case of the Cases sheet replayed from its History events: code -> Expected."""
+def expected_records(path, events_by_chain: dict) -> tuple[dict, list[str]]:
+    """Each case of the Cases sheet replayed from its History events: code -> (workflow, Expected);
+    and the rows whose Workflow cell names no workflow this application knows (nothing to replay
+    them with: reported, never skipped in silence)."""
     from caseflow.cases.replay import replay
     from caseflow.workflow.engine import catalogue
 
@@ -58,12 +60,15 @@ def expected_records(path, events_by_chain: dict) -> dict:
         for text in (wf.label or {}).values():
             by_label[str(text)] = name
     at = [k for k, _h, _w in columns.CASES].index("workflow")
-    out = {}
-    for _header, _n, values in _rows(path, columns.SHEETS.index("cases")):
+    out, unknown = {}, []
+    for header, number, values in _rows(path, columns.SHEETS.index("cases")):
         code, workflow = values[0], by_label.get(str(values[at]))
-        if workflow and code in events_by_chain:
+        if workflow is None:
+            unknown.append(f"row {number}, column {header[at]}: not a workflow this application knows "
+                           f"({values[at]})")
+        elif code in events_by_chain:
             out[code] = (workflow, replay(events_by_chain[code], versions, workflow))
-    return out
+    return out, unknown
 
 
 def rebuild_problems(path, events, titles: list[str]) -> list[str]:
@@ -73,9 +78,9 @@ def rebuild_problems(path, events, titles: list[str]) -> list[str]:
     chains = defaultdict(list)
     for ev in events:
         chains[ev.chain].append(ev)
-    expected = expected_records(path, chains)
+    expected, unknown = expected_records(path, chains)
     versions = catalogue().versions
-    out: list[str] = []
+    out: list[str] = [f"sheet {titles[columns.SHEETS.index('cases')]}, {u}" for u in unknown[:1]]
 
     def title(key):
         i = columns.SHEETS.index(key)

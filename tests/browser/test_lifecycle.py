@@ -27,9 +27,16 @@ def as_user(browser, live_server):
         ctx.close()
 
 
-def act(page, code, trigger, fields: dict, checks: list[str] = ()):
+def act(page, code, trigger, fields: dict, checks: list[str] = (), look=None):
+    """Take an action from the case page's button; ``look(page, where)`` sees the case page and the
+    form as the user does (the crawl's checks)."""
     page.goto(f"/cases/{code}")
+    if look:
+        look(page, f"/cases/{code}")
     page.locator(f"a[href='/cases/{code}/act/{trigger}']").click()
+    if look:
+        page.wait_for_load_state()
+        look(page, f"/cases/{code}/act/{trigger}")
     for name, value in fields.items():
         el = page.locator(f"#f-{name}")
         if el.evaluate("e => e.tagName") == "SELECT":
