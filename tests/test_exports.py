@@ -407,3 +407,18 @@ def test_the_other_sheets_are_rebuilt_from_the_history(session, users, cases, tm
     assert problems and problems[0].startswith(f"sheet {sheet}, row {row}, column {column}: "), problems
     assert "differs from the History" in problems[0] or "not a workflow this application knows" in problems[0]
     assert rebuild_problems(path, events, wb.sheetnames) == []  # the file as exported agrees
+
+
+def test_an_export_shows_the_rows_as_they_are_now_not_as_the_session_held_them(session, users, make_case, client,
+                                                                                auth, tmp_path):
+    """A session that loaded a case before someone else moved it (here the test's own, beside a
+    request) must not export the old state: the sheet would then disagree with the History."""
+    case = make_case()
+    session.commit()
+    assert case.state == "registered"  # loaded, and kept in this session
+    auth.login("registrar")
+    r = client.post(f"/cases/{case.code}/act/submit_for_review",
+                    data={"csrf_token": auth.token(f"/cases/{case.code}"), "version": "1"})
+    assert r.status_code == 302
+    path, _ = export(session, users["auditor"], tmp_path, codes=[case.code])
+    assert verify_export(path).ok, verify_export(path).problems()

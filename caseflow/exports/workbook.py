@@ -128,21 +128,26 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     w = words()  # labels resolved once, not per row
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
+        fresh = {"populate_existing": True}  # the rows as they are now, whatever the session held before
         cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)
-                                     .options(selectinload(Case.key_row), selectinload(Case.identity_row))))
+                                     .options(selectinload(Case.key_row), selectinload(Case.identity_row)),
+                                     execution_options=fresh))
         codes = {c.id: c.code for c in cases}
         flows = {c.code: get_workflow(c.workflow, c.workflow_version) for c in cases}
         used_workflows.update(f"{wf.name} v{wf.version}" for wf in flows.values())
         assessments = _group(session.scalars(select(AgeAssessment).where(AgeAssessment.case_id.in_(batch))
-                                             .order_by(AgeAssessment.id)))
-        handovers = _group(session.scalars(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id)))
+                                             .order_by(AgeAssessment.id), execution_options=fresh))
+        handovers = _group(session.scalars(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id),
+                                           execution_options=fresh))
         rounds = _group(session.scalars(select(ReviewRound).where(ReviewRound.case_id.in_(batch))
-                                        .order_by(ReviewRound.number)))
+                                        .order_by(ReviewRound.number), execution_options=fresh))
         votes = _group(session.execute(select(ReviewRound.case_id, Vote).join(Vote, Vote.round_id == ReviewRound.id)
-                                       .where(ReviewRound.case_id.in_(batch))), key=0)
+                                       .where(ReviewRound.case_id.in_(batch)), execution_options=fresh), key=0)
         clocks = _group(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(batch),
-                                                                  CaseClock.stopped_at.is_(None))))
-        referrals = _group(session.scalars(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id)))
+                                                                  CaseClock.stopped_at.is_(None)),
+                                        execution_options=fresh))
+        referrals = _group(session.scalars(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id),
+                                           execution_options=fresh))
         for case in cases:
             wf = flows[case.code]
             concluded = [a for a in assessments.get(case.id, []) if a.status == "concluded"]
