@@ -234,6 +234,26 @@ def sealed_opener(session: Session):
     return opener
 
 
+def verify_at_one_moment(chain: str | None = None) -> Report:
+    """``verify_database`` in a session of its own whose reads all see one moment: the events, the
+    chain heads, the log and the records it compares are read by several statements, and a write
+    committed between two of them (a vote at the same moment) must not pass for a broken chain.
+    PostgreSQL: a REPEATABLE READ transaction; SQLite's read transaction is one snapshot already.
+    (A session bound to a connection that is already in a transaction — the tests' — joins it.)"""
+    from flask import current_app
+    from sqlalchemy.engine import Engine
+
+    session = current_app.extensions["caseflow.db"]["sessionmaker"]()
+    try:
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return verify_database(session, chain)
+    finally:
+        session.rollback()
+        session.close()
+
+
 def verify_database(session: Session, chain: str | None = None) -> Report:
     started = time.perf_counter()
     report = verify_events(stream_events(session, chain), opener=sealed_opener(session))

@@ -12,7 +12,7 @@ from caseflow import vocab
 from caseflow.assessment.age import age_band, effective_age
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.log import events_for_chain
-from caseflow.audit.verify import verify_database
+from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.models import Organisation
 from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
@@ -186,7 +186,7 @@ def case_facts(case) -> dict:
     rounds = ReviewRound.for_case(session, case.id) if shown("review") else []
     current = next((r for r in rounds if r.closed_at is None), None)
     events = events_for_chain(session, case.audit_chain)
-    verdict = verify_database(session, case.audit_chain)  # the same verdict as `audit verify --case`
+    verdict = verify_at_one_moment(case.audit_chain)  # the same verdict as `audit verify --case`
     age = effective_age(session, case)
     return {
         "wf": wf,

@@ -199,7 +199,7 @@ def test_two_reviewers_voting_at_the_same_moment_both_succeed(browser, live_serv
     for p in pages:
         p.wait_for_url(f"**/cases/{code}")
         assert p.locator(".flash.success").count() == 1, p.locator("main").inner_text()[:300]
-        assert p.locator("[role=alert]").count() == 0
+        assert p.locator("[role=alert]").count() == 0, p.locator("[role=alert]").all_inner_texts()
     from sqlalchemy import func, select
 
     from caseflow.cases.models import Case
