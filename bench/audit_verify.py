@@ -17,15 +17,17 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from caseflow.audit.hashing import canonical_json, event_content, event_hash
+from caseflow.audit.hashing import HASH_VERSION, canonical_json, event_bytes, event_hash, format_ts
 from caseflow.audit.models import GENESIS_HASH
 from caseflow.audit.verify import verify_events
 
 
 class Event:
-    __slots__ = ("chain", "seq", "occurred_at", "actor_id", "actor_name", "actor_role", "actor_org", "action",
-                 "from_state", "to_state", "details", "identifying", "ident_digest", "request_id", "client_addr",
-                 "prev_hash", "hash")
+    """An event as verification reads it from the database (``verify.stream_events``): every column,
+    the JSON ones as their stored text."""
+    __slots__ = ("chain", "seq", "case_id", "hash_version", "occurred_at", "actor_id", "actor_name", "actor_role",
+                 "actor_org", "action", "from_state", "to_state", "details_json", "identifying_json", "ident_digest",
+                 "request_id", "client_addr", "prev_hash", "hash", "at_text")
 
 
 def make_events(n: int, per_chain: int = 25) -> list[Event]:
@@ -35,13 +37,15 @@ def make_events(n: int, per_chain: int = 25) -> list[Event]:
         if i % per_chain == 0:
             chain, prev = f"CF-2026-{i // per_chain:07d}", GENESIS_HASH
         e = Event()
-        e.chain, e.seq = chain, i % per_chain + 1
-        e.occurred_at = start + timedelta(seconds=i)
+        e.chain, e.seq, e.case_id, e.hash_version = chain, i % per_chain + 1, i // per_chain + 1, HASH_VERSION
+        e.occurred_at = start + timedelta(seconds=i, microseconds=i * 7919 % 1_000_000)  # as a clock gives them
+        e.at_text = format_ts(e.occurred_at)  # as the database writes it for verification
         e.actor_id, e.actor_name, e.actor_role, e.actor_org = 7, "Claire Martin", "reviewer", "UN mission"
         e.action, e.from_state, e.to_state = "cast_vote", "under_review", "under_review"
-        e.details = {"payload": {"outcome": "release", "offence_category": "support_tasks",
-                                 "reasons": "Association only; hand over without delay."}, "round": 1}
-        e.identifying, e.ident_digest = None, ""
+        e.details_json = canonical_json({"payload": {"outcome": "release", "offence_category": "support_tasks",
+                                                     "reasons": "Association only; hand over without delay."},
+                                         "round": 1}).decode()
+        e.identifying_json, e.ident_digest = "null", ""
         e.request_id, e.client_addr = "5f2c0e1a9b7d3c11", "10.0.0.8"
         e.prev_hash = prev
         e.hash = prev = event_hash(e)
@@ -57,7 +61,7 @@ def bench_memory(n: int) -> None:
     t0 = time.perf_counter()
     events = make_events(n)
     print(f"built {n:,} chained events in {time.perf_counter() - t0:.1f} s")
-    payloads = [canonical_json(event_content(e)) for e in events]
+    payloads = [bytes(bytearray(event_bytes(e))) for e in events]  # exact-size copies: orjson over-allocates
     total = sum(map(len, payloads))
 
     t0 = time.perf_counter()

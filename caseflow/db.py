@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from flask import Flask, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import DateTime, String, TypeDecorator
 
 from caseflow import clock
 
@@ -38,6 +40,25 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Now, in UTC, from the application's clock (tests move it: see ``caseflow.clock``)."""
     return clock.now()
+
+
+class CanonicalTime(FunctionElement):
+    """A naive-UTC ``UTCDateTime`` column as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` text, written by the
+    database (the audit hash's form of a time)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(CanonicalTime, "postgresql")
+def _canonical_time_pg(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+@compiles(CanonicalTime)
+def _canonical_time_sqlite(element, compiler, **kw):  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'
+    return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z')"
 
 
 class UTCDateTime(TypeDecorator):

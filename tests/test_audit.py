@@ -248,6 +248,16 @@ def test_fast_event_bytes_equal_the_canonical_definition(action, name, org, chai
                     actor_org=org, action=action, from_state=None, to_state="x\u00e9\"\\", details=details,
                     ident_digest="", request_id=None, client_addr="::1", prev_hash="0" * 64)
     assert event_bytes(ev) == canonical_json(event_content(ev))
+    # as verification reads it: a row with the details as stored text and the time as the database
+    # writes it (or, in another shape, ignored for the time itself)
+    from types import SimpleNamespace
+
+    from caseflow.audit.hashing import format_ts
+
+    columns = {c.name: getattr(ev, c.name) for c in AuditEvent.__table__.columns if c.name != "details"}
+    for at_text in (format_ts(at), format_ts(at)[:19] + "Z", ""):
+        row = SimpleNamespace(**columns, details_json=canonical_json(details).decode(), at_text=at_text or None)
+        assert event_bytes(row) == canonical_json(event_content(ev)), at_text
 
 
 def test_the_auditor_sees_the_digest_and_verifies_everything(client, auth, session, case_with_history):
@@ -343,3 +353,16 @@ def test_a_changed_hash_version_or_case_id_shows(session, users, make_case):
         report = verify_database(session, case.code)
         assert any("changed" in b.problem for b in report.breaks), statement
         nested.rollback()
+
+
+def test_the_database_writes_each_time_as_the_hash_holds_it(session, make_case):
+    """Verification reads each time as text written by the database (faster than Python): it must
+    be the hash's own form, to the microsecond, on SQLite and PostgreSQL alike."""
+    from caseflow.audit.hashing import format_ts
+    from caseflow.audit.verify import stream_events
+
+    case = make_case()
+    session.flush()
+    rows = list(stream_events(session, case.code))
+    assert rows and all(r.at_text == format_ts(r.occurred_at) for r in rows)
+    assert any(r.occurred_at.microsecond for r in rows)

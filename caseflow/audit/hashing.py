@@ -23,6 +23,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from json.encoder import encode_basestring
 
+import orjson
+
 HASH_VERSION = 2
 HASH_VERSIONS = (1, 2)
 
@@ -41,7 +43,7 @@ def format_ts(value: datetime) -> str:
         raise NotCanonical("naive datetime in audit content")
     if value.utcoffset() != _ZERO:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return value.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def plain(value):
@@ -120,10 +122,47 @@ def _i(value) -> str:
     return "null" if value is None else str(int(value))
 
 
+_IN_ORDER, _SORTED = orjson.OPT_UTC_Z, orjson.OPT_UTC_Z | orjson.OPT_SORT_KEYS
+_dumps, _Fragment = orjson.dumps, orjson.Fragment
+
+
 def event_bytes(ev) -> bytes:
-    """Exactly ``canonical_json(event_content(ev))``, written out in sorted key order: the same
-    bytes at about twice the speed (a test holds the two equal on arbitrary events). Rows read
-    with ``details_json`` (the stored text, canonical already) skip decoding and re-encoding."""
+    """Exactly ``canonical_json(event_content(ev))`` (property tests hold them equal, and equal to
+    the ``rfc8785`` package's, on arbitrary events), several times faster: orjson writes the same
+    bytes for what audit content holds — ASCII keys, JCS's escapes, 64-bit integers, a UTC time with
+    microseconds as ``…ffffffZ`` — from a dict written in sorted key order. Rows read with
+    ``details_json`` (the stored text, canonical already) pass it through untouched, and then
+    nothing needs sorting. What orjson cannot write alike (integers past 64 bits, lone surrogates)
+    goes the slower way, by hand."""
+    try:  # a row of verify.event_columns(): the JSON as stored text, the time as the database wrote it
+        at, details, version, case = ev.at_text, ev.details_json, ev.hash_version or 1, ev.case_id
+    except AttributeError:  # an AuditEvent, or another object with its names
+        at, details = None, getattr(ev, "details_json", None)
+        version, case = getattr(ev, "hash_version", None) or 1, getattr(ev, "case_id", None)
+    if at is None or len(at) != 27:
+        at = ev.occurred_at
+        if at.__class__ is not str and (at.tzinfo is not UTC or not at.microsecond):
+            at = format_ts(at)  # another zone, or a whole second (orjson would leave out the zeros)
+    actor, request = [ev.actor_id, ev.actor_name, ev.actor_role, ev.actor_org], [ev.request_id, ev.client_addr]
+    details = _Fragment(details) if details else ev.details or {}
+    if version == 2:
+        content = {"action": ev.action, "actor": actor, "at": at, "case": case,
+                   "chain": ev.chain, "details": details, "from": ev.from_state, "ident": ev.ident_digest or "",
+                   "prev": ev.prev_hash, "request": request, "seq": ev.seq, "to": ev.to_state, "v": 2}
+    elif version == 1:
+        content = {"action": ev.action, "actor": actor, "at": at, "chain": ev.chain, "details": details,
+                   "from": ev.from_state, "ident": ev.ident_digest or "", "prev": ev.prev_hash, "request": request,
+                   "seq": ev.seq, "to": ev.to_state, "v": 1}
+    else:
+        raise NotCanonical(f"unknown hash version {version!r}")
+    try:
+        return _dumps(content, option=_IN_ORDER if details.__class__ is _Fragment else _SORTED)
+    except (TypeError, orjson.JSONEncodeError):
+        return event_bytes_by_hand(ev)
+
+
+def event_bytes_by_hand(ev) -> bytes:
+    """The same bytes written out in sorted key order, for what orjson refuses or writes otherwise."""
     at = ev.occurred_at if isinstance(ev.occurred_at, str) else format_ts(ev.occurred_at)
     version = version_of(ev)
     if version not in HASH_VERSIONS:

@@ -6,6 +6,7 @@ check serves the database and an exported workbook.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from caseflow.audit.hashing import event_hash, identifying_digest, sha256_hex
+from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
 from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+from caseflow.db import CanonicalTime
 
 #: checks of records against their chains, registered by the domain packages (see cases/replay.py)
 RECORD_CHECKS: list = []
@@ -140,8 +142,9 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
         if chain is not None:
             report.heads.append((chain, prev_seq, prev_hash))
 
-    for ev in events:
-        report.events += 1
+    sha256, count = hashlib.sha256, 0
+    for ev in events:  # the hot loop: ~1.8 µs an event, a third of it SHA-256
+        count += 1
         if ev.chain != chain:
             close_chain()
             chain, prev_hash, prev_seq, prev_at = ev.chain, GENESIS_HASH, 0, None
@@ -154,11 +157,11 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
         elif prev_at is not None and ev.occurred_at < prev_at:
             problem = Break(chain, ev.seq, "time goes backwards", str(prev_at), str(ev.occurred_at))
         else:
-            computed = event_hash(ev)
+            computed = sha256(event_bytes(ev)).hexdigest()
             if computed != ev.hash:
                 problem = Break(chain, ev.seq, "event content was changed", computed, ev.hash)
-            elif check_identifying and _identifying(ev) is not None:
-                raw = _identifying(ev)
+            elif check_identifying and getattr(ev, "identifying_json", None) != "null" \
+                    and (raw := _identifying(ev)) is not None:  # most events have none: "null"
                 try:
                     raw = opener(ev, raw) if opener is not None else raw
                 except Erased:
@@ -171,6 +174,7 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
         if problem and len(report.breaks) < max_breaks:
             report.breaks.append(problem)
         prev_hash, prev_seq, prev_at = ev.hash, ev.seq, ev.occurred_at
+    report.events = count
     close_chain()
     report.seconds = time.perf_counter() - started
     return report
@@ -190,7 +194,11 @@ def event_columns():
     # CAST, not type_coerce: psycopg would otherwise decode json itself; PostgreSQL's json::text
     # (json, not jsonb) gives back the stored text unchanged, as SQLite does
     return [*cols, cast(table.c.details, Text).label("details_json"),
-            cast(table.c.identifying, Text).label("identifying_json")]
+            cast(table.c.identifying, Text).label("identifying_json"),
+            # the time as the hash holds it, written by the database (a fifth of an event's encoding
+            # in Python); event_bytes uses it only when it has that shape
+            CanonicalTime(table.c.occurred_at).label("at_text")]
+
 
 
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
