@@ -63,10 +63,16 @@ class Sheet:
         ws, book = self.ws, self.book
         r = self.rows + 1
         written = [] if self.seal is not None else None
+        values = values if isinstance(values, list | tuple) else list(values)
+        # one look over all the row's text (most rows have nothing to clean) instead of one per cell
+        text = "".join([v for v in values if v.__class__ is str])
+        risky = len(text) > MAX_CELL or UNSAFE.search(text) is not None
         for c, value in enumerate(values):
             kind = type(value)
             if kind is str:
-                if c in trusted:
+                if not risky:
+                    pass
+                elif c in trusted:
                     if UNSAFE.search(value):
                         value = escape_unsafe(value)
                 elif UNSAFE.search(value) or len(value) > MAX_CELL:
