@@ -70,6 +70,7 @@ def build(url: str, n: int) -> dict:
             db.session.execute(insert(ReviewRound), [
                 {"case_id": ids[r["code"]], "number": 1, "opened_at": r["state_entered_at"]}
                 for r in rows if r["state"] == "under_review"])
+            registration_trail(db.session, rows, ids, registrar)
             db.commit()
         tokens = {}
         for who in ["registrar", "auditor", *REVIEWERS]:
@@ -80,6 +81,46 @@ def build(url: str, n: int) -> dict:
     registered = [f"BN-2026-{i:07d}" for i in range(0, n, 2)]
     reviewing = [f"BN-2026-{i:07d}" for i in range(1, n, 2)]
     return {"tokens": tokens, "registered": registered, "reviewing": reviewing}
+
+
+def registration_trail(session, rows: list[dict], ids: dict, registrar) -> None:
+    """What registration leaves beside each case, as the application writes it: the first event of
+    its chain (hashed, its head signed) and its statistical facts, so that a transition finds a
+    chain to extend and facts to compare, as it does in use."""
+    from sqlalchemy import insert
+
+    from caseflow.audit.hashing import HASH_VERSION, event_hash, plain
+    from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
+    from caseflow.audit.signing import head_message, signer
+    from caseflow.reports.facts import CASE_COLUMNS
+    from caseflow.reports.models import CaseFacts
+
+    keys, events, facts = signer(), [], {}
+    for r in rows:
+        facts[r["code"]] = plain({**{k: r.get(column) for k, column in CASE_COLUMNS.items()},
+                                  "assessments": [], "decisions": [], "handover": None})
+        ev = AuditEvent(chain=r["code"], seq=1, occurred_at=r["created_at"], actor_id=registrar.id,
+                        actor_name=registrar.full_name, actor_role=registrar.role,
+                        actor_org=registrar.organisation.name, action="case_registered", case_id=ids[r["code"]],
+                        from_state=None, to_state=r["state"], details={"facts": facts[r["code"]]}, identifying=None,
+                        ident_digest="", request_id=None, client_addr=None, hash_version=HASH_VERSION,
+                        prev_hash=GENESIS_HASH)
+        ev.hash = event_hash(ev)
+        events.append({c.key: getattr(ev, c.key) for c in AuditEvent.__table__.columns if c.key != "id"})
+    made = session.execute(insert(AuditEvent).returning(AuditEvent.id, AuditEvent.chain, AuditEvent.hash), events)
+    heads, kept = [], []
+    for event_id, chain, digest in made:
+        heads.append({"chain": chain, "seq": 1, "hash": digest, "occurred_at": None,
+                      "sig": keys.sign(head_message(chain, 1, digest))})
+        kept.append({"case_id": ids[chain], "receiving_org_id": None, "valid_from": None, "valid_to": None,
+                     "event_id": event_id, "action": "case_registered", "facts": facts[chain]})
+    times = {r["code"]: r["created_at"] for r in rows}
+    for h in heads:
+        h["occurred_at"] = times[h["chain"]]
+    for k, code in zip(kept, (h["chain"] for h in heads), strict=True):
+        k["valid_from"] = times[code]
+    session.execute(insert(ChainHead), heads)
+    session.execute(insert(CaseFacts), kept)
 
 
 def free_port() -> int:

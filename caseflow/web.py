@@ -167,6 +167,19 @@ def commit_before_answer() -> None:
         raise Conflict(_("Someone else changed this at the same moment. Nothing was saved; please try again."),
                        ) from None
     write_intent.set(False)
+    reading_without_transaction()
+
+
+def reading_without_transaction() -> None:
+    """What the answer reads after the commit runs in autocommit: each read is one round trip, with
+    no BEGIN and COMMIT of its own around it (three round trips a read transaction took). Each
+    statement still sees what was committed when it ran, as under READ COMMITTED. A session bound
+    to a connection already in a transaction (the tests') keeps it."""
+    from sqlalchemy.engine import Engine
+
+    session = db.session
+    if isinstance(session.get_bind(), Engine) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _rollback() -> None:

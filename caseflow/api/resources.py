@@ -124,9 +124,13 @@ def case_out(case, memo: dict | None = None) -> dict:
     }
 
 
+#: one instance for every answer (marshmallow's fields are built per instance; dumping keeps no state)
+CASE_OUT = out.CaseOut()
+
+
 def case_response(case, status: int = 200, memo: dict | None = None):
     """The case as CaseOut, with its version as the ETag."""
-    response = current_app.json.response(out.CaseOut().dump(case_out(case, memo)))
+    response = current_app.json.response(CASE_OUT.dump(case_out(case, memo)))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     return response

@@ -106,10 +106,13 @@ def get_case(session, code: str, user, *, for_update: bool = False) -> Case:
     ``for_update``: read it locked, once, for a transition that follows in this transaction."""
     from flask_babel import gettext as _
 
-    stmt = select(Case).where(Case.code == code)
+    from sqlalchemy.orm import joinedload
+
+    # its clocks in the same round trip (every answer shows them; every transition updates them)
+    stmt = select(Case).where(Case.code == code).options(joinedload(Case.clocks))
     if for_update and not is_sqlite(session):
-        stmt = stmt.with_for_update()
-    case = session.scalar(stmt)
+        stmt = stmt.with_for_update(of=Case)
+    case = session.execute(stmt).unique().scalar_one_or_none()
     if case is None or not can_view(user, case):
         raise NotFound(_("No case %(code)s in your remit.", code=code))
     if for_update and (not is_sqlite(session) or write_intent.get()):

@@ -77,6 +77,10 @@ def _columns_changed(obj) -> bool:
     return any(state.attrs[c.key].history.has_changes() for c in state.mapper.column_attrs)
 
 
+def _changed(obj, attr: str) -> bool:
+    return inspect(obj).attrs[attr].history.has_changes()
+
+
 def _touches(objects: Iterable) -> set[tuple[int, str]]:
     out = set()
     for obj in objects:
@@ -89,8 +93,12 @@ def _touches(objects: Iterable) -> set[tuple[int, str]]:
             attrs = inspect(obj).attrs
             if any(attrs[c].history.has_changes() for c in _WATCHED_COLUMNS):
                 out.add((obj.id, part))
+        elif part == "decisions":  # only a decided round counts: opening one, or a vote in it, changes no fact
+            decided = obj.decision is not None and (inspect(obj).pending or _columns_changed(obj))
+            if obj.case_id is not None and (decided or _changed(obj, "decision")):
+                out.add((obj.case_id, part))
         elif obj.case_id is not None and (inspect(obj).pending or _columns_changed(obj)):
-            out.add((obj.case_id, part))  # a vote added to a round's list changes none of the round's columns
+            out.add((obj.case_id, part))
     return out
 
 

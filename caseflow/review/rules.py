@@ -51,8 +51,15 @@ def not_yet_voted(stmt, user):
     return stmt.where(exists(open_round), ~voted)
 
 
+def rounds_of(ctx) -> list[ReviewRound]:
+    """The case's rounds in order, read once per request (the open one and the next number come
+    from the same list)."""
+    return ctx.remember("rounds", lambda: ReviewRound.for_case(ctx.session, ctx.subject.id))
+
+
 def current_round(ctx) -> ReviewRound | None:
-    return ctx.remember("round", lambda: ReviewRound.current(ctx.session, ctx.subject.id))
+    """The open round (the latest not closed), as ``ReviewRound.current`` reads it."""
+    return ctx.remember("round", lambda: next((r for r in reversed(rounds_of(ctx)) if r.closed_at is None), None))
 
 
 def round_status(ctx):
@@ -68,10 +75,11 @@ def open_review_round(ctx):
     """Every entry into review has an open round; an existing open round carries on."""
     if current_round(ctx) is not None:
         return
-    rounds = ReviewRound.for_case(ctx.session, ctx.subject.id)
+    rounds = rounds_of(ctx)
     number = (rounds[-1].number if rounds else 0) + 1
     rnd = ReviewRound(case_id=ctx.subject.id, number=number, opened_at=ctx.now)
     ctx.session.add(rnd)
+    rounds.append(rnd)
     ctx.memo["round"] = rnd
     ctx.forget("quorum")
     ctx.details["round"] = number
