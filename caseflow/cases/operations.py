@@ -105,7 +105,6 @@ def get_case(session, code: str, user, *, for_update: bool = False) -> Case:
     """A case by code, only within the user's remit (404 either way: no hint that it exists).
     ``for_update``: read it locked, once, for a transition that follows in this transaction."""
     from flask_babel import gettext as _
-
     from sqlalchemy.orm import joinedload
 
     # its clocks in the same round trip (every answer shows them; every transition updates them)
