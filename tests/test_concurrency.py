@@ -187,3 +187,46 @@ def test_a_failing_commit_answers_409_and_keeps_nothing(live_app, monkeypatch):
     assert count_events(live_app, code) == events
     with live_app.app_context():
         assert db.session.scalar(select(Case.state).where(Case.code == code)) == "under_review"
+
+
+def test_api_votes_at_once_each_answer_after_its_commit(live_app):
+    """Five reviewers vote through the API at the same moment: every vote counts, and each answer
+    (read after the commit, without a transaction of its own) shows the case as committed; the
+    pooled connections go back to transactions afterwards (a failed write still leaves nothing)."""
+    from caseflow.auth.operations import create_token
+
+    voters = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
+
+    def make(session, users):
+        from caseflow.cases.operations import register_case
+
+        case = register_case(session, complete_intake(), users["registrar"], workflow="detained_child")
+        submit(session, case, users)
+        return case.code, {who: create_token(session, users[who], "race", 1)[1] for who in voters}
+
+    code, tokens = committed(live_app, make)
+    barrier = threading.Barrier(len(voters))
+
+    def cast(who):
+        client = live_app.test_client()
+        barrier.wait()
+        return client.post(f"/api/v1/cases/{code}/votes", headers={"Authorization": f"Bearer {tokens[who]}"},
+                           json={"outcome": "release", "offence_category": "association_only",
+                                 "reasons": "Association only"})
+
+    with ThreadPoolExecutor(len(voters)) as pool:
+        answers = list(pool.map(cast, voters))
+    assert [a.status_code for a in answers] == [200] * len(voters), [a.get_json() for a in answers]
+    assert {a.get_json()["state"] for a in answers} == {"under_review"}
+    assert sorted(int(a.headers["ETag"].strip('"')) for a in answers) == sorted({int(a.headers["ETag"].strip('"'))
+                                                                                 for a in answers})
+    assert count_events(live_app, code, "cast_vote") == len(voters)
+    engine = live_app.extensions["caseflow.db"]["engine"]
+    held = [engine.connect() for _ in voters]  # every pooled connection the requests used, back in transactions
+    try:
+        assert {c.get_isolation_level() for c in held} == {engine.dialect.default_isolation_level}
+    finally:
+        for c in held:
+            c.close()
+    with live_app.app_context():
+        assert verify_database(db.session, code).ok
