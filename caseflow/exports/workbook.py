@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+import orjson
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -299,12 +300,25 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
             identifying = None
     details = ev.details_json or "{}"
     return [
-        ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), format_ts(ev.occurred_at), ev.actor_id,
+        ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), _hashed_time(ev), ev.actor_id,
         ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
-        "\n".join(details_in_words(json.loads(details), w)), details,
+        "\n".join(details_in_words(_decoded(details), w)), details,
         ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
         ev.case_id,
     ]
+
+
+def _decoded(text: str):
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # what orjson does not read (an integer past 64 bits) the standard library does
+        return json.loads(text)
+
+
+def _hashed_time(ev) -> str:
+    """The time as the hash holds it: as the database wrote it (``event_columns``), or formatted here."""
+    at = ev.at_text
+    return at if at is not None and len(at) == 27 else format_ts(ev.occurred_at)
 
 
 def _hw(cols):
