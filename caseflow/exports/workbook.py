@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-import orjson
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -302,17 +301,10 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
     return [
         ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), _hashed_time(ev), ev.actor_id,
         ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
-        "\n".join(details_in_words(_decoded(details), w)), details,
+        "\n".join(details_in_words(json.loads(details), w)), details,
         ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
         ev.case_id,
     ]
-
-
-def _decoded(text: str):
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # what orjson does not read (an integer past 64 bits) the standard library does
-        return json.loads(text)
 
 
 def _hashed_time(ev) -> str:
