@@ -93,7 +93,39 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if write_intent.get():
+            begin_immediate(conn.connection.driver_connection)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+#: how long a writer waits for SQLite's write lock, and its longest nap between two tries
+WRITE_LOCK_WAIT, LONGEST_NAP = 15.0, 0.004
+
+
+def begin_immediate(dbapi_conn) -> None:
+    """Take SQLite's write lock, trying again every few milliseconds while another writer has it.
+    SQLite's own busy handler sleeps 25, 50, then 100 ms between tries, so a writer that just missed
+    the lock waited up to 100 ms after it was free: that was the write's p99 under load. (Rails 7.1
+    replaced SQLite's busy timeout with retries for the same reason.) Reads never wait in WAL mode;
+    every other statement keeps the busy timeout."""
+    import sqlite3
+    import time
+
+    deadline, nap = time.monotonic() + WRITE_LOCK_WAIT, 0.0005
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(nap)
+            nap = min(nap * 1.5, LONGEST_NAP)
+    finally:
+        dbapi_conn.execute("PRAGMA busy_timeout=15000")
 
 
 def normalise_url(url: str) -> str:

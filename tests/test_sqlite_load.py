@@ -112,3 +112,34 @@ def test_readers_and_writers_at_once_get_no_5xx(server):
     assert len(answers) > 50
     assert [a for a in answers if a >= 500] == []
     assert answers.count(201) >= 4
+
+
+def test_a_writer_waits_for_the_write_lock_and_gives_up_only_after_the_wait(tmp_path, monkeypatch):
+    """The writer's own retries (caseflow.db.begin_immediate): it gets the lock once the other
+    writer commits, gives up with "database is locked" only after WRITE_LOCK_WAIT, and leaves the
+    connection's busy timeout as it was for every other statement."""
+    import sqlite3
+
+    from caseflow import db as caseflow_db
+
+    path = tmp_path / "lock.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    waiter = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    waiter.execute("PRAGMA busy_timeout=15000")
+
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.05, lambda: holder.execute("COMMIT")).start()
+    caseflow_db.begin_immediate(waiter)  # waits for the commit, then holds the lock
+    waiter.execute("INSERT INTO t VALUES (1)")
+    waiter.execute("COMMIT")
+    assert waiter.execute("PRAGMA busy_timeout").fetchone() == (15000,)
+
+    monkeypatch.setattr(caseflow_db, "WRITE_LOCK_WAIT", 0.05)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        caseflow_db.begin_immediate(waiter)
+    assert not waiter.in_transaction and waiter.execute("PRAGMA busy_timeout").fetchone() == (15000,)
+    holder.execute("COMMIT")
+    assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
