@@ -99,20 +99,25 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-#: how long a writer waits for SQLite's write lock, and its longest nap between two tries
-WRITE_LOCK_WAIT, LONGEST_NAP = 15.0, 0.004
+#: the longest nap between two tries for SQLite's write lock
+LONGEST_NAP = 0.004
 
 
 def begin_immediate(dbapi_conn) -> None:
-    """Take SQLite's write lock, trying again every few milliseconds while another writer has it.
-    SQLite's own busy handler sleeps 25, 50, then 100 ms between tries, so a writer that just missed
+    """Take SQLite's write lock, trying again every few milliseconds while another writer has it,
+    for as long as the connection's busy timeout says (15 s; 0 for a "last used" touch: one try).
+    SQLite's own busy handler naps 25, 50, then 100 ms between tries, so a writer that just missed
     the lock waited up to 100 ms after it was free: that was the write's p99 under load. (Rails 7.1
     replaced SQLite's busy timeout with retries for the same reason.) Reads never wait in WAL mode;
-    every other statement keeps the busy timeout."""
+    every other statement keeps the busy timeout. A lock never taken raises SQLAlchemy's
+    OperationalError, as the statement would have."""
     import sqlite3
     import time
 
-    deadline, nap = time.monotonic() + WRITE_LOCK_WAIT, 0.0005
+    from sqlalchemy.exc import OperationalError
+
+    (wait_ms,) = dbapi_conn.execute("PRAGMA busy_timeout").fetchone()
+    deadline, nap = time.monotonic() + wait_ms / 1000, 0.0005
     dbapi_conn.execute("PRAGMA busy_timeout=0")
     try:
         while True:
@@ -120,12 +125,12 @@ def begin_immediate(dbapi_conn) -> None:
                 dbapi_conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise
-            time.sleep(nap)
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            time.sleep(min(nap, max(0.0, deadline - time.monotonic())))
             nap = min(nap * 1.5, LONGEST_NAP)
     finally:
-        dbapi_conn.execute("PRAGMA busy_timeout=15000")
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
 
 
 def normalise_url(url: str) -> str:

@@ -114,13 +114,16 @@ def test_readers_and_writers_at_once_get_no_5xx(server):
     assert answers.count(201) >= 4
 
 
-def test_a_writer_waits_for_the_write_lock_and_gives_up_only_after_the_wait(tmp_path, monkeypatch):
+def test_a_writer_waits_for_the_write_lock_and_gives_up_only_after_the_wait(tmp_path):
     """The writer's own retries (caseflow.db.begin_immediate): it gets the lock once the other
-    writer commits, gives up with "database is locked" only after WRITE_LOCK_WAIT, and leaves the
-    connection's busy timeout as it was for every other statement."""
+    writer commits, gives up with SQLAlchemy's "database is locked" only after the connection's busy
+    timeout (at once where that is 0, as for a "last used" touch), and leaves that timeout as it was
+    for every other statement."""
     import sqlite3
 
-    from caseflow import db as caseflow_db
+    from sqlalchemy.exc import OperationalError
+
+    from caseflow.db import begin_immediate
 
     path = tmp_path / "lock.sqlite3"
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -131,15 +134,18 @@ def test_a_writer_waits_for_the_write_lock_and_gives_up_only_after_the_wait(tmp_
 
     holder.execute("BEGIN IMMEDIATE")
     threading.Timer(0.05, lambda: holder.execute("COMMIT")).start()
-    caseflow_db.begin_immediate(waiter)  # waits for the commit, then holds the lock
+    begin_immediate(waiter)  # waits for the commit, then holds the lock
     waiter.execute("INSERT INTO t VALUES (1)")
     waiter.execute("COMMIT")
     assert waiter.execute("PRAGMA busy_timeout").fetchone() == (15000,)
 
-    monkeypatch.setattr(caseflow_db, "WRITE_LOCK_WAIT", 0.05)
     holder.execute("BEGIN IMMEDIATE")
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
-        caseflow_db.begin_immediate(waiter)
-    assert not waiter.in_transaction and waiter.execute("PRAGMA busy_timeout").fetchone() == (15000,)
+    for timeout in (50, 0):
+        waiter.execute(f"PRAGMA busy_timeout={timeout}")
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            begin_immediate(waiter)
+        assert time.monotonic() - started >= timeout / 1000
+        assert not waiter.in_transaction and waiter.execute("PRAGMA busy_timeout").fetchone() == (timeout,)
     holder.execute("COMMIT")
     assert holder.execute("SELECT count(*) FROM t").fetchone() == (1,)
