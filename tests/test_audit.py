@@ -366,3 +366,22 @@ def test_the_database_writes_each_time_as_the_hash_holds_it(session, make_case):
     rows = list(stream_events(session, case.code))
     assert rows and all(r.at_text == format_ts(r.occurred_at) for r in rows)
     assert any(r.occurred_at.microsecond for r in rows)
+
+
+def test_the_apis_verdict_speaks_the_readers_language(client, token, session, case_with_history):
+    """An auditor who reads French gets the first break in French (``first_break`` stays the stable
+    English key)."""
+    code = case_with_history.code
+    session.execute(text("UPDATE cases SET state = 'closed', closed_reason = 'other' WHERE code = :c"), {"c": code})
+    session.commit()
+    from caseflow.auth.models import User
+
+    verdicts, hdr = {}, token("auditor")
+    for lang in ("en", "fr"):
+        session.execute(update(User).where(User.email == "auditor@caseflow.demo").values(locale=lang))
+        session.commit()
+        verdicts[lang] = client.get(f"/api/v1/audit/verify?case={code}", headers=hdr).get_json()
+    assert not verdicts["fr"]["ok"] and verdicts["fr"]["first_break"] == verdicts["en"]["first_break"]
+    assert verdicts["en"]["first_break_in_words"].startswith(f"case {code}, event ")
+    assert verdicts["fr"]["first_break_in_words"].startswith(f"dossier {code}, événement ")
+    assert verdicts["fr"]["first_break_in_words"] != verdicts["en"]["first_break_in_words"]

@@ -339,8 +339,9 @@ def audit_verify(case=None):
         raise Forbidden(_("Only auditors verify the audit trail."))
     report = verify_at_one_moment(case)
     return {"ok": report.ok, "events": report.events, "chains": report.chains,
-            "events_per_second": int(report.rate), "first_break": report.first_break.describe()
-            if report.first_break else None}
+            "events_per_second": int(report.rate),
+            "first_break": report.first_break.describe() if report.first_break else None,
+            "first_break_in_words": report.first_break.in_words() if report.first_break else None}
 
 
 @blp.route("/reports/period")

@@ -170,7 +170,9 @@ class VerifyOut(Schema):
     events = fields.Integer()
     chains = fields.Integer()
     events_per_second = fields.Integer()
-    first_break = fields.String(allow_none=True)
+    first_break = fields.String(allow_none=True, metadata={"description": "the first break, in English (stable)"})
+    first_break_in_words = fields.String(allow_none=True,
+                                         metadata={"description": "the same, in the reader's language"})
 
 
 class ExportQuery(QuerySchema):
