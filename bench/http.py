@@ -108,17 +108,13 @@ def registration_trail(session, rows: list[dict], ids: dict, registrar) -> None:
         ev.hash = event_hash(ev)
         events.append({c.key: getattr(ev, c.key) for c in AuditEvent.__table__.columns if c.key != "id"})
     made = session.execute(insert(AuditEvent).returning(AuditEvent.id, AuditEvent.chain, AuditEvent.hash), events)
+    times = {r["code"]: r["created_at"] for r in rows}
     heads, kept = [], []
     for event_id, chain, digest in made:
-        heads.append({"chain": chain, "seq": 1, "hash": digest, "occurred_at": None,
+        heads.append({"chain": chain, "seq": 1, "hash": digest, "occurred_at": times[chain],
                       "sig": keys.sign(head_message(chain, 1, digest))})
-        kept.append({"case_id": ids[chain], "receiving_org_id": None, "valid_from": None, "valid_to": None,
+        kept.append({"case_id": ids[chain], "receiving_org_id": None, "valid_from": times[chain], "valid_to": None,
                      "event_id": event_id, "action": "case_registered", "facts": facts[chain]})
-    times = {r["code"]: r["created_at"] for r in rows}
-    for h in heads:
-        h["occurred_at"] = times[h["chain"]]
-    for k, code in zip(kept, (h["chain"] for h in heads), strict=True):
-        k["valid_from"] = times[code]
     session.execute(insert(ChainHead), heads)
     session.execute(insert(CaseFacts), kept)
 

@@ -218,8 +218,7 @@ def test_api_votes_at_once_each_answer_after_its_commit(live_app):
         answers = list(pool.map(cast, voters))
     assert [a.status_code for a in answers] == [200] * len(voters), [a.get_json() for a in answers]
     assert {a.get_json()["state"] for a in answers} == {"under_review"}
-    assert sorted(int(a.headers["ETag"].strip('"')) for a in answers) == sorted({int(a.headers["ETag"].strip('"'))
-                                                                                 for a in answers})
+    assert len({a.headers["ETag"] for a in answers}) == len(voters)  # each its own version, none stale
     assert count_events(live_app, code, "cast_vote") == len(voters)
     engine = live_app.extensions["caseflow.db"]["engine"]
     held = [engine.connect() for _ in voters]  # every pooled connection the requests used, back in transactions

@@ -200,7 +200,6 @@ def event_columns():
             CanonicalTime(table.c.occurred_at).label("at_text")]
 
 
-
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
     """Rows, not ORM objects (several times faster), with the JSON columns as stored text."""
     stmt = select(*event_columns()).order_by(AuditEvent.chain, AuditEvent.seq)

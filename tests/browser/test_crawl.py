@@ -17,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_lifecycle import act as walk_act
+from tests.browser.test_lifecycle import fill_registration, walk
 from tests.conftest import complete_intake
 from tests.helpers import handover, referral, release, request_assessment, submit, vote
 from tests.test_concurrency import committed
@@ -258,10 +259,6 @@ def test_registration_in_sections_then_check_your_answers(browser, live_server, 
 def test_the_readme_walk_as_each_role(browser, live_server, lang, width):
     """The README's case from registration to closure, each step by its role, in one language at one
     width; every form and every case page on the way is checked like the crawl's pages."""
-    from datetime import date, timedelta
-
-    from caseflow.db import utcnow
-
     problems: list[str] = []
     opened = []
 
@@ -279,43 +276,13 @@ def test_the_readme_walk_as_each_role(browser, live_server, lang, width):
 
     try:
         registrar = as_role("registrar@caseflow.demo")
-        registrar.goto("/cases/new")
-        for name, value in {"claimed_age": "15", "given_name": "Issa", "region": "Mopti",
-                            "encounter_at": (utcnow() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M"),
-                            "encounter_place": "Checkpoint", "detaining_authority": "Gendarmerie"}.items():
-            registrar.locator(f"#f-{name}").fill(value)
-        registrar.locator("#f-sex").select_option("male")
-        registrar.locator("#f-encounter_type").select_option("surrendered")
-        registrar.locator("#f-facility_type").select_option("military_facility")
-        registrar.locator("form.stack button[type=submit]").click()
-        registrar.wait_for_load_state()
+        fill_registration(registrar)
         inspect(registrar, "/cases/new (check your answers)", lang, width, problems)
         registrar.locator("button[name=step][value=confirm]").click()
         registrar.wait_for_url("**/cases/CF-*")
         code = registrar.url.rsplit("/", 1)[1]
-        act(registrar, code, "request_assessment", {
-            "reason_for_doubt": "The child's documents give two different years of birth.",
-            "assessor_org_id": ("Independent age assessors' panel",)})
-        act(as_role("assessor@caseflow.demo"), code, "record_assessment", {
-            "consent": "given", "consent_by": "The child, with his uncle", "guardian_present": "true",
-            "independence_declared": "true", "min_age": 15, "max_age": 17, "explained_on": date.today().isoformat()},
-            checks=["documents", "interview"])
-        for who in ("reviewer.justice", "reviewer.family", "reviewer.un"):
-            reviewer = as_role(f"{who}@caseflow.demo")
-            act(reviewer, code, "cast_vote", {"outcome": "release", "offence_category": "association_only",
-                                              "reasons": "Association only: release and hand over."})
-        act(reviewer, code, "decide_release", {"reasons": "Unanimous", "offence_category": "association_only",
-                                               "receiving_org_id": ("Enfance Solidaire Mali",)})
-        partner = as_role("partner@caseflow.demo")
-        act(partner, code, "record_handover", {
-            "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
-            "handed_over_at": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "place": "Mopti",
-            "child_condition": "Tired but well", "medical_check": "true"})
-        act(partner, code, "start_reintegration", {"service_type": "family_tracing", "provider": "ESM",
-                                                   "referred_on": date.today().isoformat()})
-        act(partner, code, "record_follow_up", {"visit_date": date.today().isoformat(), "visit_type": "home_visit",
-                                                "findings": "Back home", "risk_level": "low"})
-        act(partner, code, "close", {"reason": "reintegrated"})
+        pages = walk(code, as_role, act, pages={"registrar": registrar})
+        partner = pages["partner"]
         inspect(partner, f"/cases/{code} (closed)", lang, width, problems)
         assert partner.locator("h1 .badge").inner_text() == ("Closed" if lang == "en" else "Clôturé")
         auditor = as_role("auditor@caseflow.demo")

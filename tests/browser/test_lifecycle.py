@@ -57,54 +57,81 @@ def state_of(page) -> str:
     return page.locator("h1 .badge").inner_text()
 
 
-def test_register_assess_review_release_handover_reintegrate_close(as_user):
-    encounter = (utcnow() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M")
-    registrar = as_user("registrar@caseflow.demo")
-    registrar.goto("/cases/new")
+def fill_registration(page) -> None:
+    """The README's child on the registration form, sent to the check-your-answers step."""
+    page.goto("/cases/new")
     for name, value in {"claimed_age": "15", "given_name": "Issa", "region": "Mopti",
-                        "encounter_at": encounter, "encounter_place": "Checkpoint",
-                        "detaining_authority": "Gendarmerie"}.items():
-        registrar.locator(f"#f-{name}").fill(value)
-    registrar.locator("#f-sex").select_option("male")
-    registrar.locator("#f-encounter_type").select_option("surrendered")
-    registrar.locator("#f-facility_type").select_option("military_facility")
-    registrar.locator("form.stack button[type=submit]").click()
+                        "encounter_at": (utcnow() - timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M"),
+                        "encounter_place": "Checkpoint", "detaining_authority": "Gendarmerie"}.items():
+        page.locator(f"#f-{name}").fill(value)
+    page.locator("#f-sex").select_option("male")
+    page.locator("#f-encounter_type").select_option("surrendered")
+    page.locator("#f-facility_type").select_option("military_facility")
+    page.locator("form.stack button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def readme_case() -> list[tuple[str, str, dict, tuple]]:
+    """The README's walk after registration: (who, action, the form as they fill it, boxes ticked)."""
+    today = date.today().isoformat()
+    vote = {"outcome": "release", "offence_category": "association_only",
+            "reasons": "Association only: release and hand over."}
+    return [
+        ("registrar", "request_assessment", {
+            "reason_for_doubt": "The child's documents give two different years of birth.",
+            "assessor_org_id": ("Independent age assessors' panel",)}, ()),
+        ("assessor", "record_assessment", {
+            "consent": "given", "consent_by": "The child, with his uncle", "guardian_present": "true",
+            "independence_declared": "true", "min_age": 15, "max_age": 17, "explained_on": today},
+         ("documents", "interview")),
+        *[(who, "cast_vote", vote, ()) for who in ("reviewer.justice", "reviewer.family", "reviewer.un")],
+        ("reviewer.un", "decide_release", {"reasons": "Unanimous", "offence_category": "association_only",
+                                           "receiving_org_id": ("Enfance Solidaire Mali",)}, ()),
+        ("partner", "record_handover", {
+            "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
+            "handed_over_at": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "place": "Mopti",
+            "child_condition": "Tired but well", "medical_check": "true"}, ()),
+        ("partner", "start_reintegration", {"service_type": "family_tracing", "provider": "ESM",
+                                            "referred_on": today}, ()),
+        ("partner", "record_follow_up", {"visit_date": today, "visit_type": "home_visit", "findings": "Back home",
+                                         "risk_level": "low"}, ()),
+        ("partner", "close", {"reason": "reintegrated"}, ()),
+    ]
+
+
+def walk(code, open_as, act_as, *, pages: dict, after=None) -> dict:
+    """Take the README's case from its first action to closure, each step by its role (one page per
+    person: ``pages`` holds those open already, ``open_as(email)`` opens the others);
+    ``after[action](page)`` looks once the action is done."""
+    for who, trigger, fields, checks in readme_case():
+        page = pages.get(who) or pages.setdefault(who, open_as(f"{who}@caseflow.demo"))
+        act_as(page, code, trigger, fields, checks)
+        if after and trigger in after:
+            after[trigger](page)
+    return pages
+
+
+def test_register_assess_review_release_handover_reintegrate_close(as_user):
+    registrar = as_user("registrar@caseflow.demo")
+    fill_registration(registrar)
     registrar.locator("button[name=step][value=confirm]").click()  # after checking the answers
     registrar.wait_for_url("**/cases/CF-*")
     code = registrar.url.rsplit("/", 1)[1]
     assert "Issa" not in registrar.content()  # identity hidden by default
 
-    act(registrar, code, "request_assessment", {
-        "reason_for_doubt": "The child's documents give two different years of birth.",
-        "assessor_org_id": ("Independent age assessors' panel",)})
-    assessor = as_user("assessor@caseflow.demo")
-    act(assessor, code, "record_assessment", {
-        "consent": "given", "consent_by": "The child, with his uncle", "guardian_present": "true",
-        "independence_declared": "true", "min_age": 15, "max_age": 17,
-        "explained_on": date.today().isoformat()}, checks=["documents", "interview"])
-    assert "15" in assessor.locator("#assess-h + article").inner_text()
+    def french_integrity(page):
+        assert state_of(page) == "Clôturé"
+        assert "Intégrité vérifiée" in page.content()
 
-    for who in ("reviewer.justice", "reviewer.family", "reviewer.un"):
-        reviewer = as_user(f"{who}@caseflow.demo")
-        act(reviewer, code, "cast_vote", {"outcome": "release", "offence_category": "association_only",
-                                          "reasons": "Association only: release and hand over."})
-    act(reviewer, code, "decide_release", {"reasons": "Unanimous", "offence_category": "association_only",
-                                           "receiving_org_id": ("Enfance Solidaire Mali",)})
-    assert state_of(reviewer) == "Handover pending"
+    walk(code, as_user, act, pages={"registrar": registrar}, after={
+        "record_assessment": lambda page: assert_in("15", page.locator("#assess-h + article").inner_text()),
+        "decide_release": lambda page: assert_in("Handover pending", state_of(page)),
+        "record_handover": lambda page: assert_in("Remis", state_of(page)),  # the partner reads French
+        "close": french_integrity})
 
-    partner = as_user("partner@caseflow.demo")  # reads French
-    act(partner, code, "record_handover", {
-        "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie", "receiving_person": "S. Camara",
-        "handed_over_at": (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "place": "Mopti",
-        "child_condition": "Tired but well", "medical_check": "true"})
-    assert state_of(partner) == "Remis"
-    act(partner, code, "start_reintegration", {"service_type": "family_tracing", "provider": "ESM",
-                                               "referred_on": date.today().isoformat()})
-    act(partner, code, "record_follow_up", {"visit_date": date.today().isoformat(), "visit_type": "home_visit",
-                                            "findings": "Back home", "risk_level": "low"})
-    act(partner, code, "close", {"reason": "reintegrated"})
-    assert state_of(partner) == "Clôturé"
-    assert "Intégrité vérifiée" in partner.content()
+
+def assert_in(part: str, whole: str) -> None:
+    assert part in whole, whole
 
 
 def test_a_refused_action_is_explained_and_a_stale_form_keeps_the_input(as_user):
