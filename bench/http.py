@@ -7,7 +7,8 @@ For each scenario it prints requests per second, p50 / p95 / p99 latency, the co
 and the ratio of Caseflow's rate to the bare endpoint's. The load comes from a bounded Python load
 generator (threads with keep-alive sessions, stopped by time), on this machine, for both sides alike.
 The database is built in bulk (cases half registered, half under review with an open round, running
-handover clocks, some overdue), then kept for re-runs with --keep.
+handover clocks, some overdue; each with the first event of its chain, its signed head and its
+statistical facts, as registration leaves them), then kept for re-runs with --keep.
 """
 
 from __future__ import annotations
