@@ -13,27 +13,33 @@ import os
 from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import sessionmaker
 
-from caseflow.db import make_engine
+from caseflow.audit.models import AuditEvent, ChainHead
+from caseflow.cases.models import Case
+from caseflow.db import make_engine, write_intent
 
 
 def create_app() -> Flask:
     app = Flask(__name__)
     engine = make_engine(os.environ["DATABASE_URL"])
     pg = engine.dialect.name == "postgresql"
-
-    def begin(conn):
-        if not pg:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # what a Caseflow writer does on SQLite
+    app.extensions["bench.engine"] = engine
 
     @app.post("/transition/<code>")
     def transition(code):
+        # a writer's transaction begins as Caseflow's does: on SQLite the engine's "begin" hook takes the
+        # write lock (BEGIN IMMEDIATE, with the same retries) when the request says it will write
+        intent = write_intent.set(True)
+        try:
+            return write(code)
+        finally:
+            write_intent.reset(intent)
+
+    def write(code):
         with engine.connect() as conn:
-            if pg:
-                conn.begin()
-            else:
-                begin(conn)
+            conn.begin()
             lock = " FOR UPDATE" if pg else ""
             row = conn.execute(text(f"SELECT id, version, state FROM cases WHERE code = :c{lock}"),  # noqa: S608
                                {"c": code}).first()
@@ -60,6 +66,35 @@ def create_app() -> Flask:
                                   "VALUES (:c, :s, :h, :n)"), {"s": seq + 1, "h": digest, "n": now, "c": code})
             conn.commit()
         return jsonify(code=code, version=row.version + 1)
+
+    orm_session = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.post("/orm/transition/<code>")
+    def orm_transition(code):
+        """The same work as a plain ORM endpoint writes it: mapped rows read, changed and added."""
+        intent = write_intent.set(True)
+        try:
+            with orm_session() as session, session.begin():
+                case = session.scalars(select(Case).where(Case.code == code).with_for_update()).first()
+                if case is None:
+                    return jsonify(error="not found"), 404
+                now = datetime.now(UTC)
+                case.version += 1
+                case.state_entered_at = now
+                head = session.scalars(select(ChainHead).where(ChainHead.chain == code).with_for_update()).first()
+                if head is None:
+                    head = ChainHead(chain=code, seq=0, hash="0" * 64)
+                    session.add(head)
+                details = {"payload": request.get_json(silent=True) or {}}
+                digest = hashlib.sha256(f"{code}{head.seq + 1}{head.hash}{json.dumps(details, sort_keys=True)}"
+                                        .encode()).hexdigest()
+                session.add(AuditEvent(chain=code, seq=head.seq + 1, occurred_at=now, action="bare", case_id=case.id,
+                                       details=details, hash_version=1, prev_hash=head.hash, hash=digest,
+                                       ident_digest=""))
+                head.seq, head.hash, head.occurred_at = head.seq + 1, digest, now
+            return jsonify(code=code, version=case.version)
+        finally:
+            write_intent.reset(intent)
 
     @app.get("/cases")
     def cases():

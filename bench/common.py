@@ -31,6 +31,8 @@ def bench_database(url: str):
             yield db
         finally:
             write_intent.reset(token)
+            db.session.close()
+            db.engine.dispose()
 
 
 @contextmanager

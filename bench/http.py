@@ -1,11 +1,14 @@
-"""Load benchmark: Caseflow under gunicorn (2 sync workers) beside a bare Flask + SQLAlchemy endpoint
+"""Load benchmark: Caseflow under gunicorn (2 sync workers) beside bare Flask + SQLAlchemy endpoints
 doing the same database work (bench/bare.py), in the same window, on a database of N cases.
 
     python -m bench.http [--cases 100000] [--db sqlite|postgresql|both] [--seconds 20] [--connections 8]
 
 For each scenario it prints requests per second, p50 / p95 / p99 latency, the count of 5xx answers,
-and the ratio of Caseflow's rate to the bare endpoint's. The load comes from a bounded Python load
-generator (threads with keep-alive sessions, stopped by time), on this machine, for both sides alike.
+and the ratio of Caseflow's rate to each bare endpoint's: written in SQL text ("SQL"), and, for the
+transitions, written as a plain ORM endpoint ("ORM": mapped rows read, changed, added — the issue's
+yardstick). A bare side that answered 5xx did not do the work: no ratio is given against it. The
+load comes from a bounded Python load generator (threads with keep-alive sessions, stopped by time),
+on this machine, for both sides alike.
 The database is built in bulk (cases half registered, half under review with an open round, running
 handover clocks, some overdue; each with the first event of its chain, its signed head and its
 statistical facts, as registration leaves them), then kept for re-runs with --keep.
@@ -210,8 +213,11 @@ def scenarios(cf: str, bare: str, data: dict):
         return s.post(f"{cf}/api/v1/cases/{code}/transitions/submit_for_review", json={},
                       headers={**bearer("registrar"), "If-Match": '"1"'}, timeout=60).status_code
 
-    def bare_transition(s):
-        return s.post(f"{bare}/transition/{nxt(reg_bare)}", json={}, timeout=60).status_code
+    def bare_transition(s, path="transition"):
+        return s.post(f"{bare}/{path}/{nxt(reg_bare)}", json={}, timeout=60).status_code
+
+    def orm_transition(s):
+        return bare_transition(s, "orm/transition")
 
     vote_body = {"outcome": "release", "offence_category": "support_tasks", "reasons": "Release and hand over"}
 
@@ -221,9 +227,9 @@ def scenarios(cf: str, bare: str, data: dict):
                           timeout=60).status_code
         return go
 
-    def bare_vote_on(code_fn):
+    def bare_vote_on(code_fn, path="transition"):
         def go(s):
-            return s.post(f"{bare}/transition/{code_fn()}", json=vote_body, timeout=60).status_code
+            return s.post(f"{bare}/{path}/{code_fn()}", json=vote_body, timeout=60).status_code
         return go
 
     def get(url_fn, who="auditor"):
@@ -242,20 +248,24 @@ def scenarios(cf: str, bare: str, data: dict):
             return s.get(url, timeout=60).status_code
         return go
 
+    # (name, Caseflow, its session setup, bare SQL endpoint, bare ORM endpoint or None)
     return [
-        ("transition, many cases", transition, None, bare_transition),
-        ("transition, one hot case (vote)", vote_on(lambda: hot), None, bare_vote_on(lambda: hot)),
-        ("vote, many cases", vote_on(lambda: nxt(review)), None, bare_vote_on(lambda: nxt(review))),
+        ("transition, many cases", transition, None, bare_transition, orm_transition),
+        ("transition, one hot case (vote)", vote_on(lambda: hot), None, bare_vote_on(lambda: hot),
+         bare_vote_on(lambda: hot, "orm/transition")),
+        ("vote, many cases", vote_on(lambda: nxt(review)), None, bare_vote_on(lambda: nxt(review)),
+         bare_vote_on(lambda: nxt(review), "orm/transition")),
         ("case page (API)", get(lambda: f"{cf}/api/v1/cases/{nxt(review)}"), None,
-         get(lambda: f"{bare}/case/{nxt(review)}")),
+         get(lambda: f"{bare}/case/{nxt(review)}"), None),
         ("API list, state", get(lambda: f"{cf}/api/v1/cases?state=under_review&per_page=50"), None,
-         get(lambda: f"{bare}/cases?state=under_review")),
+         get(lambda: f"{bare}/cases?state=under_review"), None),
         ("API list, region", get(lambda: f"{cf}/api/v1/cases?region=Gao&per_page=50"), None,
-         get(lambda: f"{bare}/cases?region=Gao")),
+         get(lambda: f"{bare}/cases?region=Gao"), None),
         ("API list, overdue", get(lambda: f"{cf}/api/v1/cases?overdue=true&per_page=50"), None,
-         get(lambda: f"{bare}/cases?overdue=1")),
-        ("HTML list", html(f"{cf}/cases/"), html_login, get(lambda: f"{bare}/cases")),
-        ("HTML overdue list", html(f"{cf}/cases/?overdue=1"), html_login, get(lambda: f"{bare}/cases?overdue=1")),
+         get(lambda: f"{bare}/cases?overdue=1"), None),
+        ("HTML list", html(f"{cf}/cases/"), html_login, get(lambda: f"{bare}/cases"), None),
+        ("HTML overdue list", html(f"{cf}/cases/?overdue=1"), html_login, get(lambda: f"{bare}/cases?overdue=1"),
+         None),
     ]
 
 
@@ -280,22 +290,30 @@ def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, onl
     cf_proc, cf = serve("caseflow:create_app()", url, tmp / "caseflow.log")
     bare_proc, bare = serve("bench.bare:create_app()", url, tmp / "bare.log")
     try:
-        print(f"{'scenario':34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'5xx':>5} | {'bare r/s':>8} "
-              f"{'p95':>7} | {'ratio':>5}")
-        for name, fn, setup, bare_fn in scenarios(cf, bare, data):
+        print(f"{'scenario':34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'5xx':>5} | {'SQL r/s':>7} "
+              f"{'5xx':>5} {'ratio':>5} | {'ORM r/s':>7} {'5xx':>5} {'ratio':>5}")
+        for name, fn, setup, bare_fn, orm_fn in scenarios(cf, bare, data):
             if only and only not in name:
                 continue
             a = load(fn, seconds, connections, setup)
-            b = load(bare_fn, seconds, connections)
-            ratio = a["rps"] / b["rps"] if b["rps"] else 0.0
+            sides = [load(bare_fn, seconds, connections), load(orm_fn, seconds, connections) if orm_fn else None]
             print(f"{name:34} {a['rps']:7.0f} {a['p50']:6.0f}ms {a['p95']:6.0f}ms {a['p99']:6.0f}ms {a['errors']:5d} | "
-                  f"{b['rps']:8.0f} {b['p95']:6.0f}ms | {ratio:5.2f}", flush=True)
+                  + " | ".join(compared(a, b) for b in sides), flush=True)
         rss = worker_rss(cf_proc.pid)
         print(f"gunicorn worker RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (goal < 200 MB)")
     finally:
         for p in (cf_proc, bare_proc):
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=30)
+
+
+def compared(a: dict, b: dict | None) -> str:
+    """A bare side's rate, its 5xx and Caseflow's ratio to it; no ratio against a side that failed
+    (it did not do the work)."""
+    if b is None:
+        return f"{'':7} {'':5} {'':5}"
+    ratio = f"{a['rps'] / b['rps']:5.2f}" if b["rps"] and not b["errors"] else "  n/a"
+    return f"{b['rps']:7.0f} {b['errors']:5d} {ratio}"
 
 
 def worker_rss(master_pid: int) -> list[float]:
