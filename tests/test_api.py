@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from caseflow import clock as app_clock
+from caseflow.auth.models import User
 from caseflow.auth.operations import create_token, revoke_token, set_active
 from caseflow.cases.models import Case
 from tests.conftest import complete_intake
@@ -113,6 +114,27 @@ def test_list_filters_and_pages(client, token, session, make_case):
     assert client.get("/api/v1/cases?per_page=101", headers=token("auditor")).status_code == 422
     r = client.get("/api/v1/cases?page=first", headers=token("auditor"))
     assert r.status_code == 422 and "page" in r.get_json()["errors"]
+
+
+def test_a_list_page_is_what_its_schema_would_write(client, token, session, make_case):
+    """The list writes its items without marshmallow's field-by-field dump (for speed): the answer
+    must still be, key for key and value for value, what CasePageOut dumps for the same cases —
+    times with their zone, a child with no age or region as null."""
+    from caseflow.api.schemas import CasePageOut
+    from caseflow.cases.queries import case_page
+
+    make_case(region="Ménaka", claimed_age=None, encounter_at=None)
+    make_case(region="Ménaka", sex="female")
+    session.commit()
+    body = client.get("/api/v1/cases?region=M%C3%A9naka&per_page=50", headers=token("auditor")).get_json()
+    auditor = session.scalar(select(User).where(User.email == "auditor@caseflow.demo"))
+    page = case_page(session, auditor, region="Ménaka", per_page=50)
+    expected = CasePageOut().dump({"items": page.items, "total": page.total, "total_is_capped": page.more,
+                                   "page": 1, "per_page": 50, "links": body["links"]})
+    assert body == expected
+    assert [i["code"] for i in body["items"]] == [c.code for c in page.items] and len(body["items"]) == 2
+    assert any(i["age_at_encounter"] is None or i["encounter_at"] is None for i in body["items"])
+    assert all(i["created_at"].endswith("+00:00") for i in body["items"])
 
 
 def test_cookie_callers_need_csrf_for_writes(client, auth, session, make_case):

@@ -3,6 +3,8 @@ answer. Errors are the domain exceptions, answered once as application/problem+j
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +17,7 @@ from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.roles import Role
 from caseflow.cases import operations
+from caseflow.cases.models import Case
 from caseflow.cases.queries import case_page
 from caseflow.cases.schemas import IntakeEditSchema, IntakeSchema
 from caseflow.cases.scope import hidden_sections, sees_section
@@ -144,16 +147,29 @@ def case_response(case, status: int = 200, memo: dict | None = None):
 def list_cases(page, per_page, state=None, region=None, overdue=False, q=None, workflow=None):
     """Cases in your remit, newest first."""
     result = case_page(db.session, current_user, state=state, region=region, overdue=overdue, code=q,
-                       page=page, per_page=per_page, workflow=workflow)
+                       page=page, per_page=per_page, workflow=workflow, columns=SUMMARY_COLUMNS)
     args = {k: v for k, v in request.args.items() if k != "page"}
 
     def link(n):
         return url_for("api.list_cases", page=n, **args)
 
-    return {"items": result.items, "total": result.total, "total_is_capped": result.more, "page": result.page,
-            "per_page": result.per_page,
-            "links": {"self": link(result.page), "next": link(result.page + 1) if result.has_next else None,
-                      "prev": link(result.page - 1) if result.page > 1 else None}}
+    # written as CasePageOut would dump it (tests/test_api.py holds the two equal), without its
+    # field-by-field work on every row: that was a quarter of a list's time
+    return current_app.json.response({
+        "items": [summary(row) for row in result.items], "total": result.total, "total_is_capped": result.more,
+        "page": result.page, "per_page": result.per_page,
+        "links": {"self": link(result.page), "next": link(result.page + 1) if result.has_next else None,
+                  "prev": link(result.page - 1) if result.page > 1 else None}})
+
+
+#: a list item's fields (CaseSummaryOut's), read as columns of the cases table
+SUMMARY_FIELDS = tuple(out.CaseSummaryOut().fields)
+SUMMARY_COLUMNS = tuple(getattr(Case, f) for f in SUMMARY_FIELDS)
+
+
+def summary(row) -> dict:
+    """One list item as CaseSummaryOut writes it: plain values, times in ISO 8601 with their zone."""
+    return {f: v.isoformat() if isinstance(v, datetime) else v for f, v in zip(SUMMARY_FIELDS, row, strict=True)}
 
 
 @blp.route("/cases", methods=["POST"])
