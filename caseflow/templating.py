@@ -249,6 +249,31 @@ def workflow_label(name: str) -> str:
     return label(get_workflow(name).label)
 
 
+def short_datetime(value: datetime) -> str:
+    """``format_datetime(value, "short")`` — the same text, in the reader's language and time zone —
+    with the language's patterns found and parsed once per request: Babel looks them up again for
+    every date, and a list page shows a hundred (a third of its time went there)."""
+    from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
+    from flask import g, has_request_context
+    from flask_babel import get_timezone
+
+    if not has_request_context():
+        return format_datetime(value, "short")
+    locale, tz = get_locale(), get_timezone()  # per date: a page may write in another's language (force_locale)
+    known = g.setdefault("caseflow_short_datetime", {})
+    fmt = known.get((locale, tz))
+    if fmt is None:
+        fmt = known[(locale, tz)] = (
+            parse_pattern(get_date_format("short", locale)), parse_pattern(get_time_format("short", locale)),
+            get_datetime_format("short", locale).replace("'", ""))
+    date_pattern, time_pattern, both = fmt
+    local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(tz)
+    if hasattr(tz, "normalize"):  # a pytz zone, as Babel does
+        local = tz.normalize(local)
+    return both.replace("{0}", time_pattern.apply(local.timetz(), locale)).replace(
+        "{1}", date_pattern.apply(local.date(), locale))
+
+
 def current_locale() -> str:
     loc = get_locale()
     return loc.language if loc else "en"
@@ -258,6 +283,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_locale,
         format_datetime=format_datetime,
+        short_datetime=short_datetime,
         format_date=format_date,
         format_number=format_decimal,
         details_in_words=details_in_words,

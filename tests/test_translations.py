@@ -1,7 +1,11 @@
 """French is complete: every string marked for translation in code and templates has a French text."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from caseflow.config import PROJECT_ROOT
 
@@ -39,3 +43,42 @@ def test_placeholders_survive_translation():
         if m.id and isinstance(m.id, str) and m.string:
             assert set(re.findall(r"%\(\w+\)\w", m.id)) == set(re.findall(r"%\(\w+\)\w", m.string)), m.id
 
+
+
+ZONES = ["UTC", "Africa/Bamako", "Europe/Paris", "America/St_Johns", "Pacific/Chatham", "Australia/Lord_Howe"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 12, 31),
+                          timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-9, minutes=-30))])),
+       lang=st.sampled_from(["en", "fr"]), zone=st.sampled_from(ZONES))
+def test_a_short_date_reads_as_babel_writes_it(app, monkeypatch, value, lang, zone):
+    """The list pages' fast date (patterns parsed once per request) is Babel's own text for every
+    instant — naive or in any zone, across DST changes, leap days, half-hour zones — in both
+    languages and any configured time zone; inside force_locale too (a page written in another's
+    language)."""
+    from flask_babel import force_locale, format_datetime
+
+    from caseflow.templating import short_datetime
+
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        assert short_datetime(value) == format_datetime(value, "short")
+        other = "fr" if lang == "en" else "en"
+        with force_locale(other):
+            assert short_datetime(value) == format_datetime(value, "short")
+        assert short_datetime(value) == format_datetime(value, "short")  # and back
+
+
+def test_short_dates_differ_by_language_and_zone(app, monkeypatch):
+    from caseflow.templating import short_datetime
+
+    leap = datetime(2028, 2, 29, 23, 30, tzinfo=UTC)
+    seen = {}
+    for lang in ("en", "fr"):
+        for zone in ("UTC", "Asia/Tokyo"):
+            monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", zone)
+            with app.test_request_context(headers={"Accept-Language": lang}):
+                seen[lang, zone] = short_datetime(leap)
+    assert seen["fr", "UTC"] == "29/02/2028 23:30" and seen["fr", "Asia/Tokyo"] == "01/03/2028 08:30"
+    assert seen["en", "UTC"].startswith("2/29/28") and seen["en", "Asia/Tokyo"].startswith("3/1/28")

@@ -50,6 +50,11 @@ class PostForm(FlaskForm):
     """A form with nothing but its CSRF token (buttons that post)."""
 
 
+#: what a row of the list shows (templates/cases/list.html), and what its state's label needs
+LIST_COLUMNS = (Case.code, Case.workflow, Case.workflow_version, Case.state, Case.sex, Case.age_at_encounter,
+                Case.region, Case.encounter_at, Case.created_at)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
@@ -70,7 +75,7 @@ def index():
         sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
         age_band=args.get("age_band") or None, detaining_authority=args.get("detaining_authority") or None,
         organisation_id=parse_id(args.get("organisation_id")), name=name, sort=args.get("sort", "created"), page=page,
-        workflow=args.get("workflow") or None,
+        workflow=args.get("workflow") or None, columns=LIST_COLUMNS,
     )
     if name:  # the names asked for are themselves identifying: recorded apart, with the purpose
         operations.record_identity_search(db.session, current_user, purpose=purpose, query={"name": name},
