@@ -16,12 +16,11 @@ from caseflow.db import utcnow
 
 
 def _lock_head(session: Session, chain: str) -> ChainHead:
-    with session.no_autoflush:  # the change the event records is flushed with it, in one flush
-        head = session.scalar(
-            select(ChainHead).where(ChainHead.chain == chain).with_for_update().execution_options(
-                populate_existing=True
-            )
+    head = session.scalar(
+        select(ChainHead).where(ChainHead.chain == chain).with_for_update().execution_options(
+            populate_existing=True
         )
+    )
     if head is None:
         head = ChainHead(chain=chain, seq=0, hash=GENESIS_HASH, occurred_at=None)
         session.add(head)

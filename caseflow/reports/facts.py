@@ -169,12 +169,8 @@ def note(session, case) -> Noted | None:
 
     if not workflow_of(case).period_statistics:
         return None
-    if case.id is None:
-        session.flush()  # a case not yet inserted: every part is noted once it has its id
-    # what flushed changes touched, and what the changes not yet flushed will touch (the one flush of
-    # this event's writes comes after, with the event)
-    touched = session.info.setdefault(_TOUCHED, set())
-    touched.update(_touches(list(session.new) + list(session.dirty)))
+    session.flush()
+    touched = session.info.get(_TOUCHED, set())
     parts = {part for case_id, part in touched if case_id == case.id}
     if not parts:
         return None  # a vote, a recusal: nothing read, nothing written
