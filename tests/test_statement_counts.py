@@ -106,3 +106,16 @@ def test_a_read(app, client, token, under_review):
         assert client.get(f"/api/v1/cases/{under_review.code}", headers=hdr).status_code == 200
     assert len(seen) <= BOUNDS["read"], "\n".join(seen)
     assert not [s for s in seen if s.startswith(("UPDATE", "INSERT", "DELETE"))]  # reads never write in theirs
+
+
+def test_facts_noted_once_are_not_read_again_by_the_next_event_of_the_transaction(app, session, users, make_case):
+    """A submission's changes are noted with its own event; a vote that follows in the same
+    transaction changes no fact and reads none (a change noted once is not noted again when a later
+    flush sees the same objects)."""
+    case = make_case()
+    submit(session, case, users)
+    with counting(app) as seen:
+        vote(session, case, users, who=("reviewer.justice",))
+        session.flush()
+    assert seen, "the vote was not counted"
+    assert not [s for s in seen if "case_facts" in s], "\n".join(seen)
