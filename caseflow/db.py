@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 from datetime import UTC, datetime
 
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -94,9 +94,29 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         if write_intent.get():
-            begin_immediate(conn.connection.driver_connection)
+            raw = conn.connection.driver_connection
+            refuse_second_writer(raw)
+            begin_immediate(raw)
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+class SelfDeadlock(RuntimeError):
+    """A second connection asked for SQLite's write lock while the same request (or command) holds
+    it on another: it would wait for itself for the whole busy timeout, then fail."""
+
+
+def refuse_second_writer(dbapi_conn) -> None:
+    """Refuse at once, loudly, what would otherwise hang for 15 s: in one application context, only
+    the connection that holds the write lock may write. A session of its own inside a request must
+    read (``write_intent`` off), as the integrity check beside a page does."""
+    if not has_app_context():
+        return
+    held = g.get("_caseflow_writer")
+    if held is not None and held is not dbapi_conn and held.in_transaction:
+        raise SelfDeadlock("a second writing transaction inside one request would wait for the write lock "
+                           "the request holds on its own connection")
+    g._caseflow_writer = dbapi_conn
 
 
 #: the longest nap between two tries for SQLite's write lock

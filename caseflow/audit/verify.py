@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
 from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
-from caseflow.db import CanonicalTime
+from caseflow.db import CanonicalTime, write_intent
 
 #: checks of records against their chains, registered by the domain packages (see cases/replay.py)
 RECORD_CHECKS: list = []
@@ -251,12 +251,16 @@ def verify_at_one_moment(chain: str | None = None) -> Report:
     from sqlalchemy.engine import Engine
 
     session = current_app.extensions["caseflow.db"]["sessionmaker"]()
+    # a reading transaction, even inside a request that writes: on SQLite a writer's BEGIN IMMEDIATE
+    # here would wait for the write lock that the same request holds on its own connection
+    token = write_intent.set(False)
     try:
         bind = session.get_bind()
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         return verify_database(session, chain)
     finally:
+        write_intent.reset(token)
         session.rollback()
         session.close()
 

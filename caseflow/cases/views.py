@@ -30,7 +30,7 @@ from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
 from caseflow.schemas import parse_id, parse_page
-from caseflow.web import writes
+from caseflow.web import commit_before_answer, writes
 from caseflow.workflow.engine import (
     available_transitions,
     fire,
@@ -239,6 +239,7 @@ def identity(code):
         db.rollback()
         return render_template("cases/show.html", case=case, identity=None, post_form=PostForm(),
                                purpose_error=exc.errors.get("purpose"), **case_facts(case)), 422
+    commit_before_answer()  # the view is recorded, and the write lock let go, before the page is built
     return render_template("cases/show.html", case=case, identity=shown, post_form=PostForm(), **case_facts(case))
 
 
