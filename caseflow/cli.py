@@ -20,7 +20,7 @@ from caseflow.extensions import db
 
 
 def in_transaction(fn):
-    """Run the command as one writing transaction; a domain error prints its message, exit 1."""
+    """Run the command as one writing transaction, committed at its end, rolled back on any error."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -29,27 +29,54 @@ def in_transaction(fn):
             result = fn(*args, **kwargs)
             db.commit()
             return result
-        except DomainError as exc:
+        except BaseException:
             db.rollback()
-            messages = [str(exc.detail)] + [f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()]
-            raise click.ClickException("\n".join(messages)) from None
+            raise
         finally:
             write_intent.reset(token)
 
     return wrapper
 
 
-db_cli = AppGroup("db", help="The database schema (Alembic migrations).")
-users_cli = AppGroup("users", help="User accounts.")
-demo_cli = AppGroup("demo", help="Demonstration data (never in production).")
-audit_cli = AppGroup("audit", help="The tamper-evident audit log.")
-export_cli = AppGroup("export", help="Excel exports for auditors.")
-tokens_cli = AppGroup("tokens", help="Personal API tokens.")
-import_cli = AppGroup("import", help="Excel imports of detention lists.")
-report_cli = AppGroup("report", help="Statistics for the Secretary-General's reports.")
-jobs_cli = AppGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
-protection_cli = AppGroup("protection", help="Data protection: the master key, retention and erasure.")
-workflows_cli = AppGroup("workflows", help="The workflow files: what is in force, and moving cases between versions.")
+def one_line(exc: Exception) -> str:
+    """What a failed command prints: a domain error's message (and its fields), or the kind of
+    failure; never a traceback, and never a database error's statement or values (they may hold
+    a child's data)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, DomainError):
+        return "; ".join([str(exc.detail)] + [f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()])
+    if isinstance(exc, SQLAlchemyError):
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        return f"the database refused the command ({cause}); nothing was saved"
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class CommandGroup(AppGroup):
+    """A command group whose every failure is one clear line on stderr and exit 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the line says what failed (the app context rolled back)
+            raise click.ClickException(one_line(exc)) from None
+
+
+db_cli = CommandGroup("db", help="The database schema (Alembic migrations).")
+users_cli = CommandGroup("users", help="User accounts.")
+demo_cli = CommandGroup("demo", help="Demonstration data (never in production).")
+audit_cli = CommandGroup("audit", help="The tamper-evident audit log.")
+export_cli = CommandGroup("export", help="Excel exports for auditors.")
+tokens_cli = CommandGroup("tokens", help="Personal API tokens.")
+import_cli = CommandGroup("import", help="Excel imports of detention lists.")
+report_cli = CommandGroup("report", help="Statistics for the Secretary-General's reports.")
+jobs_cli = CommandGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
+protection_cli = CommandGroup("protection", help="Data protection: the master key, retention and erasure.")
+workflows_cli = CommandGroup("workflows",
+                             help="The workflow files: what is in force, and moving cases between versions.")
 
 
 @db_cli.command("create-roles")
@@ -360,6 +387,30 @@ def audit_verify_export(path, passphrase, keys):
     click.echo(f"OK: digest {result.root_found} matches the About sheet; every sheet matches its signed seal")
 
 
+#: the shortest passphrase an identifying export may be encrypted with
+SHORTEST_PASSPHRASE = 12
+
+
+def export_passphrase(passphrase_file) -> str:
+    """The passphrase of an identifying export: the first line of ``--passphrase-file``, else
+    CASEFLOW_EXPORT_PASSPHRASE, else typed twice at a prompt; never a bare argument (it would stay in
+    the shell's history). Whoever opens the workbook needs it: Caseflow keeps it nowhere."""
+    import os
+
+    if passphrase_file is not None:
+        phrase = passphrase_file.readline().rstrip("\r\n")
+    elif os.environ.get("CASEFLOW_EXPORT_PASSPHRASE"):
+        phrase = os.environ["CASEFLOW_EXPORT_PASSPHRASE"]
+    elif sys.stdin is not None and sys.stdin.isatty():
+        phrase = click.prompt("passphrase for the encrypted workbook", hide_input=True, confirmation_prompt=True)
+    else:
+        raise click.UsageError("identifying data leaves only in an encrypted workbook: give its passphrase with "
+                               "--passphrase-file or CASEFLOW_EXPORT_PASSPHRASE, or run the command in a terminal")
+    if len(phrase) < SHORTEST_PASSPHRASE:
+        raise click.UsageError(f"the passphrase must have at least {SHORTEST_PASSPHRASE} characters")
+    return phrase
+
+
 @export_cli.command("cases")
 @click.option("--as", "as_email", required=True, help="the auditor in whose name the export is made")
 @click.option("--state", multiple=True)
@@ -368,14 +419,21 @@ def audit_verify_export(path, passphrase, keys):
 @click.option("--region")
 @click.option("--organisation", help="organisation name (registering or receiving)")
 @click.option("--code", "codes", multiple=True, help="a case code (repeatable)")
-@click.option("--identity", is_flag=True, help="include identifying data (roles that may see it)")
+@click.option("--identity", is_flag=True, help="include identifying data, in an encrypted workbook (roles that may "
+                                               "see it; needs --purpose and a passphrase)")
+@click.option("--purpose", help="with --identity: why identifying data is needed (one of the role's purposes: audit)")
+@click.option("--passphrase-file", type=click.File("r"), help="with --identity: a file whose first line is the "
+              "passphrase (or CASEFLOW_EXPORT_PASSPHRASE; asked for when neither is given)")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
-def export_cases(as_email, state, date_from, date_to, region, organisation, codes, identity, output):
-    """Write the auditor's workbook, with a progress bar; the export is recorded."""
+def export_cases(as_email, state, date_from, date_to, region, organisation, codes, identity, purpose,
+                 passphrase_file, output):
+    """Write the auditor's workbook, with a progress bar; the export is recorded. With --identity
+    the workbook is encrypted with the passphrase given (Excel and LibreOffice open it)."""
     from werkzeug.datastructures import MultiDict
 
     from caseflow.auth.operations import get_organisation
-    from caseflow.exports.operations import export_to_file, parse_filters, record_export
+    from caseflow.cases.operations import check_purpose
+    from caseflow.exports.operations import check_may_export, export_to_file, parse_filters, record_export
     from caseflow.exports.workbook import count_events
 
     user = _user(as_email)
@@ -383,30 +441,36 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
                       ("region", region or ""), ("codes", " ".join(codes))])
     if organisation:
         form["organisation_id"] = str(get_organisation(db.session, organisation).id)
+    filters = parse_filters(form)
+    passphrase = None
+    if identity:  # refused before the passphrase is asked for, if refused at all
+        check_may_export(user, filters, True)
+        purpose = check_purpose(None, user, purpose)
+        passphrase = export_passphrase(passphrase_file)
+    elif purpose or passphrase_file:
+        raise click.UsageError("--purpose and --passphrase-file go with --identity")
+    total = count_events(db.session, user, filters)
+    with click.progressbar(length=max(total, 1), label="history rows", show_pos=True) as bar:
+        seen = [0]
+
+        def progress(n):
+            bar.update(n - seen[0])
+            seen[0] = n
+
+        outcome = export_to_file(db.session, user, filters, identity, output, progress, passphrase=passphrase)
+    if identity:
+        outcome["purpose"] = purpose
+    db.rollback()
+    token = write_intent.set(True)
     try:
-        filters = parse_filters(form)
-        total = count_events(db.session, user, filters)
-        with click.progressbar(length=max(total, 1), label="history rows", show_pos=True) as bar:
-            seen = [0]
-
-            def progress(n):
-                bar.update(n - seen[0])
-                seen[0] = n
-
-            outcome = export_to_file(db.session, user, filters, identity, output, progress)
-        db.rollback()
-        token = write_intent.set(True)
-        try:
-            record_export(db.session, _user(as_email), outcome)
-            db.commit()
-        finally:
-            write_intent.reset(token)
-    except DomainError as exc:
-        db.rollback()
-        messages = [str(exc.detail)] + [f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()]
-        raise click.ClickException("\n".join(messages)) from None
+        record_export(db.session, _user(as_email), outcome)
+        db.commit()
+    finally:
+        write_intent.reset(token)
     rows = outcome["rows"]
-    click.echo(f"wrote {output}: {rows['cases']} cases, {rows['history']} history rows; sha256 {outcome['sha256']}")
+    sealed = "; encrypted with the passphrase given" if identity else ""
+    click.echo(f"wrote {output}: {rows['cases']} cases, {rows['history']} history rows; sha256 {outcome['sha256']}"
+               f"{sealed}")
 
 
 @import_cli.command("cases")

@@ -112,8 +112,14 @@ def refuse_second_writer(dbapi_conn) -> None:
     read (``write_intent`` off), as the integrity check beside a page does."""
     if not has_app_context():
         return
+    import sqlite3
+
     held = g.get("_caseflow_writer")
-    if held is not None and held is not dbapi_conn and held.in_transaction:
+    try:
+        busy = held is not None and held is not dbapi_conn and held.in_transaction
+    except sqlite3.ProgrammingError:  # closed since (the pool was disposed of)
+        busy = False
+    if busy:
         raise SelfDeadlock("a second writing transaction inside one request would wait for the write lock "
                            "the request holds on its own connection")
     g._caseflow_writer = dbapi_conn

@@ -126,14 +126,19 @@ def _now_text(now: dict, name: str, widget: str, choices, typed) -> str | None:
     return dict(choices).get(str(shown), str(shown)) if choices else str(shown)
 
 
-def form_data(request_form, schema_cls) -> dict:
-    """The posted values for the schema's fields (lists for multi-choice fields)."""
+def form_data(request_form, schema_cls, current=None) -> dict:
+    """The posted values for the schema's fields (lists for multi-choice fields). With ``current``
+    (an edit: the record's value of a field), a time sent back as the form showed it is left out:
+    the form shows minutes, so the seconds of the recorded time would otherwise change unasked."""
     data = {}
     for name, f in schema_cls().fields.items():
         if isinstance(f, mf.List):
             data[name] = request_form.getlist(name)
         elif name in request_form:
             data[name] = request_form.get(name)
+            if (current is not None and isinstance(f, mf.DateTime)
+                    and data[name].strip() == _display(current(name), "datetime") != ""):
+                del data[name]
     return data
 
 

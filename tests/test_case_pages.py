@@ -1,5 +1,6 @@
 """The HTML pages of cases: forms validate and keep what was typed, refusals say why, scope holds."""
 
+import pytest
 from sqlalchemy import select
 
 from caseflow.audit.models import AuditEvent
@@ -261,3 +262,58 @@ def test_waiting_for_me_names_the_next_step_and_when_it_is_due(client, auth, ses
     auth.login("reviewer.un")  # (the idle session ended meanwhile)
     page = client.get("/dashboard").get_data(as_text=True)
     assert 'class="overdue"' in page.split(f">{case.code}</a>")[1].split("</li>")[0]
+
+
+def posted_as_shown(client, code: str, **changes):
+    """The edit form posted whole, as a browser sends it, with ``changes`` typed in."""
+    import lxml.html
+    from werkzeug.datastructures import MultiDict
+
+    page = client.get(f"/cases/{code}/act/edit_intake").get_data(as_text=True)
+    [form] = [f for f in lxml.html.fromstring(page).forms if (f.action or "").endswith("/act/edit_intake")]
+    values = [(k, changes.pop(k) if k in changes else v) for k, v in form.form_values()]
+    assert not changes, f"not on the form: {changes}"
+    return client.post(f"/cases/{code}/act/edit_intake", data=MultiDict(values))
+
+
+def test_a_cleared_optional_field_is_cleared_and_recorded_so(client, auth, session, users, make_case):
+    case = make_case(commune="Ansongo", cercle="Gao")
+    encounter = case.encounter_at
+    assert encounter.second or encounter.microsecond  # the form shows minutes: the rest must survive
+    session.commit()
+    auth.login("registrar")
+    r = posted_as_shown(client, case.code, commune="")
+    assert r.status_code == 302
+    session.refresh(case)
+    assert case.commune is None and case.cercle == "Gao" and case.encounter_at == encounter
+    last = session.scalars(select(AuditEvent).where(AuditEvent.chain == case.audit_chain)
+                           .order_by(AuditEvent.seq.desc())).first()
+    assert last.action == "edit_intake" and last.details["changes"] == {"commune": ["Ansongo", None]}
+
+
+@pytest.mark.parametrize("field, label", [("sex", "Sexe"), ("region", "Région")])
+def test_a_cleared_required_field_is_refused_with_its_name(client, auth, session, users, make_case, field, label):
+    case = make_case()
+    before = (case.version, case.value(field))
+    session.commit()
+    auth.login("registrar")  # reads French
+    r = posted_as_shown(client, case.code, **{field: ""}, commune="Tessalit")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert f"{label} est nécessaire à l&#39;examen conjoint" in page
+    session.refresh(case)
+    assert (case.version, case.value(field)) == before and case.commune is None  # nothing of the form saved
+
+
+def test_an_edit_after_a_decision_leaves_the_encounter_time_alone(client, auth, session, users, make_case):
+    """The decided facts (the encounter) may not be edited; the form sends the time back to the
+    minute, which is no edit of it."""
+    case = make_case()
+    submit(session, case, users)
+    release(session, case, users)
+    session.commit()
+    auth.login("registrar")
+    r = posted_as_shown(client, case.code, encounter_place="Gao checkpoint")
+    assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
+    session.refresh(case)
+    assert case.encounter_place == "Gao checkpoint"

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from caseflow.auth.models import Organisation, User
@@ -60,3 +61,83 @@ def test_audit_verify_and_heads(live_app):
     bad = f"sth1-{size}-{at}-{'0' * 64}-{sig}"  # a root someone would like, under the real signature
     assert run(live_app, "audit", "verify", "--against", bad).exit_code == 1
     assert run(live_app, "audit", "verify", "--against", "rubbish").exit_code == 1
+
+
+def export_events(app):
+    from caseflow.audit.models import AuditEvent
+
+    with app.app_context():
+        return db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "cases_exported")
+                                  .order_by(AuditEvent.id)).all()
+
+
+def test_an_identifying_export_is_encrypted_with_the_passphrase_given(live_app, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    from caseflow.exports.protect import WrongPassphrase, decrypted_copy
+    from tests.test_real_server import committed_case
+
+    code = committed_case(live_app)  # registered as Awa Traoré
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple\n")
+    out = tmp_path / "with-identity.xlsx"
+    r = run(live_app, "export", "cases", "--as", "auditor@caseflow.demo", "--code", code, "--identity",
+            "--purpose", "audit", "--passphrase-file", str(secret), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    assert "encrypted" in r.output and "correct horse" not in r.output
+    try:
+        decrypted_copy(str(out), "wrong passphrase!")
+        raise AssertionError("a wrong passphrase opened the workbook")
+    except WrongPassphrase:
+        pass
+    plain = decrypted_copy(str(out), "correct horse battery staple")
+    cells = [c for ws in load_workbook(plain, read_only=True) for row in ws.iter_rows(values_only=True) for c in row]
+    assert "Traoré" in cells
+    last = export_events(live_app)[-1]
+    assert last["identifying_data"] is True and last["purpose"] == "audit"
+    assert "correct horse" not in str(last)
+
+    monkeypatch.setenv("CASEFLOW_EXPORT_PASSPHRASE", "another long passphrase")
+    r = run(live_app, "export", "cases", "--as", "auditor@caseflow.demo", "--code", code, "--identity",
+            "--purpose", "audit", "-o", str(tmp_path / "from-env.xlsx"))
+    assert r.exit_code == 0, r.output
+    decrypted_copy(str(tmp_path / "from-env.xlsx"), "another long passphrase")
+
+
+@pytest.mark.parametrize("extra, says", [
+    ([], "give its passphrase"),                                          # no file, no variable, no terminal
+    (["--passphrase-file", "SHORT"], "at least 12 characters"),
+    (["--purpose", "family_tracing", "--passphrase-file", "GOOD"], "purpose"),  # not an auditor's purpose
+])
+def test_an_identifying_export_refused_is_one_line_and_writes_nothing(live_app, tmp_path, monkeypatch, extra, says):
+    from tests.test_real_server import committed_case
+
+    monkeypatch.delenv("CASEFLOW_EXPORT_PASSPHRASE", raising=False)
+    code = committed_case(live_app)
+    (tmp_path / "SHORT").write_text("too short\n")
+    (tmp_path / "GOOD").write_text("a passphrase long enough\n")
+    extra = [str(tmp_path / a) if a in ("SHORT", "GOOD") else a for a in extra]
+    if "--purpose" not in extra:
+        extra = ["--purpose", "audit", *extra]
+    before = len(export_events(live_app))
+    out = tmp_path / "refused.xlsx"
+    r = run(live_app, "export", "cases", "--as", "auditor@caseflow.demo", "--code", code, "--identity", *extra,
+            "-o", str(out))
+    assert r.exit_code != 0
+    assert says in r.output.lower() and "Traceback" not in r.output
+    assert not out.exists() and len(export_events(live_app)) == before
+
+
+@pytest.mark.parametrize("args, says", [
+    (["export", "cases", "--as", "auditor@caseflow.demo", "--from", "2026-13-01", "-o", "x.xlsx"], "date_from"),
+    (["export", "cases", "--as", "nobody@caseflow.demo", "-o", "x.xlsx"], "no user"),
+    (["export", "cases", "--as", "auditor@caseflow.demo", "--purpose", "audit", "-o", "x.xlsx"], "--identity"),
+    (["report", "period", "--from", "2026-02-30", "--to", "2026-03-01", "--as", "auditor@caseflow.demo", "-o",
+      "r.xlsx"], "from"),
+])
+def test_every_cli_error_is_one_clear_line(live_app, tmp_path, monkeypatch, args, says):
+    monkeypatch.chdir(tmp_path)
+    r = run(live_app, *args)
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output and says in r.output
+    assert len([line for line in r.output.splitlines() if line.strip()]) <= 3  # usage line, hint, the error

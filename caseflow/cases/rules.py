@@ -66,6 +66,11 @@ def record_refusal(ctx) -> dict | None:
                          "recorded again.") for f in secret}
     if "encounter_at" in data and data["encounter_at"] is None and case.encounter_at is not None:
         return {"encounter_at": _("Once recorded, the encounter time can be corrected but not removed.")}
+    cleared = [f for f in ctx.workflow.required if f in data and data[f] in (None, "", [])
+               and case.value(f) not in (None, "", [])]
+    if cleared:  # an optional field may be cleared; one the review needs may be changed, not emptied
+        return {f: _("%(field)s is needed for the joint review: it can be changed but not left empty.",
+                     field=field_label(f)) for f in cleared}
     errors = coherence_errors(_record_after(case, data))
     if errors:
         return {k: str(v) for k, v in errors.items()}

@@ -264,7 +264,8 @@ def act(code, trigger):
             else:
                 operations.record_edit_view(db.session, case, current_user, secret)
     if request.method == "POST":
-        values = form_data(request.form, schema_cls) if schema_cls else {}
+        values = form_data(request.form, schema_cls,
+                           current=case.value if transition.schema == "intake" else None) if schema_cls else {}
         if not form.validate_on_submit():
             problem = _("The form expired; please send it again.")
         else:
