@@ -205,9 +205,19 @@ def demo_load():
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for u in users:
         factor = "  + code" if u.role in current_app.config["SECOND_FACTOR_ROLES"] else ""
-        click.echo(f"  {u.role:10} {u.email:34} {u.organisation.name}{factor}")
+        click.echo(f"  {u.role:10} {u.email:34} {u.locale:3} {u.organisation.name}{factor}")
     click.echo(f"\nSecond factor (roles marked + code): every demo user has the TOTP key {DEMO_TOTP_SECRET}.\n"
-               f"Add it to an authenticator app, or print the code of this moment with: flask demo code")
+               f"Add it to an authenticator app, or print the code of this moment with: {_flask_command('demo code')}")
+
+
+def _flask_command(words: str) -> str:
+    """The command that runs ``flask <words>`` as this process was started (the README's
+    `.venv/bin/flask --app caseflow …` under make run), for a hint to type."""
+    import os
+    import shlex
+
+    program = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "flask" else "flask"
+    return f"{shlex.quote(os.path.relpath(program) if os.sep in program else program)} --app caseflow {words}"
 
 
 @demo_cli.command("code")
