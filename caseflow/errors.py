@@ -59,6 +59,14 @@ class StaleVersion(Conflict):
     type_slug = "stale-version"
 
 
+class BadHeader(DomainError):
+    """API: a request header that cannot be read (a malformed If-Match); ``errors`` names it."""
+
+    status = 400
+    title = _l("A request header cannot be read")
+    type_slug = "bad-header"
+
+
 class PreconditionFailed(DomainError):
     """API: If-Match named an old version."""
 

@@ -86,6 +86,16 @@ FUTURE_SKEW = timedelta(minutes=5)
 LATEST_PLAN_YEARS = 5
 
 
+class YesNo(fields.Boolean):
+    """Yes or no: JSON's true and false, or a form's words for them ("true", "false"); a number
+    (0, 1) is refused, not read as a yes or a no."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool | str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class WholeNumber(fields.Integer):
     """An integer that refuses fractions (15.7 is not silently 15) and booleans."""
 

@@ -223,8 +223,12 @@ def init_error_handlers(app: Flask) -> None:
             errors = {}
             for part in messages.values():
                 errors.update(translate_errors(part) if isinstance(part, dict) else {"_": [str(part)]})
-        return problem_response(exc.code or 500, titles.get(exc.code, exc.name), details.get(exc.code), errors=errors,
-                                type_slug="throttled" if exc.code == 429 else "about:blank")
+        response = app.make_response(problem_response(
+            exc.code or 500, titles.get(exc.code, exc.name), details.get(exc.code), errors=errors,
+            type_slug="throttled" if exc.code == 429 else "about:blank"))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):  # RFC 9110 §15.5.6
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

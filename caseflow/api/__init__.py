@@ -20,13 +20,20 @@ API_CONFIG = {
 }
 
 
+class ProblemApi(Api):
+    """Every error this API answers is RFC 9457 problem+json, documented per operation (the
+    ``problems`` decorator): no generic ``application/json`` error response is added."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
 def init_api(app: Flask) -> Api:
     from caseflow.api import audit, auth, resources  # noqa: F401 (audit adds its routes to resources.blp)
     from caseflow.extensions import csrf
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    api = Api(app)
+    api = ProblemApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     auth.init_token_auth(app)
     csrf.exempt(resources.blp)  # a token needs no CSRF token; cookie callers are checked in auth.py

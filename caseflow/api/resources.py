@@ -22,22 +22,46 @@ from caseflow.cases.queries import case_page
 from caseflow.cases.schemas import IntakeEditSchema, IntakeSchema
 from caseflow.cases.scope import hidden_sections, sees_section
 from caseflow.db import utcnow
-from caseflow.errors import Forbidden, PreconditionFailed, PreconditionRequired, StaleVersion, ValidationFailed
+from caseflow.errors import (
+    BadHeader,
+    Forbidden,
+    PreconditionFailed,
+    PreconditionRequired,
+    StaleVersion,
+    ValidationFailed,
+)
 from caseflow.extensions import db
 from caseflow.review.schemas import VoteSchema
 from caseflow.web import commit_before_answer, writes
-from caseflow.workflow.engine import available_transitions, current_language, fire, get_workflow, workflow_of
+from caseflow.workflow.engine import (
+    available_transitions,
+    check_may_fire,
+    current_language,
+    fire,
+    get_workflow,
+    workflow_of,
+)
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, transitions, history, exports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ProblemOut(Schema):
+    """RFC 9457 problem details; a refusal about the case's state (409) or version (412) adds what
+    the caller needs to try again."""
+
     type = fields.String()
     title = fields.String()
     status = fields.Integer()
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "messages per field (or per header, e.g. If-Match)"})
+    state = fields.String(metadata={"description": "409, 412: the case's state now"})
+    version = fields.Integer(metadata={"description": "409, 412: the case's version now (its ETag)"})
+    available = fields.List(fields.String(), metadata={"description": "409: the actions possible now"})
+    change = fields.String(metadata={"description": "412: the action that changed the case since"})
+    changed_by = fields.String(metadata={"description": "412: who took it"})
+    changed_at = fields.String(metadata={"description": "412: when (ISO 8601, UTC)"})
 
 
 PROBLEMS = {code: {"description": text, "content": {"application/problem+json": {"schema": ProblemOut}}}
@@ -68,14 +92,21 @@ def if_match() -> int | None:
         raise PreconditionRequired(_("Send the case's version (its ETag) in If-Match."))
     if header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailed(_("If-Match must be the case's ETag, like \"3\"."))
+    value = header.strip()
+    if value.startswith('"') and value.endswith('"') and len(value) >= 2:
+        value = value[1:-1]
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        message = _("If-Match must be the case's ETag, like \"3\".")
+        raise BadHeader(message, errors={"If-Match": [message]})
     return int(value)
 
 
-def fire_checked(case, trigger: str, data: dict, version: int | None) -> dict:
-    """Fire, and give back what its guards and effects read (the answer's availability reuses it)."""
+def fire_checked(case, trigger: str, data: dict, *, precondition: bool = True) -> dict:
+    """Fire with the version If-Match names, and give back what its guards and effects read (the
+    answer's availability reuses it). Who may act is asked before the precondition is read: a role
+    that may not act hears 403 whatever its If-Match says."""
+    check_may_fire(case, trigger, current_user)
+    version = if_match() if precondition else None
     try:
         return fire(db.session, case, trigger, current_user, data, expected_version=version).memo
     except StaleVersion as exc:
@@ -211,7 +242,7 @@ def patch_case(code):
     """Edit registration fields; send only those that change, with If-Match."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body()
-    memo = fire_checked(case, trigger_for(case, "intake"), data, if_match())
+    memo = fire_checked(case, trigger_for(case, "intake"), data)
     commit_before_answer()
     return case_response(case, memo=memo)
 
@@ -226,7 +257,7 @@ def transition(code, trigger):
     """Fire a workflow transition; the payload is the transition's schema (GET /workflows/{name})."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
     data = json_body(required=False)
-    memo = fire_checked(case, trigger, data, if_match())
+    memo = fire_checked(case, trigger, data)
     commit_before_answer()
     return case_response(case, memo=memo)
 
@@ -239,7 +270,7 @@ def transition(code, trigger):
 def vote(code):
     """A reviewer's vote in the current round (a second vote replaces the first)."""
     case = operations.get_case(db.session, code, current_user, for_update=True)
-    memo = fire_checked(case, trigger_for(case, "vote"), json_body(), None)
+    memo = fire_checked(case, trigger_for(case, "vote"), json_body(), precondition=False)
     commit_before_answer()
     return case_response(case, memo=memo)
 
@@ -313,6 +344,7 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
 
 @blp.route("/organisations")
 @blp.response(200, out.OrganisationListOut)
+@problems()
 @api_login_required
 def organisations():
     """The organisations a payload may name (``receiving_org_id``: partners; ``assessor_org_id``:

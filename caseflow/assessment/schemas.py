@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validates_schema
 
 from caseflow import vocab
-from caseflow.schemas import InputSchema, choice, organisation, past_date, required_text, text, whole_number
+from caseflow.schemas import InputSchema, YesNo, choice, organisation, past_date, required_text, text, whole_number
 
 #: a doubt must be serious and written: a few words do not make one
 MIN_DOUBT_LENGTH = 20
@@ -27,9 +27,9 @@ class AssessmentResultSchema(InputSchema):
 
     consent = choice(vocab.CONSENT, required=True)
     consent_by = required_text(200)
-    guardian_present = fields.Boolean(required=True)
+    guardian_present = YesNo(required=True)
     methods = fields.List(choice(vocab.ASSESSMENT_METHODS), load_default=list)
-    independence_declared = fields.Boolean(required=True)
+    independence_declared = YesNo(required=True)
     min_age = whole_number(0, 40)
     max_age = whole_number(0, 40)
     findings = text(4000)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, pre_load, validates_schema
+from marshmallow import ValidationError, pre_load, validates_schema
 
 from caseflow import clock, vocab
 from caseflow.cases.models import IDENTIFYING_FIELDS
 from caseflow.schemas import (
     InputSchema,
+    YesNo,
     choice,
     clean_input,
     past_date,
@@ -55,7 +56,7 @@ class IntakeSchema(InputSchema):
     sex = choice(vocab.SEX)
     date_of_birth = past_date()
     claimed_age = whole_number(0, MAX_AGE)
-    age_estimated = fields.Boolean(allow_none=True)
+    age_estimated = YesNo(allow_none=True)
     nationality = text(80)
     languages = text(200)
     region = text(80)
@@ -68,21 +69,21 @@ class IntakeSchema(InputSchema):
     detaining_authority = text(200)
     facility_type = choice(vocab.FACILITY_TYPES)
     facility_reference = text(80)
-    separated_from_adults = fields.Boolean(allow_none=True)
-    legal_counsel = fields.Boolean(allow_none=True)
+    separated_from_adults = YesNo(allow_none=True)
+    legal_counsel = YesNo(allow_none=True)
     family_notified_at = past_datetime()
     unicef_notified_at = past_datetime()
     charges = text(2000)
     charge_category = choice(vocab.CHARGE_CATEGORIES)
-    ill_treatment_reported = fields.Boolean(allow_none=True)
+    ill_treatment_reported = YesNo(allow_none=True)
     custody_start = past_datetime()
     custody_end = past_datetime()
     alleged_group = text(200)
     association_roles = text(2000)
-    girl_mother = fields.Boolean(allow_none=True)
+    girl_mother = YesNo(allow_none=True)
     protection_concerns = text(4000)
-    consent_services = fields.Boolean(allow_none=True)
-    consent_reporting = fields.Boolean(allow_none=True)
+    consent_services = YesNo(allow_none=True)
+    consent_reporting = YesNo(allow_none=True)
     consent_by = text(200)
 
     @validates_schema
@@ -125,7 +126,7 @@ def own_field(spec):
     if spec.type == "whole_number":
         return whole_number(spec.minimum or 0, spec.maximum if spec.maximum is not None else 10**6)
     if spec.type == "yes_no":
-        return fields.Boolean(allow_none=True)
+        return YesNo(allow_none=True)
     return text(spec.max_length or (4000 if spec.type == "long_text" else 200))
 
 

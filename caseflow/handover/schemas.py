@@ -1,8 +1,7 @@
 """Input schema of the handover record."""
 
-from marshmallow import fields
 
-from caseflow.schemas import InputSchema, past_datetime, required_text, text
+from caseflow.schemas import InputSchema, YesNo, past_datetime, required_text, text
 
 
 class HandoverSchema(InputSchema):
@@ -14,6 +13,6 @@ class HandoverSchema(InputSchema):
     handed_over_at = past_datetime(required=True)
     place = required_text(200)
     child_condition = required_text(4000)
-    medical_check = fields.Boolean(required=True)
+    medical_check = YesNo(required=True)
     medical_notes = text(4000)
     document_reference = text(100)

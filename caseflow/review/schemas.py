@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
-
 from caseflow import vocab
-from caseflow.schemas import InputSchema, choice, organisation, past_date, planned_date, required_text
+from caseflow.schemas import InputSchema, YesNo, choice, organisation, past_date, planned_date, required_text
 
 
 class VoteSchema(InputSchema):
@@ -24,8 +22,8 @@ class ReleaseDecisionSchema(DecisionSchema):
 
 
 class DiversionDecisionSchema(ReleaseDecisionSchema):
-    child_consent = fields.Boolean(required=True)
-    guardian_consent = fields.Boolean(required=True)
+    child_consent = YesNo(required=True)
+    guardian_consent = YesNo(required=True)
     consent_notes = required_text(2000, 1)
 
 

@@ -178,17 +178,23 @@ def reason_text(reason: str | dict | None) -> str | None:
     return reason
 
 
-def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
-         expected_version: int | None = None) -> Context:
-    wf = workflow_of(subject)
-    candidates = wf.by_trigger(trigger)
+def check_may_fire(subject, trigger: str, actor) -> list:
+    """404 for an action the subject's workflow does not have; 403 for a role that may fire it in no
+    state, or a subject outside the actor's remit. Asked first, before any precondition is read."""
+    candidates = workflow_of(subject).by_trigger(trigger)
     if not candidates:
         raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
     if not any(actor.role in t.roles for t in candidates):
         raise Forbidden(_("Your role may not do this."))
     if not subject.can_be_acted_on_by(actor):
         raise Forbidden(_("This case is outside your remit."))
+    return candidates
 
+
+def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
+         expected_version: int | None = None) -> Context:
+    wf = workflow_of(subject)
+    candidates = check_may_fire(subject, trigger, actor)
     subject = subject.lock_for_update(session)
     transition = wf.transition_for(trigger, subject.state)
     event = wf.machine.events[trigger]
