@@ -148,11 +148,11 @@ class TestAssessmentDates:
              assessment_result(21, 25, explained_on=NOW.date() + timedelta(days=2),
                                concluded_on=(NOW.date() + timedelta(days=1)).isoformat()))
         a = AgeAssessment.latest_concluded(session, case.id)
-        assert a.appeal_deadline == NOW.date() + timedelta(days=2 + 14)
+        assert a.appeal_deadline == NOW.date() + timedelta(days=3 + 14)  # from the day it was recorded
         assert a.assessed_on == NOW.date() + timedelta(days=1)
         vote(session, case, users, "not_a_child")
         decide = {"reasons": "Assessed adult", "offence_category": "association_only"}
-        frozen.advance(timedelta(days=13))  # the deadline day itself: the window is still open
+        frozen.advance(timedelta(days=14))  # the deadline day itself: the window is still open
         assert frozen.today() == a.appeal_deadline
         with pytest.raises(GuardRefused, match="appeal window is open"):
             fire(session, case, "decide_not_a_child", users["reviewer.un"], decide)
@@ -566,18 +566,26 @@ def test_the_page_offers_closure_with_reasons(session, users, make_case):
 @settings(max_examples=100, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(min_age=st.sampled_from([16, 17, 18, 19, 22]), consent=st.sampled_from(["given", "refused"]),
-       explained=st.sampled_from([0, 0, 0, -1, -30, 1]), concluded=st.sampled_from([None, None, None, -2, 1]),
+       requested=st.one_of(st.sampled_from([0, 3, 14, 15, 30]), st.integers(0, 366)),
+       explained=st.one_of(st.sampled_from([0, -1, -15, -500, 1]), st.floats(0, 1)),  # a float: that share back
+       concluded=st.one_of(st.sampled_from([None, None, -2, -500, 1]), st.floats(0, 1)),  # towards the request
        waited=st.sampled_from([13, 14, 15, 16, 40, 0]), leap=st.booleans())
 def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users, make_case, clock, min_age, consent,
-                                                                 explained, concluded, waited, leap):
+                                                                 requested, explained, concluded, waited, leap):
+    """The request up to a year old when the result is recorded; the result explained and concluded
+    any day from long before the request to tomorrow: the whole window is left from the day the
+    result is recorded, and from the day it was explained."""
     start = datetime(2028, 2, 27, 10, tzinfo=UTC) if leap else NOW
     clock.freeze(start)
     savepoint = session.begin_nested()
     try:
         case = make_case(claimed_age=None, encounter_at=(start - timedelta(days=2)).isoformat())
         request_assessment(session, case, users)
-        clock.advance(timedelta(days=3))
+        clock.advance(timedelta(days=requested))
         today = clock.today()
+        explained = -round(explained * requested) if isinstance(explained, float) else explained
+        concluded = -round(concluded * requested) if isinstance(concluded, float) else concluded
+        asked = start.date()  # the day the assessment was requested
         extra = {} if concluded is None else {"concluded_on": (today + timedelta(days=concluded)).isoformat()}
         try:
             fire(session, case, "record_assessment", users["assessor"],
@@ -585,9 +593,11 @@ def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users,
                                    explained_on=today + timedelta(days=explained), **extra))
         except ValidationFailed:
             c = concluded or 0  # not given: today
-            # refused only when a date is in the future, before the request (3 days ago), or explained first
-            assert explained > 0 or c > 0 or explained < -3 or c < -3 or explained < c
+            # refused only when a date is in the future, before the request, or explained first
+            assert (explained > 0 or c > 0 or explained < -requested or c < -requested or explained < c), \
+                (requested, explained, concluded)
             return
+        recorded_on = today
         vote(session, case, users, "not_a_child")
         clock.advance(timedelta(days=waited))
         try:
@@ -598,6 +608,7 @@ def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users,
         a = AgeAssessment.latest_concluded(session, case.id)
         assert a.consent == "given" and age_at(case, a).years >= 18
         assert clock.today() > a.appeal_deadline >= a.explained_on + timedelta(days=14)
+        assert a.appeal_deadline >= recorded_on + timedelta(days=14) and a.explained_on >= asked
         assert a.explained_on >= a.requested_at.date() and a.explained_on >= a.assessed_day
     finally:
         savepoint.rollback()

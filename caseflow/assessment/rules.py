@@ -152,8 +152,10 @@ def conclude_assessment(ctx):
     a.findings = data.get("findings")
     a.assessed_on = data.get("concluded_on") or ctx.now.date()
     a.explained_on = data["explained_on"]
-    # the window runs from the later of the conclusion and the explanation to the child
-    a.appeal_deadline = max(a.explained_on, a.assessed_on) + timedelta(days=ctx.settings["appeal_window_days"])
+    # the window runs from the later of the conclusion, the explanation to the child and the day the
+    # result is recorded: a result recorded late (explained weeks ago) still leaves the whole window
+    a.appeal_deadline = (max(a.explained_on, a.assessed_on, ctx.now.date())
+                         + timedelta(days=ctx.settings["appeal_window_days"]))
     ctx.session.flush()
     age = refresh_age(ctx.session, case)
     ctx.details["effective_age_at_encounter"] = age.years
