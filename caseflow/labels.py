@@ -54,6 +54,7 @@ FIELD_LABELS = {
     "min_age": _l("Minimum age (years)"),
     "max_age": _l("Maximum age (years)"),
     "findings": _l("Findings"),
+    "concluded_on": _l("Assessment concluded on"),
     "explained_on": _l("Result explained to the child on"),
     "outcome": _l("Vote"),
     "offence_category": _l("Offence category"),

@@ -82,3 +82,25 @@ def test_short_dates_differ_by_language_and_zone(app, monkeypatch):
                 seen[lang, zone] = short_datetime(leap)
     assert seen["fr", "UTC"] == "29/02/2028 23:30" and seen["fr", "Asia/Tokyo"] == "01/03/2028 08:30"
     assert seen["en", "UTC"].startswith("2/29/28") and seen["en", "Asia/Tokyo"].startswith("3/1/28")
+
+
+def test_every_field_of_every_action_has_a_label_in_both_languages(app):
+    """A form never shows a field's key (the assessment form once showed `concluded_on` bare)."""
+    from flask_babel import force_locale
+
+    from caseflow.labels import FIELD_LABELS, field_label
+    from caseflow.workflow.engine import payload_schema, workflows
+
+    with app.test_request_context():
+        fields = {(wf.name, t.trigger, name) for wf in workflows().values() for t in wf.transitions
+                  if payload_schema(wf, t) is not None for name in payload_schema(wf, t)().fields}
+        assert len(fields) > 50
+        unlabelled = sorted(f for f in fields if f[2] not in FIELD_LABELS)
+        assert not unlabelled, unlabelled
+        with force_locale("fr"):
+            french = {name: field_label(name) for _wf, _t, name in fields}
+        with force_locale("en"):
+            english = {name: field_label(name) for _wf, _t, name in fields}
+    assert french["concluded_on"] == "Évaluation conclue le" and english["concluded_on"] == "Assessment concluded on"
+    same = sorted(n for n in french if french[n] == english[n] and french[n] == n)
+    assert not same, same
