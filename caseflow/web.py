@@ -214,7 +214,11 @@ def init_error_handlers(app: Flask) -> None:
             422: _("Some fields need attention"),
             429: _("Too many attempts"),
         }
-        details = {429: _("Too many attempts from here or for this account. Wait a few minutes and try again.")}
+        details = {
+            404: _("There is nothing at this address, or what is here is outside your remit. Check the address, "
+                   "or find the case from the case list or your dashboard."),
+            429: _("Too many attempts from here or for this account. Wait a few minutes and try again."),
+        }
         errors = None
         messages = (getattr(exc, "data", None) or {}).get("messages")  # webargs: {"query": {field: [...]}}
         if isinstance(messages, dict):

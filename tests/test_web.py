@@ -99,3 +99,16 @@ def test_production_sends_hsts_and_trusts_only_the_configured_proxies(database):
     plain.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
                             environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert seen["addr"] == "10.0.0.9"
+
+
+def test_the_404_page_says_what_happened_and_where_to_go(client, auth):
+    auth.login("auditor")  # reads English
+    r = client.get("/no/such/page")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 404 and "There is nothing at this address" in page
+    assert 'href="/cases/"' in page and 'href="/dashboard"' in page
+    auth.logout()
+    auth.login("registrar")  # reads French
+    page = client.get("/no/such/page").get_data(as_text=True)
+    assert "Il n&#39;y a rien à cette adresse" in page and "La liste des dossiers" in page
+    assert "There is nothing" not in page
