@@ -195,8 +195,31 @@ class TestJuvenileJustice:
             self.decide(session, case, users, "other_offence")
         assert "benefit of the doubt" in err.value.errors["offence_date"][0]
 
+    @pytest.mark.parametrize("charge", [None, "association", "none"])
+    def test_refused_for_an_offence_the_case_does_not_charge(self, session, users, make_case, charge):
+        """The decision's "another offence" must be a charge recorded on the case, not one it adds."""
+        case = make_case(claimed_age=16, charge_category=charge)
+        submit(session, case, users)
+        vote(session, case, users, "juvenile_justice", category="other_offence")
+        offered = {a.trigger: a for a in available_transitions(session, case, users["reviewer.un"])}
+        assert not offered["decide_juvenile_justice"].allowed
+        assert "charge of another offence" in offered["decide_juvenile_justice"].reason
+        with pytest.raises(ValidationFailed) as err:
+            fire(session, case, "decide_juvenile_justice", users["reviewer.un"],
+                 {"reasons": "Serious offence alleged", "offence_category": "other_offence",
+                  "offence_date": (case.encounter_at.date() - timedelta(days=3)).isoformat()})
+        assert "charge of another offence" in err.value.errors["offence_category"][0]
+        assert case.state == "under_review"
+
+    @pytest.mark.parametrize("charge", ["terrorism", "state_security", "weapons", "ordinary"])
+    def test_allowed_for_each_charge_of_another_offence(self, session, users, make_case, charge):
+        case = make_case(claimed_age=16, charge_category=charge)
+        submit(session, case, users)
+        self.decide(session, case, users, "other_offence")
+        assert case.state == "juvenile_justice"
+
     def test_allowed_and_re_reviewed(self, session, users, make_case):
-        case = make_case(claimed_age=16)
+        case = make_case(charge_category="terrorism", claimed_age=16)
         submit(session, case, users)
         self.decide(session, case, users, "other_offence")
         assert case.state == "juvenile_justice"

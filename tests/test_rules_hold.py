@@ -93,7 +93,8 @@ class TestOffenceDate:
 
     def test_the_age_at_the_offence_is_what_counts(self, session, users, make_case, frozen):
         """15 at the encounter, but 13 when the offence was committed two years before."""
-        case = make_case(claimed_age=None, date_of_birth="2011-01-10", encounter_at="2026-06-01T08:00:00")
+        case = make_case(charge_category="terrorism", claimed_age=None, date_of_birth="2011-01-10",
+                         encounter_at="2026-06-01T08:00:00")
         submit(session, case, users)
         with pytest.raises(ValidationFailed) as err:
             refer_to_jj(session, case, users, date(2024, 6, 1))
@@ -257,7 +258,7 @@ class TestCorrections:
         assert h.late is True and h.hours_since_encounter == 92
 
     def test_correcting_the_age_below_macr_sends_jj_back_to_review(self, session, users, make_case, frozen):
-        case = make_case(claimed_age=16, encounter_at="2026-06-01T08:00:00")
+        case = make_case(charge_category="terrorism", claimed_age=16, encounter_at="2026-06-01T08:00:00")
         submit(session, case, users)
         refer_to_jj(session, case, users, date(2026, 5, 1))
         rounds = len(ReviewRound.for_case(session, case.id))
@@ -270,7 +271,7 @@ class TestCorrections:
         assert case.age_at_encounter == 13
 
     def test_a_correction_that_keeps_the_basis_leaves_the_decision(self, session, users, make_case, frozen):
-        case = make_case(claimed_age=16, encounter_at="2026-06-01T08:00:00")
+        case = make_case(charge_category="terrorism", claimed_age=16, encounter_at="2026-06-01T08:00:00")
         submit(session, case, users)
         refer_to_jj(session, case, users, date(2026, 5, 1))
         fire(session, case, "correct_record", users["registrar"],
@@ -298,7 +299,7 @@ class TestCorrections:
         assert case.state == "under_review" and case.closed_reason is None
 
     def test_a_correction_may_not_put_the_offence_after_the_encounter(self, session, users, make_case, frozen):
-        case = make_case(claimed_age=16, encounter_at="2026-06-01T08:00:00")
+        case = make_case(charge_category="terrorism", claimed_age=16, encounter_at="2026-06-01T08:00:00")
         submit(session, case, users)
         refer_to_jj(session, case, users, date(2026, 5, 20))
         with pytest.raises(ValidationFailed) as err:
@@ -507,7 +508,7 @@ class TestClosure:
         assert case.closed_reason == "transferred"
 
     def test_juvenile_justice_can_close_for_escape(self, session, users, make_case, frozen):
-        case = make_case(claimed_age=16)
+        case = make_case(charge_category="terrorism", claimed_age=16)
         submit(session, case, users)
         refer_to_jj(session, case, users, case.encounter_at.date() - timedelta(days=3))
         fire(session, case, "close", users["registrar"], {"reason": "escaped"})

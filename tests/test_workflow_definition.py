@@ -96,3 +96,25 @@ def test_the_machine_is_built_once_per_workflow_and_holds_no_case(app):
     assert wf.machine.models == []
     assert set(wf.machine.events) == set(wf.triggers())
     assert not any(t.trigger in wf.states for t in wf.transitions)
+
+
+@pytest.mark.parametrize("age", [13, 12, 0])
+def test_a_minimum_age_of_criminal_responsibility_below_14_stops_start_up(tmp_path, database, age):
+    path = write_workflow(tmp_path, set_in(["settings", "minimum_age_criminal_responsibility"], age))
+    with pytest.raises(WorkflowError) as err:
+        start(tmp_path, database)
+    assert str(path) in str(err.value) and "settings.minimum_age_criminal_responsibility" in str(err.value)
+    assert "at least 14" in str(err.value) and "General Comment No. 24" in str(err.value)
+
+
+def test_a_country_overlay_cannot_lower_it_either(tmp_path, database):
+    write_workflow(tmp_path, set_in(["settings", "minimum_age_criminal_responsibility"], 15))
+    (tmp_path / "countries").mkdir()
+    overlay = tmp_path / "countries" / "somewhere.yaml"
+    overlay.write_text("country: {en: Somewhere, fr: Quelque part}\n"
+                       "workflows:\n  detained_child:\n    minimum_age_criminal_responsibility: 12\n")
+    with pytest.raises(WorkflowError) as err:
+        create_app(app_config(database.url, WORKFLOWS_DIR=str(tmp_path), SETTINGS_OVERLAY=str(overlay)))
+    assert str(overlay) in str(err.value) and "at least 14" in str(err.value)
+    overlay.write_text(overlay.read_text().replace(": 12", ": 14"))
+    create_app(app_config(database.url, WORKFLOWS_DIR=str(tmp_path), SETTINGS_OVERLAY=str(overlay)))

@@ -33,6 +33,7 @@ from caseflow.handover.models import Handover
 from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
+from caseflow.review.rules import OFFENCE_CHARGES
 from caseflow.workflow.engine import available_transitions, fire, get_workflow
 from tests.helpers import ASSESSOR_ORG, PARTNER_ORG, assessment_result, event_count, org_id, referral
 
@@ -40,6 +41,7 @@ ACTORS = ["registrar", "reviewer.justice", "reviewer.family", "reviewer.un", "re
           "assessor", "partner", "partner2", "auditor"]
 REVIEWERS = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
 OUTCOMES = ["release", "diversion", "juvenile_justice", "not_a_child", "defer"]
+CHARGES = [None, "association", "terrorism", "ordinary", "none"]
 CATEGORIES = ["association_only", "support_tasks", "other_offence"]
 START = datetime(2027, 2, 20, 9, 30, tzinfo=UTC)  # a leap day comes round inside the walk
 STEPS = [timedelta(minutes=1), timedelta(hours=1), timedelta(hours=47), timedelta(hours=49), timedelta(days=1),
@@ -134,12 +136,13 @@ def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
             return self._open(age)
 
         @precondition(lambda self: len(self.reached) < 2)
-        @rule(target=cases, age=st.sampled_from([None, 13, 15, 19]))
-        def open_another_case(self, age):
-            return self._open(age)
+        @rule(target=cases, age=st.sampled_from([None, 13, 15, 19]), charge=st.sampled_from(CHARGES))
+        def open_another_case(self, age, charge):
+            return self._open(age, charge)
 
-        def _open(self, age):
-            case = make_case(claimed_age=age, encounter_at=(clock.now() - timedelta(hours=6)).isoformat())
+        def _open(self, age, charge="terrorism"):
+            case = make_case(claimed_age=age, encounter_at=(clock.now() - timedelta(hours=6)).isoformat(),
+                             charge_category=charge)
             self.events[case.code] = event_count(session, case.code)
             self.reached.append(case)
             return case
@@ -241,6 +244,7 @@ def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
             decided = session.scalars(select_decided(case.id)).first()
             if case.state == "juvenile_justice":
                 assert decided.decision == "juvenile_justice"
+                assert case.charge_category in OFFENCE_CHARGES  # for an offence the case records
                 assert decided.offence_category == "other_offence"
                 assert decided.offence_date <= case.encounter_at.date()
                 age = age_at(case, assessment, decided.offence_date)

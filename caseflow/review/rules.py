@@ -26,7 +26,7 @@ from caseflow.review.schemas import (
     ReopenSchema,
     VoteSchema,
 )
-from caseflow.workflow.registry import condition, effect, guard, register_schema, waiting
+from caseflow.workflow.registry import condition, effect, guard, register_schema, setting_rule, waiting
 
 register_schema("vote", VoteSchema)
 register_schema("decision", DecisionSchema)
@@ -245,6 +245,31 @@ def below_macr(ctx, offence: date | None) -> bool:
     return age.years is None or age.years < macr
 
 
+#: the charges (``charge_category``) that allege an offence other than association: juvenile justice
+#: is for an offence the case records, never for one the decision would add
+OFFENCE_CHARGES = frozenset({"terrorism", "state_security", "weapons", "ordinary"})
+
+
+def uncharged_offence(case) -> str:
+    recorded = vocab.CHARGE_CATEGORIES.get(case.charge_category) if case.charge_category else None
+    return _("Juvenile justice needs a charge of another offence than association recorded on the case (recorded "
+             "now: %(charge)s); correct the record first if the charge is wrong.",
+             charge=str(recorded) if recorded else _("no charge"))
+
+
+#: the lowest minimum age of criminal responsibility a country's file may set: the Committee on the
+#: Rights of the Child, General Comment No. 24 (2019) §22, "not below 14 years of age"
+LOWEST_MACR = 14
+
+
+@setting_rule("minimum_age_criminal_responsibility")
+def macr_floor(value) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value < LOWEST_MACR:
+        return (f"must be at least {LOWEST_MACR}: the Committee on the Rights of the Child (General Comment "
+                f"No. 24, 2019) says the minimum age of criminal responsibility is not below {LOWEST_MACR}")
+    return None
+
+
 @guard("juvenile_justice_allowed", needs=("settings.minimum_age_criminal_responsibility",))
 def juvenile_justice_allowed(ctx):
     """Only at or above the minimum age of criminal responsibility at the alleged offence (a date the
@@ -256,6 +281,8 @@ def juvenile_justice_allowed(ctx):
         if below_macr(ctx, case.encounter_at):
             return _("Juvenile justice is not allowed: the age at the alleged offence is not shown to be at "
                      "least %(macr)d (benefit of the doubt).", macr=macr)
+        if case.charge_category not in OFFENCE_CHARGES:
+            return uncharged_offence(case)
         return None
     offence = data["offence_date"]
     refusal = offence_date_refusal(case, offence)
@@ -266,6 +293,8 @@ def juvenile_justice_allowed(ctx):
                                   "to be at least %(macr)d (benefit of the doubt).", macr=macr)}
     if data.get("offence_category") != "other_offence":
         return {"offence_category": _("Juvenile justice is not allowed for association or support tasks alone.")}
+    if case.charge_category not in OFFENCE_CHARGES:
+        return {"offence_category": uncharged_offence(case)}
     rnd = current_round(ctx)
     if rnd is not None:
         others = [v for v in rnd.votes if v.outcome == "juvenile_justice" and v.offence_category != "other_offence"]

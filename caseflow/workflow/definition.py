@@ -452,6 +452,10 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
             _fail(path, f"settings.{key}", "must be a whole number of zero or more")
     if not re.match(r"^[A-Z]{2,6}$", str(settings["case_code_prefix"])):
         _fail(path, "settings.case_code_prefix", "must be 2 to 6 capital letters")
+    for key, value in settings.items():
+        problem = registry.setting_problem(key, value)
+        if problem:
+            _fail(path, f"settings.{key}", problem)
     quorum = _quorum(path, raw.get("quorum"))
 
     transitions = []
@@ -609,6 +613,9 @@ def load_file(path: Path, roles: set[str], overlay: dict | None = None) -> Workf
         for key in changes:
             if key not in own:
                 _fail(overlay["path"], f"workflows.{raw['name']}.{key}", f"{path} has no such setting")
+            problem = registry.setting_problem(key, changes[key])
+            if problem:
+                _fail(overlay["path"], f"workflows.{raw['name']}.{key}", problem)
         raw["settings"] = {**own, **changes}
     return parse_workflow(raw, str(path), roles)
 

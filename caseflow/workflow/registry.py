@@ -35,6 +35,9 @@ WAITING: dict[str, Callable] = {}
 #: ``fn(session, subject) -> noted | None``, asked before each event of a subject's chain is appended:
 #: a noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
 OBSERVERS: list[Callable] = []
+#: ``setting -> fn(value) -> problem | None``: what a rules package asks of a setting it reads (a
+#: floor set by a norm), checked when a workflow file or a country overlay is loaded
+SETTING_RULES: dict[str, Callable] = {}
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -67,6 +70,16 @@ def condition(name: str, *, needs: tuple[str, ...] = ()):
     """A yes/no question about the subject after a transition's effects (see ``reroute``)."""
     _needs("condition", name, needs)
     return lambda fn: _register(CONDITIONS, "condition", name, fn)
+
+
+def setting_rule(name: str):
+    """``fn(value) -> str | None``: the sentence that refuses a workflow's value of setting ``name``."""
+    return lambda fn: _register(SETTING_RULES, "setting rule", name, fn)
+
+
+def setting_problem(name: str, value) -> str | None:
+    rule = SETTING_RULES.get(name)
+    return rule(value) if rule is not None else None
 
 
 def waiting(role: str):
