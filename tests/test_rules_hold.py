@@ -441,6 +441,42 @@ class TestVoting:
         with pytest.raises(GuardRefused, match="recused"):
             vote(session, case, users, "release", who=("reviewer.defence",))
 
+    def test_a_recusal_lasts_into_the_next_round_until_withdrawn_with_a_reason(self, session, users, make_case,
+                                                                                  frozen):
+        case = make_case()
+        submit(session, case, users)
+        fire(session, case, "recuse", users["reviewer.defence"], {"reason": "My cousin arrested the child."})
+        vote(session, case, users, "defer", who=("reviewer.justice", "reviewer.un", "reviewer.family"))
+        fire(session, case, "decide_defer", users["reviewer.un"],
+             {"reasons": "Documents awaited", "offence_category": "support_tasks",
+              "next_review_date": (frozen.today() + timedelta(days=7)).isoformat()})
+        assert ReviewRound.current(session, case.id).number == 2  # a new round: the recusal still holds
+        with pytest.raises(GuardRefused, match="recused yourself from this case"):
+            vote(session, case, users, "release", who=("reviewer.defence",))
+        with pytest.raises(GuardRefused, match="recused yourself from this case"):
+            fire(session, case, "recuse", users["reviewer.defence"], {"reason": "Again"})
+        offered = {a.trigger: a for a in available_transitions(session, case, users["reviewer.defence"])}
+        assert not offered["cast_vote"].allowed and offered["withdraw_recusal"].allowed
+        with pytest.raises(ValidationFailed) as err:
+            fire(session, case, "withdraw_recusal", users["reviewer.defence"], {})
+        assert "reason" in err.value.errors
+        with pytest.raises(GuardRefused, match="not recused"):
+            fire(session, case, "withdraw_recusal", users["reviewer.un"], {"reason": "I never recused."})
+        fire(session, case, "withdraw_recusal", users["reviewer.defence"], {"reason": "My cousin left the unit."})
+        last = events_for_chain(session, case.code)[-1]
+        assert last.action == "withdraw_recusal" and last.details["recused_in_round"] == 1
+        vote(session, case, users, "release", who=("reviewer.defence",))  # takes part again
+        [recusal] = ReviewRound.for_case(session, case.id)[0].recusals
+        assert recusal.reason == "My cousin arrested the child."
+        assert recusal.withdrawal_reason == "My cousin left the unit."
+        # a new conflict in the same round: a recusal again (the walk found a 500 here: one row per round)
+        fire(session, case, "recuse", users["reviewer.defence"], {"reason": "My brother now leads the unit."})
+        fire(session, case, "withdraw_recusal", users["reviewer.defence"], {"reason": "He was transferred."})
+        fire(session, case, "recuse", users["reviewer.defence"], {"reason": "He came back."})
+        assert len(ReviewRound.current(session, case.id).recusals) == 2
+        with pytest.raises(GuardRefused, match="recused yourself from this case"):
+            vote(session, case, users, "release", who=("reviewer.defence",))
+
     def test_an_assessment_supersedes_the_open_round(self, session, users, make_case, frozen):
         case = make_case()
         submit(session, case, users)

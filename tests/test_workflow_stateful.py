@@ -97,6 +97,7 @@ def payload(session, clock, case, trigger: str, draw) -> dict:
         "cast_vote": lambda: {"outcome": draw(st.sampled_from(OUTCOMES + ["release"] * 3)),
                               "offence_category": draw(st.sampled_from(CATEGORIES)), "reasons": "My reasons"},
         "recuse": lambda: {"reason": "Conflict of interest"},
+        "withdraw_recusal": lambda: {"reason": "The conflict has ended"},
         "decide_release": lambda: {**decision, "receiving_org_id": partner},
         "decide_diversion": lambda: {**decision, "receiving_org_id": partner, "child_consent": True,
                                      "guardian_consent": draw(st.booleans()), "consent_notes": "Asked both"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow import vocab
@@ -47,6 +47,12 @@ class ReviewRound(Base):
     def recused_ids(self) -> set[int]:
         return {r.reviewer_id for r in self.recusals}
 
+    @staticmethod
+    def standing_recusals(rounds: list[ReviewRound]) -> dict[int, Recusal]:
+        """Reviewer id -> the recusal that still holds: a recusal lasts for the case (the next round
+        too) until it is withdrawn with a reason."""
+        return {r.reviewer_id: r for rnd in rounds for r in rnd.recusals if r.withdrawn_at is None}
+
     @classmethod
     def current(cls, session, case_id: int) -> ReviewRound | None:
         return session.scalar(
@@ -85,7 +91,10 @@ class Recusal(Base):
     """A member who declares a conflict of interest takes no part in the round."""
 
     __tablename__ = "review_recusals"
-    __table_args__ = (UniqueConstraint("round_id", "reviewer_id"),)
+    __table_args__ = (  # one standing recusal per member and round (a withdrawn one may be followed by another)
+        Index("uq_review_recusals_standing", "round_id", "reviewer_id", unique=True,
+              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
@@ -93,6 +102,9 @@ class Recusal(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     reason: Mapped[str] = mapped_column(Text)
     recused_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the member takes part again from then on, for the reason given
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     round: Mapped[ReviewRound] = relationship(back_populates="recusals")
     reviewer: Mapped[User] = relationship()

@@ -98,13 +98,34 @@ def supersede_review_round(ctx):
     ctx.session.flush()
 
 
+def standing_recusal(ctx):
+    """The actor's recusal that still holds on this case (any round), or None."""
+    standing = ctx.remember("recusals", lambda: ReviewRound.standing_recusals(rounds_of(ctx)))
+    return standing.get(ctx.actor.id)
+
+
+def recused_refusal(ctx) -> str | None:
+    held = standing_recusal(ctx)
+    if held is None:
+        return None
+    return _("You recused yourself from this case on %(day)s; withdraw the recusal, with a reason, to take part "
+             "again.", day=format_date(held.recused_at))
+
+
 @guard("round_open")
 def round_open(ctx):
     rnd = current_round(ctx)
     if rnd is None:
         return _("No review round is open.")
-    if ctx.actor.id in rnd.recused_ids():
-        return _("You recused yourself from this round.")
+    return recused_refusal(ctx)
+
+
+@guard("recusal_standing")
+def recusal_standing(ctx):
+    if current_round(ctx) is None:
+        return _("No review round is open.")
+    if standing_recusal(ctx) is None:
+        return _("You have not recused yourself from this case.")
     return None
 
 
@@ -140,8 +161,20 @@ def record_recusal(ctx):
         ctx.session.delete(own)
     rnd.recusals.append(Recusal(round_id=rnd.id, reviewer_id=actor.id, organisation_id=actor.organisation_id,
                                 reason=ctx.data["reason"], recused_at=ctx.now))
-    ctx.forget("quorum")
+    ctx.forget("quorum", "recusals")
     ctx.details["round"] = rnd.number
+
+
+@effect("withdraw_recusal")
+def withdraw_recusal(ctx):
+    """The member takes part again (in this round and the next), for the reason given; the recusal
+    and its reason stay on the record."""
+    held = standing_recusal(ctx)
+    held.withdrawn_at = ctx.now
+    held.withdrawal_reason = ctx.data["reason"]
+    ctx.forget("recusals")
+    ctx.details["round"] = current_round(ctx).number
+    ctx.details["recused_in_round"] = held.round.number
 
 
 @guard("quorum_met", needs=("quorum",))
@@ -158,8 +191,9 @@ def decider_took_part(ctx):
     rnd = current_round(ctx)
     if rnd is None:
         return _("No review round is open.")
-    if ctx.actor.id in rnd.recused_ids():
-        return _("You recused yourself from this round.")
+    refusal = recused_refusal(ctx)
+    if refusal:
+        return refusal
     if ctx.actor.organisation_id not in {v.organisation_id for v in rnd.votes}:
         return _("Only a member of an institution that voted in this round can record its decision.")
     return None
