@@ -81,6 +81,8 @@ DETAIL_LABELS = {
     "migrated": _l("Moved to a new version of the workflow"),
     "erasure": _l("Erasure"), "due_since": _l("Due since"), "retention_days": _l("Retention (days)"),
     "approved_by": _l("Approved by"), "auditor": _l("Auditor"), "admin": _l("Administrator"),
+    "new_facts": _l("New facts"), "votes_set_aside": _l("Votes cast on the earlier facts set aside"),
+    "recused_in_round": _l("Recused in round"),
 }
 
 #: values of the history that are codes too
@@ -184,7 +186,7 @@ def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
                 out.append(f"{w.fields.get(f, f)}: {w.value(f, old)} → {w.value(f, new)}")
         elif key in ("payload", "fields") and isinstance(value, dict):
             out.extend(f"{w.fields.get(k, k)}: {w.value(k, v)}" for k, v in value.items())
-        elif key == "fields" and isinstance(value, list):
+        elif key in ("fields", "new_facts") and isinstance(value, list):
             out.append(f"{w.name(key)}: " + ", ".join(w.fields.get(f, f) for f in value))
         elif key == "handover" and isinstance(value, dict):
             out.extend(f"{w.name(k)}: {w.value(k, old)} → {w.value(k, new)}" for k, (old, new) in value.items())

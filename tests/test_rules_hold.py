@@ -477,6 +477,44 @@ class TestVoting:
         with pytest.raises(GuardRefused, match="recused yourself from this case"):
             vote(session, case, users, "release", who=("reviewer.defence",))
 
+    @pytest.mark.parametrize("trigger, change, fact", [
+        ("edit_intake", {"claimed_age": 14}, "claimed_age"),
+        ("edit_intake", {"charge_category": "terrorism"}, "charge_category"),
+        ("edit_intake", {"charges": "Now also accused of theft"}, "charges"),
+        ("edit_intake", {"date_of_birth": "2011-04-02", "claimed_age": None}, "date_of_birth"),
+        ("correct_record", {"claimed_age": 17, "reason": "The school record gives 17."}, "claimed_age"),
+        ("correct_record", {"encounter_at": "two hours earlier", "reason": "The unit's log gives an earlier time."},
+         "encounter_at"),
+    ])
+    def test_new_facts_open_a_new_round_and_the_old_votes_do_not_count(self, session, users, make_case, frozen,
+                                                                       trigger, change, fact):
+        case = make_case(claimed_age=16, charge_category="association")
+        submit(session, case, users)
+        vote(session, case, users, "release", who=("reviewer.justice", "reviewer.un", "reviewer.family"))
+        if change.get("encounter_at") == "two hours earlier":
+            change = {**change, "encounter_at": (case.encounter_at - timedelta(hours=2)).isoformat()}
+        fire(session, case, trigger, users["registrar"], change)
+        first, second = ReviewRound.for_case(session, case.id)
+        assert first.superseded_at is not None and first.decision is None
+        assert second.closed_at is None and second.votes == []
+        last = events_for_chain(session, case.code)[-1]
+        assert fact in last.details["new_facts"] and last.details["votes_set_aside"] is True
+        assert last.details["superseded_round"] == 1 and last.details["round"] == 2
+        with pytest.raises(GuardRefused, match="quorum"):
+            fire(session, case, "decide_release", users["reviewer.un"],
+                 {"reasons": "Release", "offence_category": "support_tasks",
+                  "receiving_org_id": org_id(session, PARTNER_ORG)})
+        assert verify_database(session, case.code).ok
+
+    def test_an_edit_of_another_field_leaves_the_round_and_its_votes(self, session, users, make_case, frozen):
+        case = make_case()
+        submit(session, case, users)
+        vote(session, case, users, "release", who=("reviewer.justice", "reviewer.un"))
+        fire(session, case, "edit_intake", users["registrar"], {"commune": "Ansongo", "languages": "Bambara"})
+        [only] = ReviewRound.for_case(session, case.id)
+        assert only.closed_at is None and len(only.votes) == 2
+        assert "new_facts" not in events_for_chain(session, case.code)[-1].details
+
     def test_an_assessment_supersedes_the_open_round(self, session, users, make_case, frozen):
         case = make_case()
         submit(session, case, users)
@@ -651,3 +689,19 @@ def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users,
         savepoint.rollback()
         session.expunge_all()  # nothing of this example stays in the identity map (SQLite reuses ids)
         clock.reset()
+
+
+def test_the_history_says_which_new_facts_set_the_votes_aside(app, session, users, make_case, frozen):
+    from flask_babel import force_locale
+
+    from caseflow.templating import details_in_words
+
+    case = make_case(claimed_age=16)
+    submit(session, case, users)
+    vote(session, case, users, "release", who=("reviewer.justice",))
+    fire(session, case, "edit_intake", users["registrar"], {"claimed_age": 14})
+    details = events_for_chain(session, case.code)[-1].details
+    with force_locale("fr"):
+        words = " | ".join(details_in_words(details))
+    assert "Faits nouveaux : " in words or "Faits nouveaux: " in words
+    assert "new_facts" not in words and "claimed_age" not in words and "votes_set_aside" not in words

@@ -81,6 +81,14 @@ def _supersede(x: Expected, ev, payload, details, _effect):
         rnd.closed = True
 
 
+@replays("new_round_on_new_facts")
+def _new_facts(x: Expected, ev, payload, details, effect):
+    """An edit or a correction of a fact the review weighs superseded the open round (the event says so)."""
+    if details.get("superseded_round") is not None:
+        _supersede(x, ev, payload, details, effect)
+        _open_round(x, ev, payload, details, effect)
+
+
 @replays("record_vote")
 def _vote(x: Expected, ev, payload, details, _effect):
     rnd = x.open_round()

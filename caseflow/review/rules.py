@@ -112,6 +112,30 @@ def recused_refusal(ctx) -> str | None:
              "again.", day=format_date(held.recused_at))
 
 
+#: the record's facts a review round weighs: the age, the encounter and the charges. An edit or a
+#: correction of one while a round is open supersedes the round (its votes were cast on the old
+#: facts) and opens the next, as a concluded assessment does
+REVIEW_FACTS = frozenset({"claimed_age", "date_of_birth", "age_estimated", "encounter_at", "charges",
+                          "charge_category", "alleged_group", "association_roles"})
+
+
+@effect("new_round_on_new_facts")
+def new_round_on_new_facts(ctx):
+    changed = set()
+    for part in (ctx.details, ctx.identifying):
+        for key in ("changes", "corrections"):
+            changed.update((part.get(key) or {}).keys())
+    touched = sorted(changed & REVIEW_FACTS)
+    rnd = current_round(ctx)
+    if not touched or rnd is None:
+        return
+    had_votes = bool(rnd.votes)
+    supersede_review_round(ctx)
+    open_review_round(ctx)
+    ctx.details["new_facts"] = touched
+    ctx.details["votes_set_aside"] = had_votes
+
+
 @guard("round_open")
 def round_open(ctx):
     rnd = current_round(ctx)
