@@ -130,3 +130,67 @@ def test_a_rule_may_name_a_role_of_one_organisation_kind(database, tmp_path):
             assert sees_section(un, case, "reintegration") and not sees_section(justice, case, "reintegration")
     finally:
         app.extensions["caseflow.db"]["engine"].dispose()
+
+
+# --- need to know in time (the workflow file's ``remit``) ------------------------------------------
+
+def listed(client, code: str) -> bool:
+    """In the signed-in user's case list (its rows link to the case)."""
+    return f'href="/cases/{code}"' in client.get(f"/cases/?q={code}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("days, seen", [(0, True), (29, True), (30, True), (31, False), (400, False)])
+def test_a_reviewer_sees_a_decided_case_for_the_days_the_file_gives(client, auth, session, users, make_case,
+                                                                   token, clock, days, seen):
+    case = lived_case(session, users, make_case, until="reintegration")  # decided, handed over, referred
+    session.commit()
+    clock.advance(timedelta(days=days, hours=-1))
+    auth.login("reviewer.un")
+    assert (client.get(f"/cases/{case.code}").status_code == 200) is seen
+    assert listed(client, case.code) is seen
+    r = client.application.test_client().get(f"/api/v1/cases/{case.code}", headers=token("reviewer.un"))
+    assert r.status_code == (200 if seen else 404)
+
+
+def test_a_reviewer_sees_a_case_while_its_review_is_open_whatever_its_age(client, auth, session, users, make_case,
+                                                                           clock):
+    case = lived_case(session, users, make_case, until="review")
+    session.commit()
+    clock.advance(timedelta(days=800))  # a review that drags on stays in the mechanism's remit
+    auth.login("reviewer.un")
+    assert client.get(f"/cases/{case.code}").status_code == 200 and listed(client, case.code)
+
+
+def test_a_case_in_juvenile_justice_stays_in_the_mechanisms_remit_for_its_re_reviews(client, auth, session, users,
+                                                                                    make_case, clock):
+    from tests.test_rules_hold import refer_to_jj
+
+    case = make_case(claimed_age=16, charge_category="terrorism")
+    submit(session, case, users)
+    refer_to_jj(session, case, users, case.encounter_at.date() - timedelta(days=3))
+    session.commit()
+    clock.advance(timedelta(days=200))
+    auth.login("reviewer.justice")
+    assert client.get(f"/cases/{case.code}").status_code == 200
+
+
+def test_a_case_never_put_before_the_mechanism_is_not_the_reviewers(client, auth, session, make_case):
+    case = make_case()
+    session.commit()
+    auth.login("reviewer.un")
+    assert client.get(f"/cases/{case.code}").status_code == 404 and not listed(client, case.code)
+
+
+def test_the_registrar_does_not_see_the_handover_or_reintegration(client, auth, session, users, make_case, token):
+    """A registrar may be a security forces' focal point: what follows the handover is not theirs."""
+    case = lived_case(session, users, make_case, until="reintegration")
+    session.commit()
+    auth.login("registrar")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    assert case.code in page and MARKS["handover"] not in page and MARKS["reintegration"] not in page
+    assert "Capt. Diallo" not in page and "S. Camara" not in page
+    history = client.application.test_client().get(f"/api/v1/cases/{case.code}/history",
+                                                   headers=token("registrar")).get_json()
+    assert MARKS["handover"] not in str(history) and "Capt. Diallo" not in str(history)
+    with pytest.raises(Forbidden, match="ask an auditor"):
+        check_may_export(users["registrar"], ExportFilters(codes=[case.code]), False)

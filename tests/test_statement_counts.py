@@ -10,7 +10,8 @@ from sqlalchemy import event
 from tests.helpers import PARTNER_ORG, org_id, submit, vote
 
 #: statements per request, by kind of request (as measured on SQLite and PostgreSQL: each added round trip fails)
-BOUNDS = {"vote": 11, "submit": 10, "decide": 20, "read": 2}
+# decide: 21 since a reviewer's remit is in time (is the case, now handed over, decided within the days?)
+BOUNDS = {"vote": 11, "submit": 10, "decide": 21, "read": 2}
 
 
 @contextmanager

@@ -3,13 +3,15 @@ record access (``can_view``); menus only reflect it.
 
 - auditor: every case;  admin: none (they manage people, not children's files);
 - registrar: cases registered by their organisation;
-- reviewer: cases that have been put before the joint review mechanism (past their workflow's
-  initial state, which each workflow file names);
+- reviewer: cases before the joint review mechanism now, and for a while after its decision (each
+  workflow file's ``remit``; a file without one: every case past its initial state);
 - assessor: cases with an age assessment assigned to their organisation;
 - partner: cases released, or to be released, to their organisation.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
@@ -36,6 +38,54 @@ def past_initial():
 
 
 
+def _remits(role: str) -> dict[str, tuple[str, object]]:
+    """Workflow name -> (initial state, the in-force file's remit rule for the role, or None)."""
+    from caseflow.workflow.engine import workflows
+
+    return {wf.name: (wf.initial, wf.remit.get(role)) for wf in workflows().values()}
+
+
+def _decided_since(days: int):
+    from caseflow import clock
+    from caseflow.review.models import ReviewRound
+
+    cutoff = clock.now() - timedelta(days=days)
+    return exists(select(ReviewRound.id).where(ReviewRound.case_id == Case.id, ReviewRound.decision.is_not(None),
+                                               ReviewRound.closed_at >= cutoff))
+
+
+def in_remit_in_time(role: str):
+    """Need to know in time (the workflow file's ``remit``): the cases in the role's states, or
+    decided by the joint review within its number of days; a workflow that names no rule for the
+    role: every case past its initial state."""
+    clauses = []
+    for name, (initial, rule) in _remits(role).items():
+        if rule is None:
+            clauses.append(and_(Case.workflow == name, Case.state != initial))
+            continue
+        now_or_lately = [Case.state.in_(rule.states)]
+        if rule.days_after_decision:
+            now_or_lately.append(_decided_since(rule.days_after_decision))
+        clauses.append(and_(Case.workflow == name, or_(*now_or_lately)))
+    return or_(*clauses) if clauses else false()
+
+
+def sees_in_time(role: str, case: Case) -> bool:
+    """``in_remit_in_time`` for one case."""
+    initial, rule = _remits(role).get(case.workflow, (None, None))
+    if rule is None:
+        from caseflow.workflow.engine import workflow_of
+
+        return case.state != workflow_of(case).initial
+    if case.state in rule.states:
+        return True
+    if not rule.days_after_decision:
+        return False
+    from caseflow.extensions import db
+
+    return bool(db.session.scalar(select(_decided_since(rule.days_after_decision).where(Case.id == case.id))))
+
+
 def visible_to(user):
     """A WHERE clause restricting cases to the user's remit."""
     from caseflow.assessment.models import AgeAssessment
@@ -46,7 +96,7 @@ def visible_to(user):
     if role == Role.registrar:
         return Case.registering_org_id == user.organisation_id
     if role == Role.reviewer:
-        return past_initial()
+        return in_remit_in_time(role)
     if role == Role.partner:
         return Case.receiving_org_id == user.organisation_id
     if role == Role.assessor:
@@ -72,9 +122,7 @@ def can_view(user, case: Case) -> bool:
     if role == Role.registrar:
         return case.registering_org_id == user.organisation_id
     if role == Role.reviewer:
-        from caseflow.workflow.engine import workflow_of
-
-        return case.state != workflow_of(case).initial
+        return sees_in_time(role, case)
     if role == Role.partner:
         return case.receiving_org_id is not None and case.receiving_org_id == user.organisation_id
     if role == Role.assessor:

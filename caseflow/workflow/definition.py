@@ -114,6 +114,15 @@ class Purpose:
 
 
 @dataclass(frozen=True)
+class Remit:
+    """Need to know in time: a role named in the file's ``remit`` sees a case while it is in one of
+    ``states``, and for ``days_after_decision`` days after a decision of the joint review."""
+
+    states: tuple[str, ...]
+    days_after_decision: int = 0
+
+
+@dataclass(frozen=True)
 class State:
     name: str
     #: record fields that must be filled while a case is in this state (a closed case has a reason):
@@ -161,6 +170,8 @@ class Workflow:
     #: need to know: section -> role -> the states in which that role sees it (``None``: every state);
     #: a role not named does not see the section; a section not declared is seen by all
     sections: dict[str, dict[str, tuple[str, ...] | None]] = field(default_factory=dict)
+    #: need to know in time: role -> when it sees a case (a role not named keeps its standing remit)
+    remit: dict[str, Remit] = field(default_factory=dict)
     machine: Machine | None = field(default=None, repr=False)
 
     def sees_section(self, role: str, section: str | None, state: str, kind: str | None = None) -> bool:
@@ -376,6 +387,24 @@ def _sections(path, raw, states, roles, transitions) -> dict[str, dict[str, tupl
     return out
 
 
+def _remit(path, raw, states, roles) -> dict[str, Remit]:
+    block = raw.get("remit") or {}
+    if not isinstance(block, dict):
+        _fail(path, "remit", "maps a role to {states: [...], days_after_decision: N}")
+    out = {}
+    for role, rule in block.items():
+        key = f"remit.{role}"
+        if role not in roles:
+            _fail(path, key, f"unknown role {role!r}")
+        if not isinstance(rule, dict) or set(rule) - {"states", "days_after_decision"}:
+            _fail(path, key, "takes states (a list) and days_after_decision (a whole number)")
+        days = rule.get("days_after_decision", 0)
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            _fail(path, f"{key}.days_after_decision", "must be a whole number of zero or more")
+        out[role] = Remit(_names(path, f"{key}.states", rule.get("states"), states, "state"), days)
+    return out
+
+
 def _identity(path, raw, roles) -> dict[str, Purpose]:
     block = raw.get("identity") or {}
     if not isinstance(block, dict) or not isinstance(block.get("purposes", {}), dict):
@@ -584,6 +613,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     )
     wf.identity_uses = _identity_uses(path, raw, wf.identity_purposes)
     wf.sections = _sections(path, raw, states, roles, transitions)
+    wf.remit = _remit(path, raw, states, roles)
     wf.machine = build_machine(wf)
     return wf
 
