@@ -10,12 +10,14 @@ import zipfile
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from caseflow.audit.models import AuditEvent
 from caseflow.audit.verify import verify_database
-from caseflow.reports.disclosure import Protected, protect
+from caseflow.reports.disclosure import Protected, perturb, perturbation, record_key
 from caseflow.reports.facts import fold
 from caseflow.reports.models import CaseFacts
 from caseflow.reports.period import Period, build
@@ -101,12 +103,13 @@ def test_every_figure_counted_by_hand(session, users, quarter, clock):
     assert s["Assessed 15–17"]["Total"] == 1 and s["Assessed under 15"]["Total"] == 0
 
     by_sex = cells(r, "by_sex")
-    assert by_sex["Newly detained"] == {"Boys": 4, "Girls": 1, "Total": 5}
-    assert by_sex["Still detained at period end"] == {"Boys": 3, "Girls": 0, "Total": 3}
+    assert by_sex["Newly detained"] == {"Boys": 4, "Girls": 1, "Sex unknown": 0, "Total": 5}
+    assert by_sex["Still detained at period end"] == {"Boys": 3, "Girls": 0, "Sex unknown": 0, "Total": 3}
     by_age = cells(r, "by_age_band")
     # A 15, C 16, E 15 (assessed 16 on 5 Feb, carried back to 1 Feb); B 13, G 14; D unknown
-    assert by_age["Newly detained"] == {"Under 15": 2, "15–17": 3, "Age unknown": 0, "Total": 5}
-    assert by_age["Still detained at period end"] == {"Under 15": 0, "15–17": 2, "Age unknown": 1, "Total": 3}
+    assert by_age["Newly detained"] == {"Under 15": 2, "15–17": 3, "18 and over": 0, "Age unknown": 0, "Total": 5}
+    assert by_age["Still detained at period end"] == {"Under 15": 0, "15–17": 2, "18 and over": 0, "Age unknown": 1,
+                                                      "Total": 3}
     assert cells(r, "by_region")["Newly detained"] == {"Gao": 2, "Kidal": 1, "Mopti": 2, "Total": 5}
     charge = cells(r, "by_charge")["Newly detained"]
     assert charge == {"Association with an armed group": 1, "Terrorism-related offence": 1, "Not recorded": 3,
@@ -197,44 +200,99 @@ def test_facts_changed_behind_the_applications_back_are_reported(session, users,
     assert any("statistics' facts differ" in b.problem and "sex" in b.problem for b in result.breaks)
 
 
-# --- disclosure control -----------------------------------------------------------------------------
+# --- disclosure control: the cell-key method --------------------------------------------------------
 
-def shown(grid):
-    return [[str(v) if isinstance(v, Protected) else v for v in row] for row in grid]
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(0, 10**6), key=st.integers(0, 10**7), k=st.integers(2, 10))
+def test_a_count_moves_by_two_at_most_the_same_way_every_time_and_small_ones_look_alike(count, key, k):
+    shown = perturb(count, key, k)
+    assert shown == perturb(count, key, k)  # the same children, the same figure
+    if count < k:
+        assert str(shown) == f"<{k}"  # zero included: an empty cell and a cell of one child look alike
+    elif isinstance(shown, Protected):
+        assert count + perturbation(count, key % 256) < k
+    else:
+        assert abs(shown - count) <= 2 and shown >= k
+    assert perturb(count, key, 1) == count and perturb(count, key, 0) == count  # control off: exact
 
 
-def test_a_small_count_is_withheld_and_cannot_be_worked_out_from_its_row():
-    grid = [[3, 10, 7, 20]]  # cells, then the total
-    assert shown(protect(grid, 5, total_row=False)) == [["<5", 10, "x", 20]]
+def test_about_half_the_counts_are_unchanged_and_the_rest_spread_both_ways():
+    moves = [perturbation(100, key) for key in range(256)]
+    assert 0.4 < moves.count(0) / 256 < 0.6
+    assert moves.count(1) == moves.count(-1) and moves.count(2) == moves.count(-2) > 0
+    # the count enters the lookup: one child more with a record key of 0 still moves to another draw
+    assert [perturbation(100, k) for k in range(256)] != [perturbation(101, k) for k in range(256)]
 
 
-def test_zeros_are_shown_and_a_lone_small_count_takes_its_total_with_it():
-    assert shown(protect([[0, 2, 0, 2]], 5, total_row=False)) == [[0, "<5", 0, "<5"]]
-    assert shown(protect([[0, 0, 0, 0]], 5, total_row=False)) == [[0, 0, 0, 0]]
+def test_record_keys_are_spread_and_need_the_secret():
+    keys = [record_key(b"secret", i) for i in range(4096)]
+    assert set(keys) == set(range(256))  # every key drawn, none much more often than the others
+    assert max(keys.count(v) for v in range(256)) < 40
+    assert keys != [record_key(b"another secret", i) for i in range(4096)]
 
 
-def test_a_two_way_table_is_protected_along_rows_and_columns():
-    grid = [[2, 8, 10], [6, 9, 15], [8, 17, 25]]  # last column and last row are totals
-    out = protect(grid, 5, total_row=True)
-    hidden = {(r, c) for r in range(3) for c in range(3) if isinstance(out[r][c], Protected)}
-    assert (0, 0) in hidden
-    lines = [[(r, c) for c in range(3)] for r in range(3)] + [[(r, c) for r in range(3)] for c in range(3)]
-    for line in lines:  # no line is left with exactly one withheld entry
-        assert len([pos for pos in line if pos in hidden]) != 1
+def test_the_same_children_give_the_same_figure_in_every_table(session, users, quarter, clock, app):
+    clock.freeze(t("2026-04-01T12:00:00"))
+    r = report_at(session, users, min_cell=3)
+    newly = [cells(r, key)["Newly detained"]["Total"] for key in ("summary", "by_sex", "by_region", "by_charge")]
+    assert len(set(map(str, newly))) == 1  # the five newly detained children, one figure everywhere
+    assert str(cells(r, "newly_detained_by_sex_age_band")["Total"]["Total"]) == str(newly[0])
+    by_sex = cells(r, "by_sex")["Newly detained"]  # 4 boys, 1 girl (under 3): shown as "<3"
+    assert str(by_sex["Girls"]) == "<3" and str(by_sex["Sex unknown"]) == "<3"  # one and zero alike
+    again = report_at(session, users, min_cell=3, **{"from": "2025-12-01", "to": "2026-03-31"})
+    # D joins the newly detained in the longer period: another set, another figure may come
+    assert cells(again, "by_sex")["Handed over to civilian child protection"] == \
+        cells(r, "by_sex")["Handed over to civilian child protection"]  # the same two children
 
 
 def test_small_cells_are_withheld_in_the_report_by_default(session, users, quarter, clock, app):
     clock.freeze(t("2026-04-01T12:00:00"))
     r = report_at(session, users, min_cell=app.config["REPORT_MIN_CELL"])
     by_sex = cells(r, "by_sex")
-    assert {k: str(v) for k, v in by_sex["Newly detained"].items()} == {"Boys": "<5", "Girls": "<5", "Total": "5"}
-    # 3 boys and no girl still held: the 3 is withheld, and the total with it (nothing else to hide)
-    assert {k: str(v) for k, v in by_sex["Still detained at period end"].items()} == {
-        "Boys": "<5", "Girls": "0", "Total": "<5"}
+    assert {k: str(v) for k, v in by_sex["Newly detained"].items() if k != "Total"} == {
+        "Boys": "<5", "Girls": "<5", "Sex unknown": "<5"}
+    total = by_sex["Newly detained"]["Total"]
+    assert str(total) == "<5" or 3 <= total <= 7  # five children, perturbed by at most 2
     by_region = cells(r, "by_region")["Newly detained"]  # Gao 2, Kidal 1, Mopti 2: all small
-    assert {str(v) for k, v in by_region.items() if k != "Total"} == {"<5"} and by_region["Total"] == 5
+    assert {str(v) for k, v in by_region.items() if k != "Total"} == {"<5"}
     d = cells(r, "durations")["Length of detention, released in the period (days)"]
     assert str(d["Children"]) == "<5" and d["Median"] is None
+
+
+REGIONS = ("Gao", "Kidal", "Mopti", "Tombouctou")
+
+
+def test_two_reports_a_day_apart_do_not_give_away_the_child_between_them(session, users, make_case, clock):
+    """The attack tried from outside: a report to day D and one to day D + 1, with one child
+    registered on the extra day, subtracted table by table. Before the cell-key method the cells
+    that grew by exactly one named that child's sex, age band and region in 8 tries of 8."""
+    clock.freeze(t("2026-03-01T08:00:00"))
+    for i in range(60):  # a population with cells of five and more everywhere
+        make_case(sex=("male", "female")[i % 2], claimed_age=(13, 16)[i // 2 % 2], region=REGIONS[i // 4 % 4],
+                  encounter_at=f"2026-02-{1 + i % 27:02d}T08:00:00")
+    named = 0
+    for attempt in range(8):
+        day = 1 + attempt
+        sex, age, region = ("male", "female")[attempt % 2], (13, 16)[attempt // 2 % 2], REGIONS[attempt % 4]
+        clock.freeze(t(f"2026-03-{day:02d}T09:00:00"))
+        make_case(sex=sex, claimed_age=age, region=region, encounter_at=f"2026-03-{day:02d}T08:00:00")
+        clock.freeze(t(f"2026-03-{day:02d}T23:00:00"))
+        session.flush()
+        before = report_at(session, users, min_cell=5, as_of=clock.now(), **{"from": "2026-02-01",
+                                                                             "to": f"2026-03-{day - 1:02d}"}
+                           if day > 1 else {"from": "2026-02-01", "to": "2026-02-28"})
+        after = report_at(session, users, min_cell=5, as_of=clock.now(),
+                          **{"from": "2026-02-01", "to": f"2026-03-{day:02d}"})
+        guesses = {}
+        for key in ("by_sex", "by_age_band", "by_region"):
+            b, a = cells(before, key)["Newly detained"], cells(after, key)["Newly detained"]
+            grew = [col for col in a if col != "Total" and isinstance(a[col], int) and isinstance(b[col], int)
+                    and a[col] - b[col] == 1 and all(a[o] == b[o] for o in a if o not in (col, "Total"))]
+            guesses[key] = grew[0] if len(grew) == 1 else None
+        truth = {"by_sex": {"male": "Boys", "female": "Girls"}[sex], "by_age_band": "15–17" if age == 16 else
+                 "Under 15", "by_region": region}
+        named += guesses == truth
+    assert named <= 2, f"the subtraction named the child in {named} tries of 8"
 
 
 # --- who, and how it comes out ------------------------------------------------------------------------
@@ -256,7 +314,14 @@ def test_a_partner_sees_only_its_own_organisations_cases(session, users, quarter
     assert r.scope.startswith("organisation:")
 
 
-def test_the_api_answers_and_records_the_report(client, token, session, quarter, clock):
+def newly_detained_as_shown(session, users):
+    """The five newly detained children of the quarter as every output shows them (perturbed)."""
+    shown = cells(report_at(session, users, min_cell=5), "summary")["Newly detained"]["Total"]
+    assert isinstance(shown, int) and 3 <= shown <= 7
+    return shown
+
+
+def test_the_api_answers_and_records_the_report(client, token, session, users, quarter, clock):
     clock.freeze(t("2026-04-01T12:00:00"))
     r = client.get("/api/v1/reports/period?from=2026-01-01&to=2026-03-31&by=region,sex", headers=token("auditor"))
     assert r.status_code == 200
@@ -264,7 +329,7 @@ def test_the_api_answers_and_records_the_report(client, token, session, quarter,
     assert body["by"] == ["region", "sex"] and body["digest"].startswith("v1-")
     summary = next(x for x in body["tables"] if x["key"] == "summary")
     newly = next(row for row in summary["rows"] if row["label"] == "Newly detained")
-    assert newly["values"] == [5]
+    assert newly["values"] == [newly_detained_as_shown(session, users)]
     assert any(x["key"] == "newly_detained_by_region_sex" for x in body["tables"])
     made = session.scalars(select(AuditEvent).where(AuditEvent.action == "report_made")).all()
     assert made and made[-1].details["from"] == "2026-01-01" and made[-1].details["output"] == "json"
@@ -324,7 +389,7 @@ def test_the_workbook_has_every_table_its_charts_and_no_formula(client, auth, qu
     assert {"table", "row", "column", "value"} <= set(rows[0])
     assert all(not row["row"].startswith("=") for row in rows)
     newly = next(row for row in rows if row["table"] == "summary" and row["row"] == "Newly detained")
-    assert newly["value"] == "5"
+    assert newly["value"] == str(newly_detained_as_shown(session, users))
 
 
 def test_the_page_in_french(client, auth, quarter, clock, session, users):
@@ -347,7 +412,7 @@ def test_the_page_refuses_a_reversed_period_in_place(client, auth, quarter, cloc
     assert 'aria-invalid="true"' in page and "error-summary" in page
 
 
-def test_the_cli_writes_the_workbook(app, quarter, clock, tmp_path):
+def test_the_cli_writes_the_workbook(app, session, users, quarter, clock, tmp_path):
     clock.freeze(t("2026-04-01T12:00:00"))
     out = tmp_path / "q1.xlsx"
     result = app.test_cli_runner().invoke(args=["report", "period", "--from", "2026-01-01", "--to", "2026-03-31",
@@ -356,7 +421,7 @@ def test_the_cli_writes_the_workbook(app, quarter, clock, tmp_path):
     wb = load_workbook(out)
     summary = wb.worksheets[1]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
-    assert values["Newly detained"] == 5
+    assert values["Newly detained"] == newly_detained_as_shown(session, users)
     result = app.test_cli_runner().invoke(args=["report", "period", "--from", "2026-03-31", "--to", "2026-01-01",
                                                 "--as", "auditor@caseflow.demo", "-o", str(out)])
     assert result.exit_code != 0 and "ends before it starts" in result.output

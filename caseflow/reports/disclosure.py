@@ -1,31 +1,43 @@
-"""Statistical disclosure control: small counts are withheld, and so is whatever would give them away.
+"""Statistical disclosure control by the cell-key method (the Australian Bureau of Statistics'
+perturbation of TableBuilder outputs; Thompson, Broadfoot and Elazar, "Methodology for the automatic
+confidentialisation of statistical outputs from remote servers at the Australian Bureau of
+Statistics", UNECE work session on statistical data confidentiality, 2013).
 
 The rule (the README's "Statistics" section and every report's About sheet say it too):
 
-1. **Primary suppression.** A count from 1 to ``k − 1`` (``k`` = ``REPORT_MIN_CELL``, 5 by default)
-   is shown as ``<5``. Zeros are shown: an empty cell describes nobody.
-2. **Secondary suppression.** In every line that adds up to a shown total (a row with its total;
-   in a two-way table each column too, and the totals row), one withheld cell could be worked out by
-   subtraction. So while a line has exactly one withheld entry, the smallest other non-zero count
-   of that line is withheld too (shown ``x``), or the line's total when no other cell is left.
-   This runs until no line has a single withheld entry.
+1. **A record key per child**: a number from 0 to 255 drawn once from a keyed hash of the case (the
+   server's secret): the same in every report, unknowable to a reader.
+2. **A cell key per count**: the sum of the record keys of the children it counts, modulo 256. The
+   same set of children gives the same cell key in every table, every period and every report.
+3. **The count shown** is the true count plus a perturbation from -2 to +2, looked up by (count,
+   cell key) in a fixed table (about half the counts are unchanged). A count under ``k``
+   (``REPORT_MIN_CELL``, 5 by default) — **zero included** — is shown ``<5``, and so is any count the
+   perturbation takes under ``k``: an empty cell and a cell of one child look alike.
 
-Secondary suppression was chosen over rounding to base 5: the figures stay exact where they are
-shown (a task force reconciles them with its own lists), and a reader is told which cells are
-withheld and why. ``k`` = 0 or 1 turns the control off (for an internal, non-shared use).
+So the same children always give the same figure (a report cannot be averaged against itself), and
+two reports that differ by one child differ by an unrelated perturbation: subtracting one from the
+other does not give that child's sex, age or region. Totals are perturbed as counts of their own, so
+a table's cells do not add up exactly to its total (by a few children); no count is ever withheld
+to protect another (no secondary suppression is needed). ``k`` = 0 or 1 turns the control off (for
+an internal, non-shared use): every count is then exact.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+
+#: record keys and cell keys run from 0 to KEYS - 1
+KEYS = 256
 
 
 @dataclass(frozen=True)
 class Protected:
-    """A withheld count, as shown: ``<5`` (under the threshold) or ``x`` (withheld to protect one)."""
+    """A withheld count, as shown: ``<5`` (fewer than the threshold, zero included)."""
 
     text: str
-    kind: str  # primary | secondary
+    kind: str = "primary"
 
     @classmethod
     def primary(cls, k: int) -> Protected:
@@ -35,49 +47,38 @@ class Protected:
         return self.text
 
 
-SECONDARY = Protected("x", "secondary")
+def record_key(secret: bytes, case_id: int) -> int:
+    """A child's record key: stable, uniform on 0..255, and not to be guessed without the secret."""
+    digest = hmac.new(secret, f"caseflow-record-key-v1:{case_id}".encode(), hashlib.sha256).digest()
+    return digest[0]
 
 
-def _lines(rows: int, cols: int, total_row: bool) -> list[list[tuple[int, int]]]:
-    """Each line lists its cells, its total last. Totals column: the last column; totals row: the
-    last row (when the rows add up)."""
-    lines = [[(r, c) for c in range(cols)] for r in range(rows)]
-    if total_row:
-        lines += [[(r, c) for r in range(rows)] for c in range(cols)]
-    return lines
+def perturbation(count: int, cell_key: int) -> int:
+    """The perturbation table, as a function of (count, cell key): 0 for about half the cells, ±1 for
+    four in ten, ±2 for one in ten, the same for the same (count, key) every time. The count enters
+    the lookup so that a child whose record key is 0 still moves the cell to another perturbation."""
+    spot = (cell_key * 131 + count * 193 + 71) % KEYS
+    if spot < 13:
+        return -2
+    if spot < 64:
+        return -1
+    if spot < 192:
+        return 0
+    if spot < 243:
+        return 1
+    return 2
 
 
-def protect(grid: list[list[int]], k: int, *, total_row: bool) -> list[list]:
-    """The grid as shown: ints where safe, ``Protected`` where withheld."""
-    if not grid:
-        return []
-    rows, cols = len(grid), len(grid[0])
-    hidden: dict[tuple[int, int], Protected] = {}
-    if k > 1:
-        for r in range(rows):
-            for c in range(cols):
-                if 0 < grid[r][c] < k:
-                    hidden[(r, c)] = Protected.primary(k)
-        lines = _lines(rows, cols, total_row)
-        changed = True
-        while changed:
-            changed = False
-            for line in lines:
-                withheld = [pos for pos in line if pos in hidden]
-                if len(withheld) != 1:
-                    continue
-                candidates = [pos for pos in line[:-1] if pos not in hidden and grid[pos[0]][pos[1]] > 0]
-                if candidates:
-                    pick = min(candidates, key=lambda pos: (grid[pos[0]][pos[1]], pos))
-                elif line[-1] not in hidden and grid[line[-1][0]][line[-1][1]] > 0:
-                    pick = line[-1]
-                else:
-                    continue
-                hidden[pick] = SECONDARY
-                changed = True
-    return [[hidden.get((r, c), grid[r][c]) for c in range(cols)] for r in range(rows)]
+def perturb(count: int, cell_key: int, k: int):
+    """The count as shown: exact when the control is off (k ≤ 1); else perturbed, and ``<k`` under k."""
+    if k <= 1:
+        return count
+    if count < k:
+        return Protected.primary(k)
+    shown = count + perturbation(count, cell_key % KEYS)
+    return Protected.primary(k) if shown < k else shown
 
 
-def protected_count(n: int, k: int):
-    """One count on its own (no total beside it): shown, or ``<k`` when from 1 to k − 1."""
-    return Protected.primary(k) if k > 1 and 0 < n < k else n
+def protected_count(count: int, cell_key: int, k: int):
+    """One count on its own (the children counted): the same rule."""
+    return perturb(count, cell_key, k)

@@ -34,7 +34,7 @@ from caseflow import vocab
 from caseflow.assessment.age import age_band
 from caseflow.auth.roles import Role
 from caseflow.errors import Forbidden
-from caseflow.reports.disclosure import Protected, protect, protected_count
+from caseflow.reports.disclosure import Protected, perturb, protected_count, record_key
 from caseflow.reports.models import CaseFacts
 
 UNKNOWN = "unknown"
@@ -188,38 +188,57 @@ def count_case(f: dict, lo: str, hi: str) -> CaseCounts:
 
 @dataclass
 class Tally:
-    """Counts by (every dimension's code, figure); durations by the first ``by`` dimension."""
+    """Counts by (every dimension's code, figure); durations by the first ``by`` dimension. Beside
+    each count, its cell key (the sum of the counted children's record keys, see ``disclosure``)."""
 
     cells: Counter = field(default_factory=Counter)
+    keys: Counter = field(default_factory=Counter)
     durations: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    duration_keys: dict = field(default_factory=lambda: defaultdict(Counter))
     months: Counter = field(default_factory=Counter)
+    month_keys: Counter = field(default_factory=Counter)
     children: int = 0
+    children_key: int = 0
+    #: per dimension, every code a case in the remit has, counted in the period or not: a table's
+    #: columns do not appear or vanish with one child
+    universe: list = field(default_factory=list)
 
 
 #: the fact each dimension reads (its value is coded once per distinct combination, not per child)
 DIMENSION_FACTS = ("sex", "age", "region", "authority", "facility", "charge", "nationality")
 
 
-def tally(rows, p: Period) -> Tally:
+def tally(rows, p: Period, secret: bytes = b"") -> Tally:
+    """``rows``: (case id, facts) of every case in the remit as of the report's time."""
     from caseflow.audit.hashing import format_ts
 
     lo, hi = format_ts(p.lower), format_ts(p.upper)
     first = list(DIMENSIONS).index(p.by[0]) if p.by else None
     t = Tally()
     raw_cells: Counter = Counter()
+    raw_keys: Counter = Counter()
     raw_durations: dict = defaultdict(list)
+    raw_duration_keys: Counter = Counter()
+    raws: set = set()
     coded: dict[tuple, tuple] = {}
-    for f in rows:
+    for case_id, f in rows:
+        raw = tuple(map(f.get, DIMENSION_FACTS))
+        raws.add(raw)
         c = count_case(f, lo, hi)
         if not c.figures and not c.durations:
             continue
+        key = record_key(secret, case_id)
         t.children += 1
-        raw = tuple(map(f.get, DIMENSION_FACTS))
+        t.children_key += key
         for figure in c.figures:
             raw_cells[(raw, figure)] += 1
+            raw_keys[(raw, figure)] += key
         for name, days in c.durations:
             raw_durations[(name, raw)].append(days)
-        t.months.update(c.months)
+            raw_duration_keys[(name, raw)] += key
+        for month in c.months:
+            t.months[month] += 1
+            t.month_keys[month] += key
 
     def code(raw: tuple) -> tuple:
         if raw not in coded:
@@ -229,10 +248,15 @@ def tally(rows, p: Period) -> Tally:
 
     for (raw, figure), n in raw_cells.items():
         t.cells[(code(raw), figure)] += n
+        t.keys[(code(raw), figure)] += raw_keys[(raw, figure)]
     for (name, raw), values in raw_durations.items():
+        key = raw_duration_keys[(name, raw)]
         t.durations[name][None].extend(values)
+        t.duration_keys[name][None] += key
         if first is not None:
             t.durations[name][code(raw)[first]].extend(values)
+            t.duration_keys[name][code(raw)[first]] += key
+    t.universe = [{code(raw)[i] for raw in raws} for i in range(len(DIMENSIONS))]
     return t
 
 
@@ -242,7 +266,7 @@ class Table:
     title: str
     row_header: str
     columns: list[str]
-    rows: list[tuple[str, list]]  # label, shown cells (int, "<5" or "x", or a formatted figure)
+    rows: list[tuple[str, list]]  # label, shown cells (a perturbed int, "<5", or a formatted figure)
     note: str = ""
 
 
@@ -251,22 +275,26 @@ def _dim_index(key: str) -> int:
 
 
 def figures_by(t: Tally, dim_key: str | None, k: int) -> Table:
-    """Every figure (rows) by one dimension's values (columns), with a total; protected by row."""
-    totals = Counter()
+    """Every figure (rows) by one dimension's values (columns), with a total; each count perturbed
+    by its cell key. The columns: every value of the dimension in the remit (not only the period's)."""
+    totals, total_keys = Counter(), Counter()
     by_value: dict[str, Counter] = defaultdict(Counter)
+    keys_by_value: dict[str, Counter] = defaultdict(Counter)
     i = _dim_index(dim_key) if dim_key else None
     for (key, figure), n in t.cells.items():
         totals[figure] += n
+        total_keys[figure] += t.keys[(key, figure)]
         if i is not None:
             by_value[key[i]][figure] += n
+            keys_by_value[key[i]][figure] += t.keys[(key, figure)]
     dim = DIMENSIONS[dim_key] if dim_key else None
-    values = sorted(by_value, key=lambda v: _order(dim, v)) if dim else []
-    grid = [[by_value[v][fig] for v in values] + [totals[fig]] for fig in FIGURES]
-    shown = protect(grid, k, total_row=False)
+    values = sorted(set(by_value) | t.universe[i] | _closed(dim), key=lambda v: _order(dim, v)) if dim else []
+    rows = [[perturb(by_value[v][fig], keys_by_value[v][fig], k) for v in values]
+            + [perturb(totals[fig], total_keys[fig], k)] for fig in FIGURES]
     cols = [dim.label_of(v) for v in values] + [str(_l("Total"))]
     title = str(_l("Figures by %(dimension)s", dimension=str(dim.label).lower())) if dim else str(_l("Figures"))
     return Table(f"by_{dim_key}" if dim_key else "summary", title, str(_l("Figure")), cols,
-                 [(figure_label(fig), row) for fig, row in zip(FIGURES, shown, strict=True)])
+                 [(figure_label(fig), row) for fig, row in zip(FIGURES, rows, strict=True)])
 
 
 def _order(dim: Dimension | None, value: str):
@@ -276,28 +304,33 @@ def _order(dim: Dimension | None, value: str):
 
 
 def cross_table(t: Tally, figure: str, rows_dim: str, cols_dim: str, k: int) -> Table:
-    """One figure by two dimensions at once, with row and column totals; protected both ways."""
+    """One figure by two dimensions at once, with row and column totals; each count perturbed."""
     ri, ci = _dim_index(rows_dim), _dim_index(cols_dim)
     counts: Counter = Counter()
+    keys: Counter = Counter()
     for (key, fig), n in t.cells.items():
         if fig == figure:
             counts[(key[ri], key[ci])] += n
+            keys[(key[ri], key[ci])] += t.keys[(key, fig)]
     rd, cd = DIMENSIONS[rows_dim], DIMENSIONS[cols_dim]
-    rvals = sorted({r for r, _c in counts} | _closed(rd), key=lambda v: _order(rd, v))
-    cvals = sorted({c for _r, c in counts} | _closed(cd), key=lambda v: _order(cd, v))
-    grid = [[counts[(r, c)] for c in cvals] + [sum(counts[(r, c)] for c in cvals)] for r in rvals]
-    grid.append([sum(counts[(r, c)] for r in rvals) for c in cvals] + [sum(counts.values())])
-    shown = protect(grid, k, total_row=True)
+    rvals = sorted({r for r, _c in counts} | t.universe[ri] | _closed(rd), key=lambda v: _order(rd, v))
+    cvals = sorted({c for _r, c in counts} | t.universe[ci] | _closed(cd), key=lambda v: _order(cd, v))
+
+    def shown(cells: list[tuple]) -> object:
+        return perturb(sum(counts[c] for c in cells), sum(keys[c] for c in cells), k)
+
+    grid = [[shown([(r, c)]) for c in cvals] + [shown([(r, c) for c in cvals])] for r in rvals]
+    grid.append([shown([(r, c) for r in rvals]) for c in cvals] + [shown(list(counts))])
     labels = [rd.label_of(r) for r in rvals] + [str(_l("Total"))]
     return Table(f"{figure}_by_{rows_dim}_{cols_dim}",
                  f"{figure_label(figure)} — {str(rd.label).lower()} × {str(cd.label).lower()}",
                  str(rd.label), [cd.label_of(c) for c in cvals] + [str(_l("Total"))],
-                 list(zip(labels, shown, strict=True)))
+                 list(zip(labels, grid, strict=True)))
 
 
-def _closed(dim: Dimension) -> set[str]:
+def _closed(dim: Dimension | None) -> set[str]:
     """The codes of a closed list, shown even when nobody is in them (sex, age band)."""
-    return set(dim.labels) if dim.key in ("sex", "age_band") else set()
+    return set(dim.labels) if dim is not None and dim.key in ("sex", "age_band") else set()
 
 
 def durations_table(t: Tally, p: Period, k: int) -> Table:
@@ -310,20 +343,21 @@ def durations_table(t: Tally, p: Period, k: int) -> Table:
         for g in keys:
             values = groups.get(g, [])
             row_label = str(label) if g is None else f"   {first.label_of(g)}"
-            rows.append((row_label, describe(values, k)))
+            rows.append((row_label, describe(values, t.duration_keys[name][g], k)))
     return Table("durations", str(_l("Lengths of time")), str(_l("Measure")), cols, rows,
                  note=str(_l("Withheld where fewer than %(k)d children are measured.", k=k)) if k > 1 else "")
 
 
-def describe(values: list[float], k: int) -> list:
+def describe(values: list[float], cell_key: int, k: int) -> list:
+    """How many (perturbed as any count), the median, the 90th percentile and the longest; the
+    measures are withheld where fewer than k children are measured."""
     n = len(values)
-    if n == 0:
-        return [0, None, None, None]
-    if 0 < n < k:
-        return [Protected.primary(k), None, None, None]
+    shown = perturb(n, cell_key, k)
+    if n == 0 or isinstance(shown, Protected):
+        return [shown, None, None, None]
     ordered = sorted(values)
     p90 = statistics.quantiles(ordered, n=10, method="inclusive")[-1] if n > 1 else ordered[0]
-    return [n, round(statistics.median(ordered), 1), round(p90, 1), round(ordered[-1], 1)]
+    return [shown, round(statistics.median(ordered), 1), round(p90, 1), round(ordered[-1], 1)]
 
 
 def months_of(p: Period) -> list[str]:
@@ -336,10 +370,11 @@ def months_of(p: Period) -> list[str]:
 
 def monthly_table(t: Tally, p: Period, k: int) -> Table:
     months = months_of(p)
-    grid = [[t.months[(s, m)] for m in months] + [sum(t.months[(s, m)] for m in months)] for s in MONTHLY]
-    shown = protect(grid, k, total_row=False)
+    rows = [[perturb(t.months[(s, m)], t.month_keys[(s, m)], k) for m in months]
+            + [perturb(sum(t.months[(s, m)] for m in months), sum(t.month_keys[(s, m)] for m in months), k)]
+            for s in MONTHLY]
     return Table("monthly", str(_l("By month")), str(_l("Figure")), months + [str(_l("Total"))],
-                 [(figure_label(s), row) for s, row in zip(MONTHLY, shown, strict=True)])
+                 [(figure_label(s), row) for s, row in zip(MONTHLY, rows, strict=True)])
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -354,16 +389,19 @@ class PeriodReport:
     later_changes: list[dict]
     later_changes_total: int
     scope: str
+    #: the children counted, as shown (perturbed like every count)
+    children_shown: object = None
 
 
 def facts_as_of(session, at: datetime, user):
     """The facts of every case in the user's remit as they stood at ``at``."""
-    stmt = select(cast(CaseFacts.facts, Text)).where(CaseFacts.valid_from <= at,
-                                                     or_(CaseFacts.valid_to.is_(None), CaseFacts.valid_to > at))
+    stmt = select(CaseFacts.case_id, cast(CaseFacts.facts, Text)).where(
+        CaseFacts.valid_from <= at, or_(CaseFacts.valid_to.is_(None), CaseFacts.valid_to > at))
     stmt = and_scope(stmt, user)
     # read as text and parsed by orjson: several times faster than the JSON type's standard library
     # at 100,000 rows (the facts hold no integer beyond 64 bits, which orjson would read as a float)
-    return map(orjson.loads, session.connection().execute(stmt.execution_options(yield_per=5000)).scalars())
+    rows = session.connection().execute(stmt.execution_options(yield_per=5000))
+    return ((case_id, orjson.loads(text)) for case_id, text in rows)
 
 
 def remit_organisation(user) -> int | None:
@@ -378,10 +416,12 @@ def remit_organisation(user) -> int | None:
 
 
 def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
+    from flask import current_app
+
     from caseflow.audit.digest import digest_at
     from caseflow.reports.later import later_changes
 
-    t = tally(facts_as_of(session, p.as_of, user), p)
+    t = tally(facts_as_of(session, p.as_of, user), p, record_secret(current_app.config["SECRET_KEY"]))
     tables = [figures_by(t, None, min_cell), *(figures_by(t, d, min_cell) for d in DIMENSIONS)]
     if len(p.by) == 2:
         tables += [cross_table(t, fig, p.by[0], p.by[1], min_cell) for fig in
@@ -390,8 +430,18 @@ def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     changes, total = later_changes(session, p, user)
     org = remit_organisation(user)
     return PeriodReport(period=p, tables=tables, children=t.children, min_cell=min_cell,
+                        children_shown=protected_count(t.children, t.children_key, min_cell),
                         digest=digest_at(session, p.as_of, from_heads=True).token, later_changes=changes,
                         later_changes_total=total, scope="all" if org is None else f"organisation:{org}")
+
+
+def record_secret(secret_key: str | bytes) -> bytes:
+    """The secret the record keys are drawn with, derived from the app's secret key (a rotated
+    SECRET_KEY draws new record keys: figures made before and after are then perturbed apart)."""
+    import hashlib
+
+    raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hashlib.sha256(b"caseflow-cell-key-secret-v1:" + raw).digest()
 
 
 def and_scope(stmt, user):
@@ -401,7 +451,7 @@ def and_scope(stmt, user):
 
 
 def as_dict(report: PeriodReport) -> dict:
-    """The report as JSON: withheld cells as their shown text (``<5``, ``x``)."""
+    """The report as JSON: withheld cells as their shown text (``<5``)."""
     p = report.period
 
     def shown(v):
@@ -410,7 +460,7 @@ def as_dict(report: PeriodReport) -> dict:
     return {
         "from": p.start.isoformat(), "to": p.end.isoformat(), "as_of": p.as_of.isoformat(), "by": list(p.by),
         "digest": report.digest, "min_cell": report.min_cell, "scope": report.scope,
-        "children": shown(protected_count(report.children, report.min_cell)),
+        "children": shown(report.children_shown),
         "tables": [{"key": t.key, "title": t.title, "row_header": t.row_header, "columns": t.columns,
                     "rows": [{"label": label.strip(), "values": [shown(v) for v in values]}
                              for label, values in t.rows],

@@ -2,7 +2,7 @@
 
 Written with XlsxWriter through ``SafeWorkbook``, like every workbook Caseflow writes: text cells are
 always strings, never formulas; its charts are native Excel charts (``add_chart``), which LibreOffice
-opens too. A withheld count is the text ``<5`` or ``x``, never a number.
+opens too. A withheld count is the text ``<5``, never a number.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import io
 
 from flask_babel import lazy_gettext as _l
 
-from caseflow.reports.disclosure import Protected, protected_count
+from caseflow.reports.disclosure import Protected
 from caseflow.reports.period import PeriodReport
 from caseflow.spreadsheet import SafeWorkbook
 
-RULE = _l("Counts from 1 to %(k1)d are shown as “<%(k)d”. So that no such count can be worked out "
-          "from a total, another count of the same row or column is then withheld too, shown as “x”. "
-          "Zeros are shown. Lengths of time are withheld where fewer than %(k)d children are measured.")
+RULE = _l("Counts are perturbed by the cell-key method: each is the true count changed by at most 2, the same "
+          "change every time the same children are counted, in every table and report. Counts from 0 to %(k1)d, "
+          "and any count the change takes below %(k)d, are shown as “<%(k)d”; totals are perturbed on their own, "
+          "so cells do not add up exactly. Lengths of time are withheld where fewer than %(k)d children are "
+          "measured.")
 NO_RULE = _l("Disclosure control is off for this report: it must not be shared.")
 
 
@@ -38,7 +40,7 @@ def about_rows(report: PeriodReport, made_by: str, made_at) -> list[tuple[str, s
         (str(_l("As of")), p.as_of.isoformat()),
         (str(_l("Audit digest at that time")), report.digest),
         (str(_l("Disaggregated by")), ", ".join(p.by) or "—"),
-        (str(_l("Children counted")), cell(protected_count(report.children, k))),
+        (str(_l("Children counted")), cell(report.children_shown)),
         (str(_l("Disclosure control")), str(RULE % {"k": k, "k1": k - 1}) if k > 1 else str(NO_RULE)),
         (str(_l("Later changes")), str(_l("%(n)d changes recorded after the “as of” time would change these "
                                           "figures: see the sheet “Later changes”.", n=report.later_changes_total))),
@@ -95,7 +97,7 @@ def _charts(book: SafeWorkbook, placed: dict) -> None:
 
 
 def write_csv(report: PeriodReport) -> str:
-    """Long form, one figure per line: table, row, column, value (``<5``/``x`` where withheld)."""
+    """Long form, one figure per line: table, row, column, value (``<5`` where withheld)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     p = report.period
