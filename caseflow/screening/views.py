@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -55,4 +55,4 @@ def index():
     tables = [workflow_figures(db.session, wf, current_user) for wf in _screening_workflows()]
     fields = build_form(CampaignSchema, db.session, values, errors) if current_user.role == "registrar" else []
     return render_template("screening/campaigns.html", campaigns=listed, tables=tables, form=form, fields=fields,
-                           errors=errors, label=label), status
+                           errors=errors, label=label, min_cell=int(current_app.config["REPORT_MIN_CELL"])), status

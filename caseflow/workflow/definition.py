@@ -97,11 +97,13 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class Figure:
-    """A count of a workflow's own report: the cases that ever entered one of these states."""
+    """A count of a workflow's own report: the cases that ever entered one of these states, or took
+    one of these actions (an assessment recorded wherever the person was by then)."""
 
     name: str
     label: dict
     entered: tuple[str, ...]
+    done: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -327,7 +329,7 @@ def _fields(path, raw) -> dict[str, FieldSpec]:
     return out
 
 
-def _figures(path, raw, states, own_fields) -> tuple[dict[str, Figure], str | None]:
+def _figures(path, raw, states, own_fields, triggers) -> tuple[dict[str, Figure], str | None]:
     spec = raw.get("figures")
     if spec is None:
         return {}, None
@@ -342,9 +344,10 @@ def _figures(path, raw, states, own_fields) -> tuple[dict[str, Figure], str | No
         if not IDENT.match(str(name)) or not isinstance(fig, dict):
             _fail(path, key, "a lower-case name mapped to label and entered")
         out[name] = Figure(name, _labels(path, f"{key}.label", fig.get("label")),
-                           _names(path, f"{key}.entered", fig.get("entered"), states, "state"))
-        if not out[name].entered:
-            _fail(path, f"{key}.entered", "names no state")
+                           _names(path, f"{key}.entered", fig.get("entered"), states, "state"),
+                           _names(path, f"{key}.done", fig.get("done"), triggers, "trigger"))
+        if not out[name].entered and not out[name].done:
+            _fail(path, f"{key}.entered", "names no state (nor does done name an action)")
     return out, group_by
 
 
@@ -584,7 +587,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     _check_needs(path, raw, settings, used)
     own_fields = _fields(path, raw)
     intake, required = _record(path, raw, own_fields)
-    figures, figures_by = _figures(path, raw, states, own_fields)
+    figures, figures_by = _figures(path, raw, states, own_fields, {t.trigger for t in transitions})
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         _fail(path, "version", "must be a whole number of one or more")
