@@ -58,28 +58,34 @@ def operations(app):
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def fuzzer(op, token: str, role: str, undocumented: list):
+    """Ten examples of one operation as one role; what fails outside the documented list is kept."""
+    auth = {"Authorization": f"Bearer {token}"}
+
+    @given(case=op.as_strategy())
+    @settings(max_examples=10, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def fuzz(case):
+        # each call in a context of its own, as each request of a real server is (no g shared)
+        response = contextvars.Context().run(case.call, headers=auth)
+        try:
+            contextvars.Context().run(case.validate_response, response, checks=CHECKS, headers=auth)
+        except BaseException as exc:  # noqa: BLE001 - a FailureGroup; sorted below: documented or not
+            for failure in failures_of(exc):
+                assert response.status_code < 500, failure  # a 5xx is never documented
+                if (type(failure), op.label) not in DOCUMENTED:
+                    undocumented.append(f"{op.label} as {role}: {type(failure).__name__}: {failure}")
+
+    return fuzz
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_conforms_and_never_fails(app, session, users, tokens, role, tmp_path):
     ops = operations(app)
     assert len(ops) >= 10
-    undocumented = []
+    undocumented: list[str] = []
     for op in ops:
-        @given(case=op.as_strategy())
-        @settings(max_examples=10, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def fuzz(case, label=op.label):
-            auth = {"Authorization": f"Bearer {tokens[role]}"}
-            # each call in a context of its own, as each request of a real server is (no g shared)
-            response = contextvars.Context().run(case.call, headers=auth)
-            try:
-                contextvars.Context().run(case.validate_response, response, checks=CHECKS, headers=auth)
-            except BaseException as exc:  # noqa: BLE001 - a FailureGroup; sorted below: documented or not
-                for failure in failures_of(exc):
-                    assert response.status_code < 500, failure  # a 5xx is never documented
-                    if (type(failure), label) not in DOCUMENTED:
-                        undocumented.append(f"{label} as {role}: {type(failure).__name__}: {failure}")
-
-        fuzz()
+        fuzzer(op, tokens[role], role, undocumented)()
     assert not undocumented, "\n\n".join(undocumented[:5])
     # whatever the run stored still exports, and everything verifies
     path = tmp_path / "after-fuzz.xlsx"
