@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -13,6 +13,7 @@ from caseflow import vocab
 from caseflow.workflow.engine import label
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
+ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 #: events that are not workflow transitions
 ACTION_LABELS = {
@@ -83,6 +84,8 @@ DETAIL_LABELS = {
     "approved_by": _l("Approved by"), "auditor": _l("Auditor"), "admin": _l("Administrator"),
     "new_facts": _l("New facts"), "votes_set_aside": _l("Votes cast on the earlier facts set aside"),
     "recused_in_round": _l("Recused in round"),
+    "organisation": _l("Organisation"), "role": _l("Role"), "user": _l("Person"), "kind": _l("Kind"),
+    "job": _l("Background job"),
 }
 
 #: values of the history that are codes too
@@ -101,8 +104,12 @@ class Words:
 
         self.fields = {k: str(v) for k, v in FIELD_LABELS.items()}
         self.details = {k: str(v) for k, v in DETAIL_LABELS.items()}
+        from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS
+
         self.coded = {k: {code: str(label) for code, label in m.items()}
                       for k, m in (CODED | DETAIL_CODES).items()}
+        self.coded["role"] = {str(code): str(lbl) for code, lbl in ROLE_LABELS.items()}
+        self.coded["kind"] = {str(code): str(lbl) for code, lbl in ORG_KIND_LABELS.items()}
         self.actions = {k: str(v) for k, v in ACTION_LABELS.items()}
         from flask import current_app
 
@@ -130,6 +137,24 @@ class Words:
             names = g.caseflow_org_names = dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
         return names.get(org_id) or str(org_id)
 
+    @staticmethod
+    def referral(referral_id: int) -> str:
+        """A referral as what it is (its service and the day it was made), never its database id."""
+        from flask import g
+        from sqlalchemy import select
+
+        from caseflow.extensions import db
+        from caseflow.reintegration.models import Referral
+
+        known = g.setdefault("caseflow_referrals", {})
+        if referral_id not in known:
+            known[referral_id] = db.session.execute(select(Referral.service_type, Referral.referred_on)
+                                                    .where(Referral.id == referral_id)).first()
+        row = known[referral_id]
+        if row is None:
+            return str(_l("a referral no longer on record"))
+        return f"{vocab.SERVICE_TYPES.get(row[0], row[0])} ({format_date(row[1])})"
+
     def name(self, key) -> str:
         return self.details.get(key) or self.fields.get(key, key)
 
@@ -138,6 +163,8 @@ class Words:
             return "—"
         if key.endswith("_org_id") and isinstance(value, int):
             return self.organisation(value)
+        if key == "referral_id" and isinstance(value, int) and not isinstance(value, bool):
+            return self.referral(value)
         if isinstance(value, bool):
             return self.yes if value else self.no
         if key == "elapsed_seconds" and isinstance(value, int):
@@ -149,6 +176,11 @@ class Words:
                 return self.coded[key].get(value, value)
             if ISO_DATETIME.match(value):
                 return format_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")), "short")
+            if ISO_DATE.match(value):
+                try:
+                    return format_date(date.fromisoformat(value))
+                except ValueError:  # not a real day (2026-02-30): shown as written
+                    return value
             return value
         if isinstance(value, list):
             return ", ".join(self.value(key, v) for v in value)

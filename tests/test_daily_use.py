@@ -147,3 +147,52 @@ def test_the_api_docs_page_speaks_the_readers_language(client, auth):
     auth.login("auditor")  # reads English
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "Cases in your remit, newest first" in page and "<details>" not in page
+
+
+def test_the_history_speaks_words_not_ids_iso_dates_or_keys(app, client, auth, session, users, make_case):
+    """"Referral: 2", "2026-12-16", "kind: partner_ngo": what the history showed, as words now."""
+    import re
+
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from caseflow.audit.models import AuditEvent
+    from caseflow.templating import details_in_words
+    from caseflow.workflow.engine import fire
+    from tests.helpers import referral
+
+    case = make_case()
+    submit(session, case, users)
+    release(session, case, users)
+    handover(session, case, users)
+    fire(session, case, "start_reintegration", users["partner"], referral("family_tracing"))
+    [ref] = __import__("caseflow.reintegration.models", fromlist=["Referral"]).Referral.for_case(session, case.id)
+    fire(session, case, "update_referral", users["partner"], {"referral_id": ref.id, "status": "completed"})
+    session.commit()
+    details = session.scalars(select(AuditEvent.details).where(AuditEvent.chain == case.code)
+                              .order_by(AuditEvent.seq)).all()
+    system = session.scalars(select(AuditEvent.details).where(AuditEvent.action.in_(
+        ["user_created", "organisation_created"]))).all()
+    for lang, service in (("en", "Family tracing"), ("fr", "Recherche")):
+        with force_locale(lang):
+            lines = [w for d in details + system for w in details_in_words(d)]
+        text = "\n".join(lines)
+        assert not re.search(r"\b\d{4}-\d\d-\d\d\b", text), text  # no ISO date
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), text  # no raw key or code
+        referral_line = next(w for w in lines if w.startswith(("Referral", "Orientation")))
+        assert service in referral_line and str(ref.id) not in referral_line.split(":", 1)[1].split("(")[0]
+    auth.login("partner")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    history = page.split('id="history-h"')[1] if 'id="history-h"' in page else page
+    assert not re.search(r"<li>[^<]*\b\d{4}-\d\d-\d\d\b", history)
+
+
+def test_the_reasons_an_action_is_not_possible_are_shown_not_folded(client, auth, session, users, make_case):
+    case = make_case()
+    submit(session, case, users)
+    session.commit()
+    auth.login("registrar")
+    page = client.get(f"/cases/{case.code}").get_data(as_text=True)
+    actions = page.split('id="actions-h"')[1].split("</section>")[0]
+    assert "<details" not in actions and 'class="refused"' in actions
+    assert "Pas possible maintenant, et pourquoi" in actions or "Impossible" in actions, actions
