@@ -139,6 +139,12 @@ def whole_number(minimum: int, maximum: int, **kw) -> WholeNumber:
                        **kw)
 
 
+def age_years(minimum: int, maximum: int, **kw) -> WholeNumber:
+    """An age in whole years; its refusal says so ("an age between 0 and 30 years")."""
+    return WholeNumber(validate=validate.Range(min=minimum, max=maximum,
+                                               error="An age between {min} and {max} years."), **kw)
+
+
 def record_id(**kw) -> WholeNumber:
     """The id of a database row: a whole number the database can hold, or a 422."""
     return whole_number(1, MAX_ID, **kw)
@@ -261,6 +267,8 @@ MARSHMALLOW_MESSAGES = (
 _PARAMETERISED = (
     (re.compile(r"^Must be between (-?\d+) and (-?\d+)\.$"), "Must be between %(min)s and %(max)s.",
      ("min", "max")),
+    (re.compile(r"^An age between (\d+) and (\d+) years\.$"), "An age between %(min)s and %(max)s years.",
+     ("min", "max")),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), "At most %(max)s characters.", ("max",)),
     (re.compile(r"^Shorter than minimum length (\d+)\.$"), "At least %(min)s characters.", ("min",)),
     (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), "Between %(min)s and %(max)s characters.",
@@ -270,6 +278,7 @@ _PARAMETERISED = (
 )
 PARAMETERISED_MESSAGES = (
     _l("Must be between %(min)s and %(max)s."),
+    _l("An age between %(min)s and %(max)s years."),
     _l("At most %(max)s characters."),
     _l("At least %(min)s characters."),
     _l("Between %(min)s and %(max)s characters."),

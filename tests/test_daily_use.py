@@ -196,3 +196,14 @@ def test_the_reasons_an_action_is_not_possible_are_shown_not_folded(client, auth
     actions = page.split('id="actions-h"')[1].split("</section>")[0]
     assert "<details" not in actions and 'class="refused"' in actions
     assert "Pas possible maintenant, et pourquoi" in actions or "Impossible" in actions, actions
+
+
+@pytest.mark.parametrize("lang, says", [("en", "An age between 0 and 30 years."), ("fr", "Un âge entre 0 et 30 ans.")])
+def test_an_error_message_carries_its_unit(client, token, session, users, lang, says):
+    users["registrar"].locale = lang
+    session.commit()
+    from tests.conftest import complete_intake
+
+    for age in (31, -1):
+        r = client.post("/api/v1/cases", json=complete_intake(claimed_age=age), headers=token("registrar"))
+        assert r.status_code == 422 and r.get_json()["errors"]["claimed_age"] == [says]

@@ -6,7 +6,16 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validates_schema
 
 from caseflow import vocab
-from caseflow.schemas import InputSchema, YesNo, choice, organisation, past_date, required_text, text, whole_number
+from caseflow.schemas import (
+    InputSchema,
+    YesNo,
+    age_years,
+    choice,
+    organisation,
+    past_date,
+    required_text,
+    text,
+)
 
 #: a doubt must be serious and written: a few words do not make one
 MIN_DOUBT_LENGTH = 20
@@ -30,8 +39,8 @@ class AssessmentResultSchema(InputSchema):
     guardian_present = YesNo(required=True)
     methods = fields.List(choice(vocab.ASSESSMENT_METHODS), load_default=list)
     independence_declared = YesNo(required=True)
-    min_age = whole_number(0, 40)
-    max_age = whole_number(0, 40)
+    min_age = age_years(0, 40)
+    max_age = age_years(0, 40)
     findings = text(4000)
     concluded_on = past_date()  # the day the assessor concluded; today when not given
     explained_on = past_date(required=True)

@@ -10,6 +10,7 @@ from caseflow.cases.models import IDENTIFYING_FIELDS
 from caseflow.schemas import (
     InputSchema,
     YesNo,
+    age_years,
     choice,
     clean_input,
     past_date,
@@ -55,7 +56,7 @@ class IntakeSchema(InputSchema):
     other_names = text(200)
     sex = choice(vocab.SEX)
     date_of_birth = past_date()
-    claimed_age = whole_number(0, MAX_AGE)
+    claimed_age = age_years(0, MAX_AGE)
     age_estimated = YesNo(allow_none=True)
     nationality = text(80)
     languages = text(200)
@@ -196,7 +197,7 @@ class CorrectionSchema(InputSchema):
 
     encounter_at = past_datetime()
     date_of_birth = past_date(allow_none=True)
-    claimed_age = whole_number(0, MAX_AGE, allow_none=True)
+    claimed_age = age_years(0, MAX_AGE, allow_none=True)
     reason = required_text(2000, 10)
 
     @validates_schema
