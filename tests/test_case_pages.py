@@ -317,3 +317,74 @@ def test_an_edit_after_a_decision_leaves_the_encounter_time_alone(client, auth, 
     assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
     session.refresh(case)
     assert case.encounter_place == "Gao checkpoint"
+
+
+# --- the case list as Primero's users expect it ------------------------------------------------------
+
+def rows_of(client, query: str = "") -> list[str]:
+    import re
+
+    page = client.get(f"/cases/{query}").get_data(as_text=True)
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return re.findall(r'href="/cases/(CF-\d{4}-\d{5})"', body)
+
+
+def test_the_list_filters_by_my_organisation_risk_and_encounter_dates(client, auth, session, users, make_case,
+                                                                     clock):
+    from datetime import timedelta
+
+    from caseflow.workflow.engine import fire
+    from tests.helpers import handover, referral
+
+    clock.freeze(clock.now().replace(year=2028, month=2, day=29, hour=12))  # a leap day
+    early = make_case(encounter_at="2028-02-27T23:59:59")
+    late = make_case(encounter_at="2028-02-29T00:00:00")
+    for case in (early, late):
+        submit(session, case, users)
+        release(session, case, users)
+        handover(session, case, users)
+        fire(session, case, "start_reintegration", users["partner"], referral())
+    for case, risks in ((early, ("high", "low")), (late, ("low", "high"))):  # the latest visit counts
+        for i, risk in enumerate(risks):
+            fire(session, case, "record_follow_up", users["partner"], {
+                "visit_date": (clock.today() - timedelta(days=1 - i)).isoformat(), "visit_type": "home_visit",
+                "findings": "Visited", "risk_level": risk})
+    session.commit()
+    auth.login("partner")
+    assert set(rows_of(client, "?risk=high")) == {late.code}
+    assert set(rows_of(client, "?risk=low")) == {early.code}
+    assert set(rows_of(client, "?from=2028-02-28&to=2028-02-29")) == {late.code}  # the last day is whole
+    assert set(rows_of(client, "?from=2028-02-27&to=2028-02-27")) == {early.code}
+    assert set(rows_of(client, "?mine=1")) == {early.code, late.code}  # received by the partner's organisation
+    r = client.get("/cases/?from=2028-03-01&to=2028-02-01")
+    assert r.status_code == 422 and "La fin est avant le début." in r.get_data(as_text=True)  # reads French
+    r = client.get("/cases/?from=2028-02-30")
+    assert r.status_code == 422 and 'aria-invalid="true"' in r.get_data(as_text=True)
+    auth.logout()
+    auth.login("partner2")  # another partner organisation: not its cases
+    assert rows_of(client, "?mine=1") == []
+
+
+def test_the_list_shows_stage_due_dates_and_sorts_by_its_columns(client, auth, session, users, make_case, clock):
+    from datetime import timedelta
+
+    first = make_case(encounter_at=(clock.now() - timedelta(hours=60)).isoformat())  # handover overdue (48 h)
+    second = make_case(encounter_at=(clock.now() - timedelta(hours=2)).isoformat())
+    submit(session, second, users)
+    session.commit()
+    auth.login("auditor")  # reads English
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Stage 1 of 5 · Registration" in page and "Stage 2 of 5 · Joint review" in page
+    assert "Overdue since" in page.split(f">{first.code}</a>")[1].split("</tr>")[0]
+    assert 'href="/cases/?sort=due' in page or "sort=due" in page
+    assert rows_of(client, "?sort=due")[:2] == [first.code, second.code]  # the most overdue first
+    assert rows_of(client, "?sort=code")[:2] == sorted([first.code, second.code])
+    assert 'aria-sort="ascending"' in client.get("/cases/?sort=code").get_data(as_text=True)
+
+
+def test_the_filters_fold_open_when_one_is_set(client, auth, session, make_case):
+    make_case()
+    session.commit()
+    auth.login("auditor")
+    assert '<details class="filters-fold">' in client.get("/cases/").get_data(as_text=True)
+    assert '<details class="filters-fold" open>' in client.get("/cases/?region=Gao").get_data(as_text=True)

@@ -22,7 +22,18 @@ SORTS = {
     "code": Case.code.asc(),
     "encounter": Case.encounter_at.desc(),
     "state": Case.state.asc(),
+    "due": Case.next_due_at.asc(),
+    "region": Case.region.asc(),
+    "age": Case.age_at_encounter.asc(),
 }
+
+
+def latest_risk():
+    """The risk level of the case's latest follow-up visit (None before the first)."""
+    from caseflow.reintegration.models import FollowUp
+
+    return (select(FollowUp.risk_level).where(FollowUp.case_id == Case.id)
+            .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc()).limit(1).scalar_subquery())
 
 
 @dataclass
@@ -72,7 +83,8 @@ def name_matches(text: str):
 
 def case_page(session, user, *, state=None, region=None, sex=None, overdue=False, code=None, age_band=None,
               detaining_authority=None, organisation_id=None, name=None, sort="created", page=1,
-              per_page=PER_PAGE, workflow=None, columns=None) -> Page:
+              per_page=PER_PAGE, workflow=None, columns=None, mine=False, risk=None, encounter_from=None,
+              encounter_to=None) -> Page:
     """One page of the cases in the user's remit. ``name`` searches names: callers pass it only for
     roles that may see identities, and only from a POSTed form (names never go into URLs).
     ``columns``: the page's items are rows of these columns of ``Case``, not mapped cases (an answer
@@ -101,16 +113,35 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
         stmt = stmt.where(overdue_clause())
     if code:
         stmt = stmt.where(Case.code.ilike(f"%{code.strip()}%"))
+    if mine:  # the cases of the user's own organisation: registered by it, or received by it
+        stmt = stmt.where(or_(Case.registering_org_id == user.organisation_id,
+                              Case.receiving_org_id == user.organisation_id))
+    if risk:
+        stmt = stmt.where(latest_risk() == risk)
+    if encounter_from:  # days, UTC: from the first moment of the first to the end of the last
+        stmt = stmt.where(Case.encounter_at >= day_start(encounter_from))
+    if encounter_to:
+        stmt = stmt.where(Case.encounter_at < day_start(encounter_to, 1))
     counted = capped_count(session, user, stmt, (state, region, sex, overdue, code, age_band, detaining_authority,
-                                                 organisation_id, bool(name), workflow), cacheable=not name)
+                                                 organisation_id, bool(name), workflow,
+                                                 user.organisation_id if mine else None, risk, encounter_from,
+                                                 encounter_to), cacheable=not name)
     page = max(1, page)
     if overdue and sort in (None, "", "created", "due"):
         order = (Case.next_due_at.asc(), Case.id.asc())  # the overdue list: most overdue first, an index range
+    elif sort == "due":  # the next due first; cases with no running clock last
+        order = (Case.next_due_at.is_(None), Case.next_due_at.asc(), Case.id.asc())
     else:
         order = (SORTS.get(sort, SORTS["created"]), Case.id.desc())
     stmt = stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     items = session.execute(stmt.with_only_columns(*columns)).all() if columns else session.scalars(stmt).all()
     return Page(list(items), min(counted, COUNT_CAP), page, per_page, more=counted > COUNT_CAP)
+
+
+def day_start(day, plus_days: int = 0):
+    from datetime import UTC, datetime, time, timedelta
+
+    return datetime.combine(day + timedelta(days=plus_days), time(0), tzinfo=UTC)
 
 
 def counts_by_state(session, user) -> dict[str, dict[str, int]]:

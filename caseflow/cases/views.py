@@ -52,7 +52,7 @@ class PostForm(FlaskForm):
 
 #: what a row of the list shows (templates/cases/list.html), and what its state's label needs
 LIST_COLUMNS = (Case.code, Case.workflow, Case.workflow_version, Case.state, Case.sex, Case.age_at_encounter,
-                Case.region, Case.encounter_at, Case.created_at)
+                Case.region, Case.encounter_at, Case.created_at, Case.next_due_at)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -70,23 +70,57 @@ def index():
         if name:
             purpose = operations.check_purpose(None, current_user, request.form.get("purpose"))
     page = parse_page(args.get("page"))
+    dates, filter_errors = encounter_range(args)
     result = case_page(
         db.session, current_user, state=args.get("state") or None, region=args.get("region") or None,
         sex=args.get("sex") or None, overdue=args.get("overdue") == "1", code=args.get("code") or None,
         age_band=args.get("age_band") or None, detaining_authority=args.get("detaining_authority") or None,
         organisation_id=parse_id(args.get("organisation_id")), name=name, sort=args.get("sort", "created"), page=page,
-        workflow=args.get("workflow") or None, columns=LIST_COLUMNS,
+        workflow=args.get("workflow") or None, columns=LIST_COLUMNS, mine=args.get("mine") == "1",
+        risk=args.get("risk") if args.get("risk") in vocab.RISK_LEVELS else None, **dates,
     )
     if name:  # the names asked for are themselves identifying: recorded apart, with the purpose
         operations.record_identity_search(db.session, current_user, purpose=purpose, query={"name": name},
                                           found=result.total, where="case_list")
     return render_template(
         "cases/list.html", page=result, states=state_choices(args.get("workflow")), all_workflows=list(workflows()),
+        filter_errors=filter_errors, risk_labels=vocab.RISK_LEVELS, progress=stage_progress, now=utcnow(),
+        filtered=any(args.get(k) for k in FILTER_KEYS),
         regions=regions(db.session, current_user), args=args,
         sex_labels=vocab.SEX, authorities=distinct_values(db.session, current_user, Case.detaining_authority),
         organisations=db.session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         may_search_names=can_see_identity(current_user), name=name, post_form=PostForm(),
-        purposes=purpose_choices(None), purpose=purpose)
+        purposes=purpose_choices(None), purpose=purpose), 422 if filter_errors else 200
+
+
+#: the list's filters in the address (the fold opens when one is set)
+FILTER_KEYS = ("code", "state", "workflow", "region", "sex", "age_band", "detaining_authority", "organisation_id",
+               "overdue", "mine", "risk", "from", "to")
+
+
+def encounter_range(args) -> tuple[dict, dict]:
+    """The encounter dates a list is filtered by (``from``, ``to``: days, inclusive), and what is wrong
+    with them (not a date; the end before the start)."""
+    from datetime import date
+
+    out, errors = {}, {}
+    for key, name in (("from", "encounter_from"), ("to", "encounter_to")):
+        raw = (args.get(key) or "").strip()
+        if raw:
+            try:
+                out[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[key] = _("Not a valid date.")
+    if "encounter_from" in out and "encounter_to" in out and out["encounter_to"] < out["encounter_from"]:
+        errors["to"] = _("The end is before the start.")
+        out.pop("encounter_to")
+    return out, errors
+
+
+def stage_progress(row) -> tuple[int, int, str]:
+    """(stage, stages, the stage's name) of a case along its workflow's lifecycle (the file's ``stages``)."""
+    step, steps, labels = workflow_of(row).stage_of(row.state)
+    return step, steps, label(labels) if labels else ""
 
 
 def purpose_choices(case) -> list[tuple[str, str]]:

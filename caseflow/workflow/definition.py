@@ -174,6 +174,8 @@ class Workflow:
     sections: dict[str, dict[str, tuple[str, ...] | None]] = field(default_factory=dict)
     #: need to know in time: role -> when it sees a case (a role not named keeps its standing remit)
     remit: dict[str, Remit] = field(default_factory=dict)
+    #: the lifecycle's stages in order, for a case's progress: (labels, states)
+    stages: tuple[tuple[dict, tuple[str, ...]], ...] = ()
     machine: Machine | None = field(default=None, repr=False)
 
     def sees_section(self, role: str, section: str | None, state: str, kind: str | None = None) -> bool:
@@ -185,6 +187,15 @@ class Workflow:
         if key not in rule:
             return False
         return rule[key] is None or state in rule[key]
+
+    def stage_of(self, state: str) -> tuple[int, int, dict | None]:
+        """(stage, stages, the stage's labels) of a state: the file's ``stages``, else the states in
+        the order the file lists them."""
+        for i, (labels, states) in enumerate(self.stages, 1):
+            if state in states:
+                return i, len(self.stages), labels
+        names = list(self.states)
+        return (names.index(state) + 1 if state in names else 0), len(names), None
 
     def section_of(self, action: str) -> str | None:
         """The section an event of this action belongs to (its transition's ``section``)."""
@@ -408,6 +419,25 @@ def _remit(path, raw, states, roles) -> dict[str, Remit]:
     return out
 
 
+def _stages(path, raw, states) -> tuple[tuple[dict, tuple[str, ...]], ...]:
+    block = raw.get("stages")
+    if block is None:
+        return ()
+    if not isinstance(block, list):
+        _fail(path, "stages", "a list of {en, fr, states: [...]}, in the lifecycle's order")
+    out, seen = [], set()
+    for i, stage in enumerate(block):
+        key = f"stages[{i}]"
+        if not isinstance(stage, dict):
+            _fail(path, key, "must be a mapping with labels and states")
+        names = _names(path, f"{key}.states", stage.get("states"), states, "state")
+        if not names or seen & set(names):
+            _fail(path, f"{key}.states", "names no state, or one another stage names")
+        seen.update(names)
+        out.append((_labels(path, key, {k: stage.get(k) for k in LANGS}), names))
+    return tuple(out)
+
+
 def _identity(path, raw, roles) -> dict[str, Purpose]:
     block = raw.get("identity") or {}
     if not isinstance(block, dict) or not isinstance(block.get("purposes", {}), dict):
@@ -617,6 +647,7 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
     wf.identity_uses = _identity_uses(path, raw, wf.identity_purposes)
     wf.sections = _sections(path, raw, states, roles, transitions)
     wf.remit = _remit(path, raw, states, roles)
+    wf.stages = _stages(path, raw, states)
     wf.machine = build_machine(wf)
     return wf
 

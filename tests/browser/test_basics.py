@@ -33,3 +33,25 @@ def test_sign_out_ends_the_session(page):
     page.wait_for_url("**/login")
     page.goto("/dashboard")
     assert "/login" in page.url
+
+
+@pytest.mark.parametrize("width, filters_shown", [(390, False), (1280, True)])
+def test_on_a_phone_the_filters_fold_away_and_the_first_case_shows(browser, live_server, live_app, width,
+                                                                   filters_shown):
+    from tests.test_real_server import committed_case
+
+    committed_case(live_app)
+    context = browser.new_context(base_url=live_server, locale="en-GB", viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, "auditor@caseflow.demo")
+        page.goto("/cases/")
+        assert page.locator("#region").is_visible() is filters_shown
+        first = page.locator("table.cases tbody tr").first
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling to reach it
+        if not filters_shown:
+            page.locator(".filters-fold > summary").first.click()
+            assert page.locator("#region").is_visible()
+    finally:
+        context.close()
