@@ -131,3 +131,62 @@ def learn_workflow_fields(workflows) -> None:
 
 def field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
+
+
+#: the rules (guards) a workflow file names, in words: what must hold for the action
+RULE_LABELS = {
+    "actor_is_receiving_org": _l("only the organisation that received the child"),
+    "appeal_window_open": _l("the appeal window is open"),
+    "assessment_dates_coherent": _l("the assessment's dates follow the request"),
+    "assessor_independent": _l("the assessor is independent of those who care for the child"),
+    "assessor_org_valid": _l("an active assessors' organisation is named"),
+    "closure_allowed": _l("a closure reason this role may give in this state"),
+    "correction_keeps_decisions_coherent": _l("the correction leaves the decisions coherent"),
+    "correction_valid": _l("the corrected record does not contradict itself"),
+    "decider_took_part": _l("recorded by a member of an institution that voted"),
+    "diversion_consent": _l("the child's (and guardian's) informed consent"),
+    "found_adult": _l("18 or more, shown by a document or a concluded assessment"),
+    "handover_after_encounter": _l("the handover comes after the encounter"),
+    "intake_complete": _l("the registration is complete"),
+    "intake_edit_allowed": _l("a fact a decision used is corrected, not edited"),
+    "juvenile_justice_allowed": _l("at or above the minimum age of criminal responsibility, for a charged offence"),
+    "no_open_assessment": _l("no age assessment under way"),
+    "not_a_child_allowed": _l("a concluded assessment found 18 or more, its appeal window over"),
+    "quorum_met": _l("the quorum has voted"),
+    "receiver_is_partner": _l("the receiver is an active child-protection partner"),
+    "recusal_standing": _l("you have recused yourself from this case"),
+    "referral_of_case": _l("a referral of this case"),
+    "round_open": _l("a review round is open and you are not recused"),
+    "screened_within_campaign": _l("screened within its campaign's dates"),
+}
+
+#: a workflow file's settings, in words (the unit follows the value)
+SETTING_LABELS = {
+    "appeal_window_days": _l("Appeal window (days)"),
+    "assessment_max_days": _l("Time for an age assessment (days)"),
+    "case_code_prefix": _l("Case code prefix"),
+    "diversion_review_days": _l("Review of a diversion measure (days)"),
+    "follow_up_interval_days": _l("Between follow-up visits (days)"),
+    "handover_time_limit_hours": _l("Handover time limit (hours)"),
+    "identity_retention_days": _l("Identity kept after closure (days)"),
+    "minimum_age_criminal_responsibility": _l("Minimum age of criminal responsibility (years)"),
+    "re_review_interval_days": _l("Periodic re-review of juvenile justice (days)"),
+    "reintegration_referral_days": _l("Referral to reintegration after the handover (days)"),
+    "review_decision_days": _l("Joint review decision due (days)"),
+}
+
+
+def rule_label(name: str) -> str:
+    """A rule in words; the generated ``majority_<outcome>`` rules name their outcome."""
+    if name.startswith("majority_"):
+        from flask_babel import gettext
+
+        from caseflow import vocab
+
+        outcome = name.removeprefix("majority_")
+        return gettext("the round has reached “%(outcome)s”", outcome=str(vocab.VOTE_OUTCOMES.get(outcome, outcome)))
+    return str(RULE_LABELS.get(name, name))
+
+
+def setting_label(name: str) -> str:
+    return str(SETTING_LABELS.get(name, name))

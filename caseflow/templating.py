@@ -62,7 +62,7 @@ CODED = {
     "outcome": vocab.VOTE_OUTCOMES, "decision": vocab.VOTE_OUTCOMES, "offence_category": vocab.OFFENCE_CATEGORIES,
     "consent": vocab.CONSENT, "service_type": vocab.SERVICE_TYPES, "status": vocab.REFERRAL_STATUSES,
     "visit_type": vocab.FOLLOW_UP_TYPES, "risk_level": vocab.RISK_LEVELS, "reason": vocab.CLOSURE_REASONS,
-    "closed_reason": vocab.CLOSURE_REASONS, "charge_category": vocab.CHARGE_CATEGORIES,
+    "closed_reason": vocab.CLOSURE_REASONS, "charge_category": vocab.CHARGE_CATEGORIES, "age_basis": vocab.AGE_BASES,
 }
 
 DETAIL_LABELS = {
@@ -85,7 +85,8 @@ DETAIL_LABELS = {
     "new_facts": _l("New facts"), "votes_set_aside": _l("Votes cast on the earlier facts set aside"),
     "recused_in_round": _l("Recused in round"),
     "organisation": _l("Organisation"), "role": _l("Role"), "user": _l("Person"), "kind": _l("Kind"),
-    "job": _l("Background job"),
+    "job": _l("Background job"), "import": _l("Imported from the list"), "sha256": _l("The file's SHA-256"),
+    "row": _l("Row"),
 }
 
 #: values of the history that are codes too
@@ -242,6 +243,17 @@ def action_label(wf, action: str) -> str:
     return words().action(wf, action)
 
 
+def actions_in_words(triggers) -> str:
+    """Triggers (a refusal's ``available``) as the actions' labels, whichever workflow has them."""
+    from caseflow.workflow.engine import workflows
+
+    w, out = words(), []
+    for trigger in triggers or ():
+        wf = next((wf for wf in workflows().values() if wf.by_trigger(trigger)), None)
+        out.append(w.action(wf, trigger) if wf is not None else trigger)
+    return ", ".join(out)
+
+
 def state_label(case) -> str:
     """A case's state in the reader's language, as the workflow (and version) it runs on names it."""
     from caseflow.workflow.engine import workflow_of
@@ -323,6 +335,7 @@ def init_templating(app: Flask) -> None:
         details_in_words=details_in_words,
         action_label=action_label,
         role_label=role_label,
+        actions_in_words=actions_in_words,
         unread_reminders=unread_reminders,
         state_label=state_label,
         workflow_label=workflow_label,

@@ -98,3 +98,12 @@ CLOSURE_REASONS = {
 }
 
 YES_NO_UNKNOWN = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Unknown")}
+
+#: what the age used rests on (``assessment.age``'s basis)
+AGE_BASES = {
+    "assessed": _l("the age assessment (the minimum of its range)"),
+    "consent_refused": _l("assessment refused: treated as a child"),
+    "date_of_birth": _l("the date of birth"),
+    "claimed": _l("the age claimed at the encounter"),
+    "unknown": _l("nothing known"),
+}

@@ -388,3 +388,18 @@ def test_the_filters_fold_open_when_one_is_set(client, auth, session, make_case)
     auth.login("auditor")
     assert '<details class="filters-fold">' in client.get("/cases/").get_data(as_text=True)
     assert '<details class="filters-fold" open>' in client.get("/cases/?region=Gao").get_data(as_text=True)
+
+
+def test_the_dashboards_bars_open_the_lists_they_count(client, auth, session, users, make_case):
+    import re
+
+    case = make_case()
+    submit(session, case, users)
+    session.commit()
+    auth.login("auditor")
+    page = client.get("/dashboard").get_data(as_text=True)
+    links = re.findall(r'<a href="(/cases/\?[^"]+)"><title>([^<]+)</title>', page)
+    assert len(links) >= 5
+    under_review = next(href for href, title in links if title.startswith("Under joint review"))
+    assert "state=under_review" in under_review and "workflow=detained_child" in under_review
+    assert rows_of(client, "?" + under_review.split("?", 1)[1].replace("&amp;", "&")) == [case.code]

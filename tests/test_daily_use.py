@@ -207,3 +207,38 @@ def test_an_error_message_carries_its_unit(client, token, session, users, lang, 
     for age in (31, -1):
         r = client.post("/api/v1/cases", json=complete_intake(claimed_age=age), headers=token("registrar"))
         assert r.status_code == 422 and r.get_json()["errors"]["claimed_age"] == [says]
+
+
+def test_the_age_basis_and_an_imports_source_read_as_words(app, session, users, make_case):
+    import re
+
+    from flask_babel import force_locale
+    from sqlalchemy import select
+
+    from caseflow.audit.models import AuditEvent
+    from caseflow.cases.operations import register_case
+    from caseflow.templating import details_in_words
+    from caseflow.workflow.engine import fire
+    from tests.conftest import complete_intake
+    from tests.helpers import assessment_result, request_assessment
+
+    case = make_case()
+    request_assessment(session, case, users)
+    fire(session, case, "record_assessment", users["assessor"], assessment_result(15, 17))
+    imported = register_case(session, complete_intake(), users["registrar"], workflow="detained_child",
+                             source={"import": "liste-gao.xlsx", "sha256": "ab" * 32, "row": 7})
+    details = session.scalars(select(AuditEvent.details).where(AuditEvent.chain.in_([case.code, imported.code]))
+                              ).all()
+    with force_locale("fr"):
+        text = "\n".join(w for d in details for w in details_in_words(d))
+    assert "l'évaluation de l'âge (le minimum de sa fourchette)" in text and "Importé de la liste" in text
+    assert not re.search(r"\b(assessed|import|sha256|row)\b", text), text
+
+
+def test_actions_a_refusal_offers_are_named_not_keyed(app):
+    from flask_babel import force_locale
+
+    from caseflow.templating import actions_in_words
+
+    with app.test_request_context(), force_locale("fr"):
+        assert actions_in_words(["submit_for_review", "cast_vote"]) == "Soumettre à l'examen conjoint, Voter"

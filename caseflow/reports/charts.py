@@ -14,25 +14,33 @@ ROW_H, LABEL_W, BAR_W = 24, 190, 260
 
 
 def bar_chart(title: str, items: list[tuple[str, int]], *, marker: tuple[str, int] | None = None,
-              highlight_after: int | None = None) -> str:
-    """Horizontal bars with their values; bars after ``highlight_after`` are drawn as over the limit."""
+              highlight_after: int | None = None, links: list[str] | None = None) -> str:
+    """Horizontal bars with their values; bars after ``highlight_after`` are drawn as over the limit;
+    with ``links``, each bar (its label and value) opens the list it counts."""
     biggest = max([v for _l, v in items] + [1])
     height = ROW_H * len(items) + 10
+    role = "group" if links else "img"  # links inside an image would be hidden from assistive technology
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {LABEL_W + BAR_W + 60} {height}" '
-             f'role="img" aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
+             f'role="{role}" aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
     for i, (label, value) in enumerate(items):
         y = 5 + i * ROW_H
         width = int(BAR_W * value / biggest)
         cls = "bar over" if highlight_after is not None and i > highlight_after else "bar"
-        parts.append(f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
-                     f'<rect class="{cls}" x="{LABEL_W}" y="{y + 3}" width="{max(width, 1)}" height="{ROW_H - 8}"/>'
-                     f'<text x="{LABEL_W + max(width, 1) + 6}" y="{y + 15}">{value}</text>')
+        row = (f'<text x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+               f'<rect class="{cls}" x="{LABEL_W}" y="{y + 3}" width="{max(width, 1)}" height="{ROW_H - 8}"/>'
+               f'<text x="{LABEL_W + max(width, 1) + 6}" y="{y + 15}">{value}</text>')
+        if links and links[i]:
+            href = escape(links[i], {'"': "&quot;"})
+            row = f'<a href="{href}"><title>{escape(f"{label}: {value}")}</title>{row}</a>'
+        parts.append(row)
     parts.append("</svg>")
     return "".join(parts)
 
 
-def cases_by_state_chart(wf, counts: dict[str, int], lang: str, title: str) -> str:
-    return bar_chart(title, [(wf.state_label(s, lang), counts.get(s, 0)) for s in wf.states])
+def cases_by_state_chart(wf, counts: dict[str, int], lang: str, title: str, link=None) -> str:
+    """``link(state)``: the address of the list of the cases a bar counts."""
+    return bar_chart(title, [(wf.state_label(s, lang), counts.get(s, 0)) for s in wf.states],
+                     links=[link(s) for s in wf.states] if link else None)
 
 
 def handover_hours(session, user, limit_hours: int) -> list[tuple[str, int]]:

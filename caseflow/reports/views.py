@@ -44,7 +44,9 @@ def dashboard():
         all_workflows=workflows(),
         waiting=waiting_for(db.session, current_user),
         overdue=overdue_clocks(db.session, current_user),
-        state_chart=Markup(cases_by_state_chart(wf, counts, lang, _("Cases by state"))),  # noqa: S704 - escaped
+        state_chart=Markup(cases_by_state_chart(  # noqa: S704 - escaped
+            wf, counts, lang, _("Cases by state"),
+            link=lambda state: url_for("cases.index", workflow=wf.name, state=state))),
         handover_chart=Markup(handover_chart(  # noqa: S704 - escaped
             db.session, current_user, limit, _("Hours from encounter to handover (limit: %(h)d h)", h=limit))),
         limit=limit,

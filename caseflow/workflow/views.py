@@ -7,6 +7,8 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from caseflow import vocab
+from caseflow.auth.roles import ORG_KIND_LABELS
+from caseflow.labels import rule_label, setting_label
 from caseflow.workflow.diagram import render_svg
 from caseflow.workflow.engine import current_language, get_workflow, workflows
 
@@ -31,5 +33,9 @@ def show(name):
     svg = Markup(render_svg(wf, current_language()))  # noqa: S704 - built from escaped labels only
     tiers = wf.quorum.get("least_restrictive_first") or []
     order = " < ".join(" / ".join(str(vocab.VOTE_OUTCOMES.get(o, o)) for o in tier) for tier in tiers)
+    def kind_labels(kinds) -> str:
+        return ", ".join(str(ORG_KIND_LABELS.get(k, k)) for k in kinds)
+
     return render_template("workflow/show.html", wf=wf, svg=svg, lang=current_language(), all_workflows=workflows(),
-                           order_words=order)
+                           order_words=order, rule_label=rule_label, setting_label=setting_label,
+                           kind_labels=kind_labels)

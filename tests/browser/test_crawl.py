@@ -39,7 +39,9 @@ ENGLISH = (
     "Previous", "Next", "Show", "Apply", "Reset", "Disable", "Enable", "Role", "State",
 )
 ENGLISH_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in ENGLISH) + r")\b")
-SKIP = re.compile(r"^/(logout|language|static/|api/)|\.xlsx|/file$|/download")
+SKIP = re.compile(r"^/(logout|language|static/|api/(?!v1/docs))|\.xlsx|/file$|/download")
+#: a raw key or code (snake_case) in a French page's words: a label missing (technical names in <code> aside)
+RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
@@ -145,6 +147,12 @@ def inspect(page, path: str, lang: str, width: str, problems: list[str]) -> None
         for hit in sorted(set(ENGLISH_RE.findall(text)))[:5]:
             line = next((ln for ln in text.splitlines() if re.search(rf"\b{re.escape(hit)}\b", ln)), "")
             problems.append(f"{path} [fr {width}]: English “{hit}” in “{line.strip()[:80]}”")
+        words = page.evaluate("""() => { const copy = document.body.cloneNode(true);
+            copy.querySelectorAll('code, pre, script, style').forEach(e => e.remove());
+            return copy.innerText; }""")
+        for hit in sorted(set(RAW_KEY.findall(words)))[:5]:
+            line = next((ln for ln in words.splitlines() if hit in ln), "")
+            problems.append(f"{path} [fr {width}]: a raw key “{hit}” in “{line.strip()[:80]}”")
 
 
 @pytest.mark.parametrize("role", ROLES)
