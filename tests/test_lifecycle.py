@@ -354,9 +354,36 @@ class TestDiversion:
             fire(session, case, "decide_diversion", users["reviewer.un"], data)
         data.update(guardian_consent=True, consent_notes="Both agreed, interpreter present")
         fire(session, case, "decide_diversion", users["reviewer.un"], data)
+        assert case.state == "diversion_pending"
+        handover(session, case, users)  # the child's transfer to the organisation that carries the measure
         assert case.state == "diversion"
         fire(session, case, "start_reintegration", users["partner"], referral("life_skills"))
         assert case.state == "in_reintegration"
+
+    @pytest.mark.parametrize("hours, late", [(47, False), (48, False), (49, True), (24 * 8, True)])
+    def test_the_handover_clock_runs_until_the_transfer_to_the_measure(self, session, users, make_case, clock,
+                                                                       hours, late):
+        """A diversion decided is not a child out of military custody: the clock stops only when
+        the transfer to the receiving organisation is recorded, measured like a handover."""
+        from datetime import timedelta
+
+        case = make_case(encounter_at=(clock.now() - timedelta(hours=2)).isoformat())
+        submit(session, case, users)
+        vote(session, case, users, "diversion")
+        fire(session, case, "decide_diversion", users["reviewer.un"], {
+            "reasons": "Restorative measure", "offence_category": "other_offence",
+            "receiving_org_id": org_id(session, PARTNER_ORG), "child_consent": True, "guardian_consent": True,
+            "consent_notes": "Both agreed"})
+        running = {c.name for c in case.clocks if c.stopped_at is None}
+        assert "handover" in running  # still in custody: the deadline still runs
+        clock.advance(timedelta(hours=hours))
+        handover(session, case, users, hours_after_encounter=hours)
+        assert case.state == "diversion"
+        assert "handover" not in {c.name for c in case.clocks if c.stopped_at is None}
+        from caseflow.handover.models import Handover
+
+        h = Handover.latest(session, case.id)
+        assert h.late is late and h.hours_since_encounter == hours
 
 
 class TestEngineAnswers:

@@ -627,6 +627,8 @@ class TestClocks:
             "reasons": "Restorative measure", "offence_category": "other_offence",
             "receiving_org_id": org_id(session, PARTNER_ORG), "child_consent": True, "guardian_consent": True,
             "consent_notes": "Both agreed"})
+        assert "diversion_review" not in self.running(case)  # not before the child is transferred to it
+        handover(session, case, users, hours_after_encounter=3)
         clk = self.running(case)["diversion_review"]
         assert clk.due_at == NOW + timedelta(days=30)
 

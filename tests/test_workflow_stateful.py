@@ -236,7 +236,7 @@ def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
         def check(self, case):
             assert case.state in wf.states
             assert (case.state == "closed") == (case.closed_reason is not None)
-            if case.state in ("handover_pending", "handed_over", "in_reintegration", "diversion"):
+            if case.state in ("handover_pending", "handed_over", "in_reintegration", "diversion_pending", "diversion"):
                 assert case.receiving_org_id is not None
             assert case.encounter_at is not None  # nobody clears it
             if case.date_of_birth is not None:
