@@ -60,6 +60,15 @@ def assessment_result(min_age=16, max_age=19, consent="given", explained_on=None
     return data
 
 
+def divert(session, case, users, receiving=PARTNER_ORG):
+    """The mechanism votes diversion and decides it, with both consents, to ``receiving``."""
+    vote(session, case, users, "diversion")
+    fire(session, case, "decide_diversion", users["reviewer.un"], {
+        "reasons": "Restorative measure", "offence_category": "other_offence",
+        "receiving_org_id": org_id(session, receiving), "child_consent": True, "guardian_consent": True,
+        "consent_notes": "Both agreed"})
+
+
 def handover(session, case, users, hours_after_encounter: int | None = None):
     at = (case.encounter_at + timedelta(hours=hours_after_encounter)) if hours_after_encounter is not None \
         else utcnow() - timedelta(minutes=5)

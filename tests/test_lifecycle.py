@@ -15,6 +15,7 @@ from tests.helpers import (
     ASSESSOR_ORG,
     PARTNER_ORG,
     assessment_result,
+    divert,
     event_count,
     handover,
     opened,
@@ -369,11 +370,7 @@ class TestDiversion:
 
         case = make_case(encounter_at=(clock.now() - timedelta(hours=2)).isoformat())
         submit(session, case, users)
-        vote(session, case, users, "diversion")
-        fire(session, case, "decide_diversion", users["reviewer.un"], {
-            "reasons": "Restorative measure", "offence_category": "other_offence",
-            "receiving_org_id": org_id(session, PARTNER_ORG), "child_consent": True, "guardian_consent": True,
-            "consent_notes": "Both agreed"})
+        divert(session, case, users)
         running = {c.name for c in case.clocks if c.stopped_at is None}
         assert "handover" in running  # still in custody: the deadline still runs
         clock.advance(timedelta(hours=hours))

@@ -22,6 +22,7 @@ from caseflow.workflow.engine import available_transitions, fire, get_workflow
 from tests.helpers import (
     PARTNER_ORG,
     assessment_result,
+    divert,
     handover,
     org_id,
     referral,
@@ -622,11 +623,7 @@ class TestClocks:
     def test_diversion_has_a_clock(self, session, users, make_case, frozen):
         case = make_case()
         submit(session, case, users)
-        vote(session, case, users, "diversion")
-        fire(session, case, "decide_diversion", users["reviewer.un"], {
-            "reasons": "Restorative measure", "offence_category": "other_offence",
-            "receiving_org_id": org_id(session, PARTNER_ORG), "child_consent": True, "guardian_consent": True,
-            "consent_notes": "Both agreed"})
+        divert(session, case, users)
         assert "diversion_review" not in self.running(case)  # not before the child is transferred to it
         handover(session, case, users, hours_after_encounter=3)
         clk = self.running(case)["diversion_review"]
