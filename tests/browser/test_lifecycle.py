@@ -143,7 +143,7 @@ def test_a_refused_action_is_explained_and_a_stale_form_keeps_the_input(as_user)
     registrar.locator("button[name=step][value=confirm]").click()  # after checking the answers
     registrar.wait_for_url("**/cases/CF-*")
     code = registrar.url.rsplit("/", 1)[1]
-    registrar.locator("details summary").click()
+    assert registrar.locator("ul.refused").is_visible()  # shown at once, not folded away
     assert "pas complet" in registrar.locator("ul.refused").inner_text()  # incomplete registration, in French
 
     first = as_user("registrar@caseflow.demo")
