@@ -55,6 +55,8 @@ FIELD_LABELS = {
     "max_age": _l("Maximum age (years)"),
     "findings": _l("Findings"),
     "concluded_on": _l("Assessment concluded on"),
+    "transferred_at": _l("Transferred on (date and time, UTC)"),
+    "receiving_authority": _l("Juvenile justice authority receiving the child"),
     "explained_on": _l("Result explained to the child on"),
     "outcome": _l("Vote"),
     "offence_category": _l("Offence category"),
@@ -158,6 +160,7 @@ RULE_LABELS = {
     "referral_of_case": _l("a referral of this case"),
     "round_open": _l("a review round is open and you are not recused"),
     "screened_within_campaign": _l("screened within its campaign's dates"),
+    "transfer_after_encounter": _l("the transfer comes after the encounter"),
 }
 
 #: a workflow file's settings, in words (the unit follows the value)

@@ -79,6 +79,16 @@ def handover(session, case, users, hours_after_encounter: int | None = None):
     })
 
 
+def transfer_to_justice(session, case, users, hours_after_encounter: int | None = None):
+    """The registrar records the child's transfer from the force to the juvenile justice system."""
+    at = (case.encounter_at + timedelta(hours=hours_after_encounter)) if hours_after_encounter is not None \
+        else utcnow() - timedelta(minutes=5)
+    fire(session, case, "record_justice_transfer", users["registrar"], {
+        "transferred_at": at.isoformat(), "handing_officer": "Capt. Diallo", "handing_unit": "Gendarmerie",
+        "receiving_authority": "Tribunal pour enfants de Bamako", "facility_type": "juvenile_detention_centre",
+        "facility_reference": "CJ-12"})
+
+
 def referral(service="family_tracing") -> dict:
     return {"service_type": service, "provider": "Enfance Solidaire Mali", "referred_on": clock.today().isoformat()}
 

@@ -24,6 +24,7 @@ from tests.helpers import (
     release,
     request_assessment,
     submit,
+    transfer_to_justice,
     vote,
 )
 
@@ -174,6 +175,8 @@ class TestJuvenileJustice:
         offence = offence_date or (case.encounter_at.date() - timedelta(days=3))
         fire(session, case, "decide_juvenile_justice", users["reviewer.un"],
              {"reasons": "Serious offence alleged", "offence_category": category, "offence_date": offence.isoformat()})
+        assert case.state == "justice_transfer_pending"
+        transfer_to_justice(session, case, users)
 
     def test_refused_below_the_minimum_age(self, session, users, make_case):
         case = make_case(claimed_age=13)
@@ -218,6 +221,42 @@ class TestJuvenileJustice:
         submit(session, case, users)
         self.decide(session, case, users, "other_offence")
         assert case.state == "juvenile_justice"
+
+    @pytest.mark.parametrize("hours, late", [(48, False), (49, True)])
+    def test_the_handover_clock_runs_until_the_transfer_to_juvenile_justice(self, session, users, make_case, clock,
+                                                                           hours, late):
+        """A referral to juvenile justice is not a child out of the force's custody: the clock stops
+        when the transfer is recorded, measured against the same limit; the custody goes on, by the
+        juvenile justice authority, in its facility."""
+        from datetime import timedelta
+
+        from caseflow.audit.log import events_for_chain
+        from caseflow.errors import Forbidden
+
+        case = make_case(claimed_age=16, charge_category="terrorism",
+                         encounter_at=(clock.now() - timedelta(hours=2)).isoformat())
+        submit(session, case, users)
+        vote(session, case, users, "juvenile_justice", category="other_offence")
+        fire(session, case, "decide_juvenile_justice", users["reviewer.un"],
+             {"reasons": "Serious offence alleged", "offence_category": "other_offence",
+              "offence_date": (case.encounter_at.date() - timedelta(days=3)).isoformat()})
+        assert case.state == "justice_transfer_pending"
+        assert "handover" in {c.name for c in case.clocks if c.stopped_at is None}
+        assert "re_review" not in {c.name for c in case.clocks if c.stopped_at is None}
+        clock.advance(timedelta(hours=hours))
+        with pytest.raises(Forbidden):  # the registrar records it, not the partner
+            fire(session, case, "record_justice_transfer", users["partner"], {})
+        with pytest.raises(ValidationFailed) as err:
+            transfer_to_justice(session, case, users, hours_after_encounter=-1)
+        assert "transferred_at" in err.value.errors
+        transfer_to_justice(session, case, users, hours_after_encounter=hours)
+        assert case.state == "juvenile_justice"
+        running = {c.name for c in case.clocks if c.stopped_at is None}
+        assert "handover" not in running and "re_review" in running
+        assert case.facility_type == "juvenile_detention_centre" and case.custody_end is None  # still detained
+        last = events_for_chain(session, case.code)[-1]
+        assert last.details["late"] is late and last.details["hours_since_encounter"] == hours
+        assert last.details["changes"]["facility_type"] == ["military_facility", "juvenile_detention_centre"]
 
     def test_allowed_and_re_reviewed(self, session, users, make_case):
         case = make_case(charge_category="terrorism", claimed_age=16)

@@ -29,6 +29,7 @@ from tests.helpers import (
     release,
     request_assessment,
     submit,
+    transfer_to_justice,
     vote,
 )
 
@@ -49,8 +50,10 @@ def jj_decision(offence: date | None, category="other_offence") -> dict:
 
 
 def refer_to_jj(session, case, users, offence):
+    """Refer to juvenile justice, and the child's transfer out of the force recorded."""
     vote(session, case, users, "juvenile_justice", category="other_offence")
     fire(session, case, "decide_juvenile_justice", users["reviewer.un"], jj_decision(offence))
+    transfer_to_justice(session, case, users)
 
 
 def field_error(err, name) -> str:

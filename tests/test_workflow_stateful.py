@@ -102,6 +102,9 @@ def payload(session, clock, case, trigger: str, draw) -> dict:
         "decide_diversion": lambda: {**decision, "receiving_org_id": partner, "child_consent": True,
                                      "guardian_consent": draw(st.booleans()), "consent_notes": "Asked both"},
         "decide_juvenile_justice": lambda: {**decision, "offence_date": day()},
+        "record_justice_transfer": lambda: {"transferred_at": moment(), "handing_officer": "Officer",
+                                            "handing_unit": "Unit", "receiving_authority": "Juvenile court",
+                                            "facility_type": "juvenile_detention_centre"},
         "decide_not_a_child": lambda: decision,
         "decide_defer": lambda: {**decision, "next_review_date": day()},
         "record_handover": lambda: {"handing_officer": "Officer", "handing_unit": "Unit", "receiving_person": "Worker",
@@ -243,7 +246,7 @@ def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
                 assert case.date_of_birth <= case.encounter_at.date()
             assessment = AgeAssessment.latest_concluded(session, case.id)
             decided = session.scalars(select_decided(case.id)).first()
-            if case.state == "juvenile_justice":
+            if case.state in ("justice_transfer_pending", "juvenile_justice"):
                 assert decided.decision == "juvenile_justice"
                 assert case.charge_category in OFFENCE_CHARGES  # for an offence the case records
                 assert decided.offence_category == "other_offence"

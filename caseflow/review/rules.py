@@ -392,7 +392,13 @@ def standing_decision(ctx) -> ReviewRound | None:
     if rnd is None:
         return None
     dest = {t.dest for t in ctx.workflow.transitions if f"decide_{rnd.decision}" in t.effects}
+    # the child's transfer out of the force carries the decision out (to the measure, to juvenile justice)
+    dest |= {t.dest for t in ctx.workflow.transitions if set(t.sources) & dest and set(t.effects) & TRANSFERS}
     return rnd if ctx.subject.state in dest else None
+
+
+#: the effects that take the child out of the force as a decision said: the decision stands after them
+TRANSFERS = frozenset({"record_handover", "record_justice_transfer"})
 
 
 @condition("decision_lost_its_legal_basis", needs=("settings.minimum_age_criminal_responsibility",))
