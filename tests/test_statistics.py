@@ -317,7 +317,9 @@ def test_a_partner_sees_only_its_own_organisations_cases(session, users, quarter
 def newly_detained_as_shown(session, users):
     """The five newly detained children of the quarter as every output shows them (perturbed)."""
     shown = cells(report_at(session, users, min_cell=5), "summary")["Newly detained"]["Total"]
-    assert isinstance(shown, int) and 3 <= shown <= 7
+    # five children, moved by at most 2: a count the change takes under 5 is shown "<5" (case ids,
+    # and so record keys, differ between databases)
+    assert str(shown) == "<5" or (isinstance(shown, int) and 5 <= shown <= 7), shown
     return shown
 
 
@@ -329,7 +331,8 @@ def test_the_api_answers_and_records_the_report(client, token, session, users, q
     assert body["by"] == ["region", "sex"] and body["digest"].startswith("v1-")
     summary = next(x for x in body["tables"] if x["key"] == "summary")
     newly = next(row for row in summary["rows"] if row["label"] == "Newly detained")
-    assert newly["values"] == [newly_detained_as_shown(session, users)]
+    assert newly["values"] == [str(v) if isinstance(v, Protected) else v
+                               for v in [newly_detained_as_shown(session, users)]]
     assert any(x["key"] == "newly_detained_by_region_sex" for x in body["tables"])
     made = session.scalars(select(AuditEvent).where(AuditEvent.action == "report_made")).all()
     assert made and made[-1].details["from"] == "2026-01-01" and made[-1].details["output"] == "json"
@@ -421,7 +424,7 @@ def test_the_cli_writes_the_workbook(app, session, users, quarter, clock, tmp_pa
     wb = load_workbook(out)
     summary = wb.worksheets[1]
     values = {row[0]: row[1] for row in summary.iter_rows(min_row=2, values_only=True)}
-    assert values["Newly detained"] == newly_detained_as_shown(session, users)
+    assert str(values["Newly detained"]) == str(newly_detained_as_shown(session, users))
     result = app.test_cli_runner().invoke(args=["report", "period", "--from", "2026-03-31", "--to", "2026-01-01",
                                                 "--as", "auditor@caseflow.demo", "-o", str(out)])
     assert result.exit_code != 0 and "ends before it starts" in result.output
