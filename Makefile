@@ -32,9 +32,10 @@ run: install
 	$(FLASK) demo load
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: ruff, then the whole suite on SQLite and, if CASEFLOW_TEST_DATABASE_URL is set, on PostgreSQL
+## make test: ruff, the import contracts (.importlinter), then the whole suite on SQLite and, if CASEFLOW_TEST_DATABASE_URL is set, on PostgreSQL
 test: install-dev
 	$(BIN)/ruff check caseflow tests bench migrations
+	$(BIN)/lint-imports --no-cache
 	env -u CASEFLOW_TEST_DATABASE_URL $(BIN)/pytest -p no:cacheprovider
 	@if [ -n "$$CASEFLOW_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL"; \

@@ -99,7 +99,7 @@ def measure(kind: str, url: str, out: str) -> dict:
         elif kind == "xlsxwriter":  # the writer alone: how fast Caseflow's export could be at best
             import xlsxwriter
 
-            from caseflow.audit.verify import event_columns
+            from caseflow.audit.models import event_columns
 
             wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
                                            "strings_to_urls": False, "strings_to_numbers": False})
@@ -114,7 +114,7 @@ def measure(kind: str, url: str, out: str) -> dict:
             wb = Workbook(write_only=True)
             ws = wb.create_sheet("History")
             rows = 0
-            from caseflow.audit.verify import event_columns
+            from caseflow.audit.models import event_columns
 
             stmt = select(*event_columns()).order_by(AuditEvent.chain, AuditEvent.seq)
             for ev in db.session.execute(stmt.execution_options(yield_per=5000)):  # the same rows, as read

@@ -8,8 +8,9 @@ import os
 from flask import Flask
 
 from caseflow.config import PROJECT_ROOT, load_config
+from caseflow.version import VERSION
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def create_app(config: dict | None = None) -> Flask:

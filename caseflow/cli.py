@@ -267,7 +267,8 @@ def audit_verify(case_code, token):
 def audit_heads():
     """Take the committed events into the log and print its signed tree head, to keep elsewhere and
     check against later (`audit verify --against`)."""
-    from caseflow.audit.publish import NoSigningKey, SignedHead, publish
+    from caseflow.audit.heads import SignedHead
+    from caseflow.audit.publish import NoSigningKey, publish
 
     token = write_intent.set(True)
     try:
@@ -294,7 +295,8 @@ def audit_bundle(path):
     import base64
     import json
 
-    from caseflow.audit.publish import SignedHead, latest_head, leaf_hashes
+    from caseflow.audit.heads import SignedHead
+    from caseflow.audit.publish import latest_head, leaf_hashes
     from caseflow.audit.witness import BUNDLE_FORMAT
 
     row = latest_head(db.session)
@@ -679,9 +681,10 @@ def standalone_svg(svg: str) -> str:
 def workflows_migrate(name, dry_run):
     """Move the cases of NAME that run on an earlier version to the version in force, as its file's
     migrate_from says; one audited event per case, all cases or none."""
+    from caseflow.cases.queries import on_earlier_version
     from caseflow.workflow.versions import migrate_cases
 
-    result = migrate_cases(db.session, name, dry_run=dry_run)
+    result = migrate_cases(db.session, name, lambda wf: on_earlier_version(db.session, wf), dry_run=dry_run)
     for code, old, before, after in result.moved:
         click.echo(f"{code}: v{old} {before} -> v{result.to_version} {after}")
     click.echo(f"{len(result.moved)} cases {'would move' if dry_run else 'moved'} to {name} v{result.to_version}")

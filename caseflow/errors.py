@@ -86,8 +86,3 @@ class GuardRefused(DomainError):
     title = _l("A rule of the workflow refuses this")
     type_slug = "guard-refused"
 
-
-class TooManyAttempts(DomainError):
-    status = 429
-    title = _l("Too many attempts")
-    type_slug = "throttled"

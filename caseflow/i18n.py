@@ -23,3 +23,16 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_language() -> str:
+    """The language of what is being written now (a page, an answer, a mail)."""
+    from flask_babel import get_locale
+
+    loc = get_locale()
+    return loc.language if loc else "en"
+
+
+def label(labels: dict) -> str:
+    """A workflow file's label (``{en: …, fr: …}``) in the current language, English failing that."""
+    return labels.get(current_language()) or labels.get("en", "")

@@ -113,7 +113,7 @@ class Words:
         self.labels = labels
 
     def __str__(self) -> str:
-        from caseflow.workflow.engine import label
+        from caseflow.i18n import label
 
         return label(self.labels)
 
@@ -184,10 +184,10 @@ def rule_label(name: str) -> str:
     if name.startswith("majority_"):
         from flask_babel import gettext
 
-        from caseflow import vocab
+        from caseflow.workflow import registry
 
         outcome = name.removeprefix("majority_")
-        return gettext("the round has reached “%(outcome)s”", outcome=str(vocab.VOTE_OUTCOMES.get(outcome, outcome)))
+        return gettext("the round has reached “%(outcome)s”", outcome=registry.term("outcome", outcome))
     return str(RULE_LABELS.get(name, name))
 
 

@@ -10,7 +10,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from caseflow import vocab
-from caseflow.workflow.engine import label
+from caseflow.i18n import label
+from caseflow.review.outcomes import VOTE_OUTCOMES
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
@@ -59,7 +60,7 @@ ACTION_LABELS = {
 #: fields whose values are codes of a vocabulary
 CODED = {
     "sex": vocab.SEX, "encounter_type": vocab.ENCOUNTER_TYPES, "facility_type": vocab.FACILITY_TYPES,
-    "outcome": vocab.VOTE_OUTCOMES, "decision": vocab.VOTE_OUTCOMES, "offence_category": vocab.OFFENCE_CATEGORIES,
+    "outcome": VOTE_OUTCOMES, "decision": VOTE_OUTCOMES, "offence_category": vocab.OFFENCE_CATEGORIES,
     "consent": vocab.CONSENT, "service_type": vocab.SERVICE_TYPES, "status": vocab.REFERRAL_STATUSES,
     "visit_type": vocab.FOLLOW_UP_TYPES, "risk_level": vocab.RISK_LEVELS, "reason": vocab.CLOSURE_REASONS,
     "closed_reason": vocab.CLOSURE_REASONS, "charge_category": vocab.CHARGE_CATEGORIES, "age_basis": vocab.AGE_BASES,
@@ -262,7 +263,8 @@ def state_label(case) -> str:
 
 
 def clock_label(case, name: str) -> str:
-    from caseflow.workflow.engine import label, workflow_of
+    from caseflow.i18n import label
+    from caseflow.workflow.engine import workflow_of
 
     clock = workflow_of(case).clocks.get(name)
     return label(clock.label) if clock else name
@@ -279,7 +281,8 @@ def next_step(case) -> str | None:
     workflow, from its state, open to their role (the vote, when the state offers one)."""
     from flask_login import current_user
 
-    from caseflow.workflow.engine import label, workflow_of
+    from caseflow.i18n import label
+    from caseflow.workflow.engine import workflow_of
 
     wf = workflow_of(case)
     mine = [t for t in wf.from_state(case.state) if current_user.role in t.roles]
@@ -290,7 +293,8 @@ def next_step(case) -> str | None:
 
 
 def workflow_label(name: str) -> str:
-    from caseflow.workflow.engine import get_workflow, label
+    from caseflow.i18n import label
+    from caseflow.workflow.engine import get_workflow
 
     return label(get_workflow(name).label)
 
@@ -343,6 +347,7 @@ def init_templating(app: Flask) -> None:
         next_step=next_step,
         now_utc=_now,
         sections=_sections,
+        VOTE_OUTCOMES=VOTE_OUTCOMES,
     )
 
 

@@ -27,9 +27,6 @@ FACILITY_TYPES = {
     "other": _l("Other"),
 }
 
-# the joint review's outcomes are its rules package's (their codes are the review's, not the engine's)
-from caseflow.review.outcomes import VOTE_OUTCOMES  # noqa: E402, F401
-
 OFFENCE_CATEGORIES = {
     "association_only": _l("Association only"),
     "support_tasks": _l("Support tasks (cooking, cleaning, driving, …)"),

@@ -1,7 +1,9 @@
 """Request boundary: write intent, request ids, the single commit, and error rendering.
 
-Views and operations never commit. A request that returns normally is committed here once;
-one that raised is rolled back by the error handler. Errors answer JSON (problem+json) to API
+Views and operations never commit. A request that returns normally is committed here once
+(a refusal the view renders itself, a failed sign-in recorded, is committed too); one that raised
+is rolled back by the error handler. What must wait for the commit (a job handed to the workers,
+who read it from the database) is asked for with ``after_commit``. Errors answer JSON (problem+json) to API
 paths and to clients that prefer JSON, and an HTML page to everyone else.
 """
 
@@ -131,9 +133,12 @@ def init_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
+        waiting = g.pop("after_commit", [])
         if not g.pop("rolled_back", False):
             try:
                 db.commit()
+                for then in waiting:
+                    then()
             except (IntegrityError, OperationalError) as exc:
                 db.rollback()
                 log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
@@ -153,6 +158,12 @@ def init_request_hooks(app: Flask) -> None:
         from caseflow.auth.touch import run_pending
 
         run_pending()  # "last seen" times, in a short transaction of their own, after the request
+
+
+def after_commit(then) -> None:
+    """Run ``then()`` once the request's commit has succeeded (never when it is refused or the
+    request fails): a job is enqueued only when the workers can read it."""
+    g.setdefault("after_commit", []).append(then)
 
 
 def commit_before_answer() -> None:

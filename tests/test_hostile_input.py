@@ -121,7 +121,7 @@ def test_the_import_preview_names_no_case_outside_the_uploaders_remit(client, au
 CASE_QUERIES_REVIEWED = {
     "caseflow/cases/queries.py": "visible_to",
     "caseflow/cases/operations.py": "can_view",
-    "caseflow/cases/models.py": "lock_for_update re-reads a case fire() checked with can_be_acted_on_by",
+    "caseflow/cases/models.py": "lock_for_update re-reads a case fire() checked with the remit rule (can_view)",
     "caseflow/exports/workbook.py": "visible_to",
     "caseflow/imports/operations.py": "visible_to",
     "caseflow/reports/queries.py": "visible_to",

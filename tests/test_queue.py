@@ -510,3 +510,19 @@ def test_a_reminder_the_mail_server_missed_is_sent_at_the_next_beat_and_a_bad_id
     with up.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification).where(
             Notification.case_id == _case_id(code), Notification.read_at.is_not(None))) == 0
+
+
+def test_reminders_go_to_the_role_the_state_waits_for(app):
+    """A follow-up visit due in reintegration is the partner's: the reviewers who may close a case
+    are not reminded of it; a state that waits for no one named reminds those who move it on."""
+    from caseflow.notifications.operations import actors
+    from caseflow.workflow.engine import get_workflow
+
+    with app.app_context():
+        wf = get_workflow("detained_child")
+        assert actors(wf, "in_reintegration") == {"partner"}
+        assert actors(wf, "under_review") == {"reviewer"}
+        assert "reviewer" in {r for t in wf.from_state("in_reintegration") for r in t.roles}  # they may close it
+        silent = next(s for s, rule in wf.state_rules.items() if not rule.waits_for and wf.from_state(s)
+                      and any(t.changes_state for t in wf.from_state(s)))
+        assert actors(wf, silent) == {r for t in wf.from_state(silent) if t.changes_state for r in t.roles}

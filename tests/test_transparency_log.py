@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from caseflow.audit.digest import check_against
 from caseflow.audit.hashing import event_hash
+from caseflow.audit.heads import SignedHead, head_statement
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.merkle import (
     Frontier,
@@ -29,7 +30,7 @@ from caseflow.audit.merkle import (
     verify_inclusion,
 )
 from caseflow.audit.models import AuditEvent, ChainHead, LogLeaf, TreeHead
-from caseflow.audit.publish import SignedHead, head_statement, latest_head, publish
+from caseflow.audit.publish import latest_head, publish
 from caseflow.audit.signing import Signer, signer
 from caseflow.audit.verify import verify_database
 from caseflow.audit.witness import Alarm, FileSource, HttpSource, State, observe

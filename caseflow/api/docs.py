@@ -37,7 +37,7 @@ SUMMARIES = {
 
 def action_labels() -> dict[str, str]:
     """Each trigger's label in the reader's language, from the workflow files."""
-    from caseflow.workflow.engine import label
+    from caseflow.i18n import label
 
     out: dict[str, list[str]] = {}
     for wf in current_app.extensions["caseflow.workflows"].values():

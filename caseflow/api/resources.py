@@ -31,12 +31,12 @@ from caseflow.errors import (
     ValidationFailed,
 )
 from caseflow.extensions import db
+from caseflow.i18n import current_language
 from caseflow.review.schemas import VoteSchema
-from caseflow.web import commit_before_answer, writes
+from caseflow.web import after_commit, commit_before_answer, writes
 from caseflow.workflow.engine import (
     available_transitions,
     check_may_fire,
-    current_language,
     fire,
     get_workflow,
     workflow_of,
@@ -325,8 +325,7 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
         from caseflow.jobs.operations import enqueue
 
         job = start_export_job(db.session, current_user, filters, identity, purpose=purpose)
-        db.commit()
-        enqueue(job.id)
+        after_commit(lambda: enqueue(job.id))
         headers = {"Location": url_for("api.job", job_id=job.id)}
         if asked_async:
             headers["Preference-Applied"] = "respond-async"

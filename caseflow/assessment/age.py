@@ -75,9 +75,6 @@ def age_at(case, assessment: AgeAssessment | None, at: date | datetime | None = 
     return EffectiveAge(None, "unknown", at)
 
 
-#: the name the exports use
-age_from = age_at
-
 
 def effective_age(session, case, at: date | datetime | None = None) -> EffectiveAge:
     assessment = AgeAssessment.latest_concluded(session, case.id) if case.id else None

@@ -160,7 +160,8 @@ def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
 
 
 def _check_tree_head(session: Session, token: str) -> tuple[bool, Digest, str]:
-    from caseflow.audit.publish import SignedHead, latest_head
+    from caseflow.audit.heads import SignedHead
+    from caseflow.audit.publish import latest_head
     from caseflow.audit.signing import signer
     from caseflow.audit.verify import replay_log
 

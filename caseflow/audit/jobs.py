@@ -27,7 +27,8 @@ def run_digest(session, job, progress) -> Outcome:
     """Once a day the latest signed tree head is also recorded on the system chain: a witness inside
     the log, and a line an auditor can copy elsewhere (the schedule publishes heads every five
     minutes besides)."""
-    from caseflow.audit.publish import SignedHead, publish
+    from caseflow.audit.heads import SignedHead
+    from caseflow.audit.publish import publish
 
     token = SignedHead.of(publish(session).head).token
 

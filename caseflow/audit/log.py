@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from collections.abc import Callable
 
 from flask import g, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseflow.audit.hashing import HASH_VERSION, event_hash, identifying_digest, plain
+from caseflow.audit.hashing import HASH_VERSION, canonical_json, event_hash, identifying_digest, plain
 from caseflow.audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditEvent, ChainHead
 from caseflow.audit.signing import head_message, signer
 from caseflow.db import utcnow
@@ -45,8 +45,15 @@ def record(
     details: dict | None = None,
     identifying: dict | None = None,
     actor_label: str | None = None,
+    seal: Callable[[bytes, str], dict] | None = None,
 ) -> AuditEvent:
-    """Append one event to ``chain``; the caller's transaction commits it (or nothing)."""
+    """Append one event to ``chain``; the caller's transaction commits it (or nothing).
+
+    ``identifying`` is kept only sealed, by ``seal(canonical, context)`` which the caller hands in
+    (a case's data key, the master key for events of no case): the log itself knows no key and no
+    identity, only the salted digest it hashes."""
+    if identifying and seal is None:
+        raise ValueError("an event's identifying part needs a seal from its caller")
     head = _lock_head(session, chain)
     now = utcnow()
     if head.occurred_at is not None and now < head.occurred_at:
@@ -77,10 +84,7 @@ def record(
     )
     ev.hash = event_hash(ev)
     if ident:  # kept sealed with the case's data key: erasing the key erases it, the digest stays
-        from caseflow.audit.hashing import canonical_json
-        from caseflow.protection.identity import seal_event_part
-
-        ev.identifying = seal_event_part(session, case_id, chain, ev.seq, canonical_json(ident))
+        ev.identifying = seal(canonical_json(ident), f"event:{chain}:{ev.seq}")
     head.seq, head.hash, head.occurred_at = ev.seq, ev.hash, now
     head.sig = signer().sign(head_message(chain, ev.seq, ev.hash))  # only the key's holder can move a head
     session.add(ev)
@@ -91,6 +95,3 @@ def record(
 def events_for_chain(session: Session, chain: str) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)))
 
-
-def latest_time(session: Session) -> datetime | None:
-    return session.scalar(select(ChainHead.occurred_at).order_by(ChainHead.occurred_at.desc()).limit(1))

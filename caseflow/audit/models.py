@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, cast
 from sqlalchemy.orm import Mapped, mapped_column
 
-from caseflow.db import Base, UTCDateTime
+from caseflow.db import Base, CanonicalTime, UTCDateTime
 
 SYSTEM_CHAIN = "system"
 GENESIS_HASH = "0" * 64
@@ -95,3 +95,16 @@ class WitnessConfirmation(Base):
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: who sent it (the auditor whose token the witness uses)
     sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+def event_columns():
+    """Every column, the JSON ones as their stored text (canonical: see db.canonical_json_text)."""
+    table = AuditEvent.__table__
+    cols = [c for c in table.columns if c.name not in ("details", "identifying")]
+    # CAST, not type_coerce: psycopg would otherwise decode json itself; PostgreSQL's json::text
+    # (json, not jsonb) gives back the stored text unchanged, as SQLite does
+    return [*cols, cast(table.c.details, Text).label("details_json"),
+            cast(table.c.identifying, Text).label("identifying_json"),
+            # the time as the hash holds it, written by the database (a fifth of an event's encoding
+            # in Python); event_bytes uses it only when it has that shape
+            CanonicalTime(table.c.occurred_at).label("at_text")]

@@ -16,7 +16,6 @@ Anyone holding a head checks later heads against it with a consistency proof (``
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,76 +23,20 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from caseflow.audit.hashing import canonical_json, event_hash
-from caseflow.audit.merkle import Frontier, consistency_proof, leaf_hash
-from caseflow.audit.models import AuditEvent, ChainHead, LogLeaf, TreeHead, WitnessConfirmation
+from caseflow.audit.hashing import event_hash
+from caseflow.audit.heads import TIME_FORMAT, SignedHead, cosign_statement, event_leaf, head_statement, verify_with
+from caseflow.audit.merkle import Frontier, consistency_proof
+from caseflow.audit.models import AuditEvent, ChainHead, LogLeaf, TreeHead, WitnessConfirmation, event_columns
 from caseflow.audit.signing import head_message, signer
 from caseflow.db import utcnow
 
 log = logging.getLogger(__name__)
 
-STH_CONTEXT = "caseflow-tree-head-v1"
-TIME_FORMAT = "%Y%m%dT%H%M%S.%fZ"
-#: a signed tree head as text: sth1-<size>-<UTC time>-<root>-<Ed25519 signature>
-TOKEN_RE = re.compile(r"^sth1-(\d{1,18})-(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{64})-([A-Za-z0-9_-]{86})$")
 PUBLISHER_LOCK = 0x63667468  # "cfth": the advisory lock two publishers take turns on
 
 
 class NoSigningKey(RuntimeError):
     pass
-
-
-def leaf_data(chain: str, seq: int, event_hash_hex: str) -> bytes:
-    return canonical_json([chain, int(seq), event_hash_hex])
-
-
-def event_leaf(chain: str, seq: int, event_hash_hex: str) -> bytes:
-    return leaf_hash(leaf_data(chain, seq, event_hash_hex))
-
-
-def head_statement(tree_size: int, root: str, at: datetime) -> bytes:
-    return canonical_json([STH_CONTEXT, int(tree_size), root, at.astimezone(UTC).strftime(TIME_FORMAT)])
-
-
-@dataclass(frozen=True)
-class SignedHead:
-    tree_size: int
-    root: str
-    signed_at: datetime
-    signature: str
-    key: str = ""
-
-    @property
-    def token(self) -> str:
-        at = self.signed_at.astimezone(UTC).strftime(TIME_FORMAT)
-        return f"sth1-{self.tree_size}-{at}-{self.root}-{self.signature}"
-
-    @property
-    def statement(self) -> bytes:
-        return head_statement(self.tree_size, self.root, self.signed_at)
-
-    def as_json(self) -> dict:
-        return {"tree_size": self.tree_size, "root": self.root,
-                "signed_at": self.signed_at.astimezone(UTC).strftime(TIME_FORMAT),
-                "signature": self.signature, "key": self.key, "token": self.token}
-
-    @classmethod
-    def from_json(cls, data: dict) -> SignedHead:
-        return cls(int(data["tree_size"]), str(data["root"]),
-                   datetime.strptime(str(data["signed_at"]), TIME_FORMAT).replace(tzinfo=UTC),
-                   str(data["signature"]), str(data.get("key") or ""))
-
-    @classmethod
-    def parse(cls, token: str) -> SignedHead:
-        m = TOKEN_RE.match(token.strip())
-        if not m:
-            raise ValueError(_("A signed tree head looks like sth1-<size>-<time>-<64 hex digits>-<signature>."))
-        return cls(int(m.group(1)), m.group(3), datetime.strptime(m.group(2), TIME_FORMAT).replace(tzinfo=UTC),
-                   m.group(4))
-
-    @classmethod
-    def of(cls, row: TreeHead) -> SignedHead:
-        return cls(row.tree_size, row.root, row.signed_at, row.signature, row.key)
 
 
 def latest_head(session: Session) -> TreeHead | None:
@@ -115,7 +58,6 @@ class Publication:
 def _unsequenced(session: Session):
     """Committed events not yet in the log, with their chain's head, read in one statement (one
     snapshot: an event and the head that moved with it are seen together or not at all)."""
-    from caseflow.audit.verify import event_columns
 
     stmt = (
         select(*event_columns(), ChainHead.seq.label("head_seq"), ChainHead.hash.label("head_hash"),
@@ -210,7 +152,6 @@ def record_confirmation(session: Session, data: dict, user) -> tuple[WitnessConf
     verify, or the witness's name was first used with another key. A head this log never published
     (another root for that size) is kept all the same, with ``matches`` False: it is the evidence of
     a fork."""
-    from caseflow.audit.witness import cosign_statement, verify_with
     from caseflow.errors import ValidationFailed
 
     known = session.scalar(select(WitnessConfirmation.witness_key).where(WitnessConfirmation.witness == data["witness"])

@@ -12,12 +12,13 @@ import time
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from caseflow.audit import sealing
 from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
-from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
-from caseflow.db import CanonicalTime, write_intent
+from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, event_columns
+from caseflow.db import write_intent
 
 #: checks of records against their chains, registered by the domain packages (see cases/replay.py)
 RECORD_CHECKS: list = []
@@ -132,7 +133,6 @@ def _field_in_words(name: str) -> str:
 def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 20, opener=None) -> Report:
     """``opener(ev, raw) -> canonical text`` opens a sealed identifying part (see
     protection.identity); it raises ``Erased`` for a case whose data key was destroyed."""
-    from caseflow.protection.identity import Erased
 
     report = Report()
     started = time.perf_counter()
@@ -164,7 +164,7 @@ def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 2
                     and (raw := _identifying(ev)) is not None:  # most events have none: "null"
                 try:
                     raw = opener(ev, raw) if opener is not None else raw
-                except Erased:
+                except sealing.Erased:
                     report.erased.add(chain)
                     raw = None
                 if raw is not None:
@@ -185,19 +185,6 @@ def _identifying(ev):
     if raw is not None:
         return None if raw == "null" else raw
     return getattr(ev, "identifying", None)
-
-
-def event_columns():
-    """Every column, the JSON ones as their stored text (canonical: see db.canonical_json_text)."""
-    table = AuditEvent.__table__
-    cols = [c for c in table.columns if c.name not in ("details", "identifying")]
-    # CAST, not type_coerce: psycopg would otherwise decode json itself; PostgreSQL's json::text
-    # (json, not jsonb) gives back the stored text unchanged, as SQLite does
-    return [*cols, cast(table.c.details, Text).label("details_json"),
-            cast(table.c.identifying, Text).label("identifying_json"),
-            # the time as the hash holds it, written by the database (a fifth of an event's encoding
-            # in Python); event_bytes uses it only when it has that shape
-            CanonicalTime(table.c.occurred_at).label("at_text")]
 
 
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
@@ -229,18 +216,6 @@ def unsigned_heads(rows) -> list[Break]:
     return breaks
 
 
-def sealed_opener(session: Session):
-    """Opens the identifying parts sealed with each case's key (keys cached for the pass)."""
-    from caseflow.protection.identity import open_event_part
-
-    keys: dict = {}
-
-    def opener(ev, raw):
-        return open_event_part(session, raw if isinstance(raw, str) else None, ev.case_id, ev.chain, ev.seq, keys)
-
-    return opener
-
-
 def verify_at_one_moment(chain: str | None = None) -> Report:
     """``verify_database`` in a session of its own whose reads all see one moment: the events, the
     chain heads, the log and the records it compares are read by several statements, and a write
@@ -267,7 +242,7 @@ def verify_at_one_moment(chain: str | None = None) -> Report:
 
 def verify_database(session: Session, chain: str | None = None) -> Report:
     started = time.perf_counter()
-    report = verify_events(stream_events(session, chain), opener=sealed_opener(session))
+    report = verify_events(stream_events(session, chain), opener=sealing.opener(session))
     # the heads table must agree with the events: a removed tail shows here too
     heads_stmt = select(ChainHead.chain, ChainHead.seq, ChainHead.hash, ChainHead.sig)
     if chain is not None:
@@ -308,8 +283,8 @@ def log_leaves(session: Session, size: int | None = None):
 def replay_log(session: Session, sizes, size: int | None = None, max_breaks: int = 20):
     """Recompute the log from the events themselves (never from the stored leaf hashes): returns
     ({size: root} for each of ``sizes`` reached, the breaks found on the way, the log's size)."""
+    from caseflow.audit.heads import event_leaf
     from caseflow.audit.merkle import Frontier
-    from caseflow.audit.publish import event_leaf
 
     frontier, breaks, wanted = Frontier(), [], iter(sorted(set(sizes)))
     nxt = next(wanted, None)
@@ -342,8 +317,8 @@ def replay_log(session: Session, sizes, size: int | None = None, max_breaks: int
 def verify_log(session: Session) -> list[Break]:
     """Every signed tree head against the log recomputed from the events: its signature, its root
     at its size (so each head is consistent with every later one), times that never go back."""
+    from caseflow.audit.heads import SignedHead
     from caseflow.audit.models import TreeHead
-    from caseflow.audit.publish import SignedHead
     from caseflow.audit.signing import signer
 
     keys = signer()

@@ -10,10 +10,12 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from caseflow.audit.digest import check_against
-from caseflow.audit.publish import NoSigningKey, SignedHead, latest_head, publish, witness_summary
+from caseflow.audit.heads import SignedHead
+from caseflow.audit.publish import NoSigningKey, latest_head, publish, witness_summary
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.permissions import roles_required
 from caseflow.extensions import db
+from caseflow.web import after_commit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -55,7 +57,6 @@ def publish_now():
         pub = publish(db.session)
     except NoSigningKey as exc:
         raise ValidationFailed(str(exc)) from None
-    db.commit()
     if pub.held_back:
         flash(_("%(n)d cases' new events were held back from the log: their chains do not verify. Run a full "
                 "verification.", n=len(pub.held_back)), "error")
@@ -77,6 +78,5 @@ def verify_job():
     if not VerifyForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
     job = start(db.session, "verify", current_user, {})
-    db.commit()
-    enqueue(job.id)
+    after_commit(lambda: enqueue(job.id))
     return redirect(url_for("jobs.show", job_id=job.id))

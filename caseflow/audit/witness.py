@@ -31,15 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from caseflow.audit.hashing import canonical_json
+from caseflow.audit.heads import SignedHead, cosign_statement, verify_with  # noqa: F401 - also the witness's words
 from caseflow.audit.merkle import consistency_proof, range_hash, verify_consistency
-from caseflow.audit.publish import SignedHead
 
-WITNESS_CONTEXT = "caseflow-witness-v1"
 BUNDLE_FORMAT = "caseflow-log-bundle-v1"
 
 
@@ -61,19 +58,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-
-
-def cosign_statement(head: SignedHead) -> bytes:
-    return canonical_json([WITNESS_CONTEXT, head.tree_size, head.root,
-                           head.signed_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")])
-
-
-def verify_with(key_text: str, message: bytes, signature: str) -> bool:
-    try:
-        Ed25519PublicKey.from_public_bytes(_unb64(key_text)).verify(_unb64(signature), message)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
 
 
 # -- sources --------------------------------------------------------------------------------------

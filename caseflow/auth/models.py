@@ -85,9 +85,6 @@ class User(Base):
     def role_enum(self) -> Role:
         return Role(self.role)
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 

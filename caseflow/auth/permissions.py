@@ -1,4 +1,5 @@
-"""Permission predicates and the view decorator that asks them. Controllers only ask."""
+"""The view decorator that opens a page to some roles (which roles: the view says; who may do what to
+a case: the workflow files and the remit rule)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import functools
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from caseflow.auth.roles import Role
 from caseflow.errors import Forbidden
 
 
@@ -24,14 +24,3 @@ def roles_required(*roles: str):
 
     return decorate
 
-
-def can_register_cases(user) -> bool:
-    return user.role == Role.registrar
-
-
-def sees_child_data(user) -> bool:
-    return user.role != Role.admin
-
-
-def can_verify_audit(user) -> bool:
-    return user.role == Role.auditor

@@ -103,7 +103,6 @@ def second_factor():
                 flash(_("You used a recovery code: each works once. Ask an administrator to reset your second "
                         "factor if your phone is lost."), "info")
             return _signed_in(user, method, session[PENDING]["next"])
-        db.commit()  # the failure is recorded even though the answer is a refusal
         flash(_("That code is not right. Use the six digits your app shows now, or a recovery code."), "error")
         return render_template("auth/second_factor.html", form=form), 422
     if request.method == "POST":
@@ -135,7 +134,6 @@ def enrol():
         try:
             codes = second_factor_ops.enrol(db.session, user, secret, form.code.data)
         except ValidationFailed as exc:
-            db.commit()  # the failed try is recorded
             form.code.errors = list(exc.errors.get("code", []))
             status = 422
         else:

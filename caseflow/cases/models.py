@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
-from caseflow.protection.identity import IdentityField, is_erased, set_value, values_of
+from caseflow.labels import field_label
+from caseflow.protection.identity import IdentityField, event_sealer, is_erased, set_value, settle, values_of
 from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
 
 
@@ -163,6 +164,14 @@ class Case(Base):
     def mark_locked(self, session) -> None:
         self.__dict__["_locked_in"] = session.get_transaction()
 
+    def settle(self, session) -> None:
+        """Before its event is appended: the identity set since is sealed, its index remade."""
+        settle(self)
+
+    def event_sealer(self):
+        """What seals the identifying part of its events: the case's own data key."""
+        return event_sealer(self)
+
     def running_clocks(self) -> dict[str, tuple[datetime, datetime | None]]:
         return {c.name: (c.started_at, c.due_at) for c in self.clocks if c.stopped_at is None}
 
@@ -184,11 +193,6 @@ class Case(Base):
     def _next_due(self) -> None:
         dues = [c.due_at for c in self.clocks if c.stopped_at is None and c.due_at is not None]
         self.next_due_at = min(dues) if dues else None
-
-    def can_be_acted_on_by(self, user) -> bool:
-        from caseflow.cases.scope import can_view
-
-        return can_view(user, self)
 
     # --- the record, columns and the workflow's own fields alike ----------------------------
     def value(self, name: str):
@@ -228,6 +232,10 @@ class Case(Base):
         from caseflow.workflow.engine import workflow_of
 
         return workflow_of(self).identifying_fields(IDENTIFYING_FIELDS)
+
+    @staticmethod
+    def field_label(name: str) -> str:
+        return field_label(name)
 
     def missing(self, names) -> list[str]:
         """Which of these fields are not filled (the workflow's ``record.required``)."""

@@ -13,6 +13,7 @@ from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
+from caseflow.protection.identity import seal_with_master
 from caseflow.schemas import translate_errors
 from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of
 
@@ -162,5 +163,5 @@ def record_identity_search(session, user, *, purpose: str, query: dict, found: i
     """A search by name (the list's search, an import's duplicate check) shows identities too: it
     is recorded with its purpose, the names searched for kept in the event's identifying part."""
     record(session, "identity_searched", actor=user, details={"purpose": purpose, "found": found, "where": where},
-           identifying={"query": query})
+           identifying={"query": query}, seal=seal_with_master)
 

@@ -212,3 +212,9 @@ def distinct_values(session, user, column) -> list[str]:
 
 def regions(session, user) -> list[str]:
     return distinct_values(session, user, Case.region)
+
+
+def on_earlier_version(session, wf) -> list[Case]:
+    """The cases of ``wf`` that run on an earlier version of its file, locked, oldest first."""
+    return list(session.scalars(select(Case).where(Case.workflow == wf.name, Case.workflow_version < wf.version)
+                                .order_by(Case.id).with_for_update()))

@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from caseflow.auth.roles import Role
 from caseflow.cases.models import Case
+from caseflow.workflow import registry
 
 
 def _initial_states() -> dict[str, list[str]]:
@@ -115,6 +116,7 @@ def scope_key(user) -> tuple:
     return (user.role, user.organisation_id)
 
 
+@registry.remit
 def can_view(user, case: Case) -> bool:
     role = user.role
     if role == Role.auditor:

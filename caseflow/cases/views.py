@@ -25,6 +25,7 @@ from caseflow.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from caseflow.extensions import db
 from caseflow.forms import answers, build_form, form_data
 from caseflow.handover.models import Handover
+from caseflow.i18n import label
 from caseflow.labels import field_label
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
@@ -35,7 +36,6 @@ from caseflow.workflow.engine import (
     available_transitions,
     fire,
     get_workflow,
-    label,
     payload_schema,
     state_choices,
     workflow_of,

@@ -125,8 +125,8 @@ def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
     signature, checked with the audit keys this verifier trusts (never a key the file names)."""
     from openpyxl import load_workbook
 
+    from caseflow.audit.heads import verify_with
     from caseflow.audit.signing import trusted_public_keys
-    from caseflow.audit.witness import verify_with
     from caseflow.exports.columns import SHEETS
     from caseflow.exports.seal import cell_value, statement
 

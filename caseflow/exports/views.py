@@ -20,6 +20,7 @@ from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
 from caseflow.jobs.models import Job
+from caseflow.web import after_commit
 from caseflow.workflow.engine import state_choices
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -76,8 +77,7 @@ def index():
                                               purpose=request.form.get("purpose"))
         except ValidationFailed as exc:
             return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
-        db.commit()  # the worker (or, with no broker, this process) reads the committed job
-        enqueue(job.id)
+        after_commit(lambda: enqueue(job.id))  # the worker (or, with no broker, this process) reads it
         return redirect(url_for("jobs.show", job_id=job.id))
     return inline_export(filters, include_identity, "caseflow-export.xlsx")
 
@@ -103,7 +103,6 @@ def case_history(code):
             raise Forbidden(_("Your role may not see who this child is."))
         job = operations.start_export_job(db.session, current_user, ExportFilters(codes=[case.code]), True,
                                           purpose=request.form.get("purpose"), case=case)
-        db.commit()
-        enqueue(job.id)
+        after_commit(lambda: enqueue(job.id))
         return redirect(url_for("jobs.show", job_id=job.id))
     return inline_export(ExportFilters(codes=[case.code]), include_identity, f"{case.code}-history.xlsx")

@@ -12,25 +12,26 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-import caseflow
 from caseflow import vocab
-from caseflow.assessment.age import age_band, age_from
+from caseflow.assessment.age import age_at, age_band
 from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.digest import merkle_root
 from caseflow.audit.hashing import HASH_VERSION, canonical_json, format_ts
-from caseflow.audit.models import AuditEvent
-from caseflow.audit.verify import event_columns
+from caseflow.audit.models import AuditEvent, event_columns
 from caseflow.auth.models import Organisation
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
 from caseflow.exports import columns
 from caseflow.handover.models import Handover
+from caseflow.i18n import label
 from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound, Vote
+from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.spreadsheet import SafeWorkbook
 from caseflow.templating import Words, details_in_words, words
-from caseflow.workflow.engine import get_workflow, label
+from caseflow.version import VERSION
+from caseflow.workflow.engine import get_workflow
 
 BATCH = 1000
 
@@ -83,10 +84,6 @@ def case_query(user, filters: ExportFilters):
     return stmt
 
 
-def count_cases(session, user, filters: ExportFilters) -> int:
-    return session.scalar(select(func.count()).select_from(case_query(user, filters).subquery()))
-
-
 def count_events(session, user, filters: ExportFilters) -> int:
     ids = case_query(user, filters).subquery()
     return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id.in_(select(ids.c.id))))
@@ -121,9 +118,9 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
     ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
     heads: list[tuple[str, int, str]] = []
     used_workflows: set[str] = set()
-    from caseflow.audit.verify import sealed_opener
+    from caseflow.audit import sealing
 
-    opener = sealed_opener(session) if include_identity else None
+    opener = sealing.opener(session) if include_identity else None
     done = 0
     w = words()  # labels resolved once, not per row
     for start in range(0, len(ids), BATCH):
@@ -151,7 +148,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         for case in cases:
             wf = flows[case.code]
             concluded = [a for a in assessments.get(case.id, []) if a.status == "concluded"]
-            age = age_from(case, concluded[-1] if concluded else None)
+            age = age_at(case, concluded[-1] if concluded else None)
             handover = (handovers.get(case.id) or [None])[-1]
             release = next((r for r in rounds.get(case.id, []) if r.decision == "release"), None)
             row = {
@@ -179,9 +176,9 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                 for v in rv:
                     tally[v.outcome] = tally.get(v.outcome, 0) + 1
                 sheets["decisions"].append([
-                    case.code, r.number, r.opened_at, r.closed_at, _label(vocab.VOTE_OUTCOMES, r.decision),
+                    case.code, r.number, r.opened_at, r.closed_at, _label(VOTE_OUTCOMES, r.decision),
                     _label(vocab.OFFENCE_CATEGORIES, r.offence_category),
-                    ", ".join(f"{_label(vocab.VOTE_OUTCOMES, k)}: {n}" for k, n in tally.items()),
+                    ", ".join(f"{_label(VOTE_OUTCOMES, k)}: {n}" for k, n in tally.items()),
                     sum(n for k, n in tally.items() if r.decision and k != r.decision), r.decision_reasons,
                     r.next_review_date])
             for a in assessments.get(case.id, []):
@@ -223,7 +220,7 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         ("organisation", _("Organisation"), user.organisation.name),
         ("exported_at", _("Exported at (UTC)"), format_ts(utcnow())),
         ("filters", _("Filters"), canonical_json(filters.describe()).decode()),
-        ("application", _("Application version"), f"Caseflow {caseflow.__version__}"),
+        ("application", _("Application version"), f"Caseflow {VERSION}"),
         ("workflow", _("Workflow"), ", ".join(sorted(used_workflows)) or "-"),
         ("identifying_data", _("Identifying data included"), "yes" if include_identity else "no"),
         ("chains", _("Case chains in this file"), str(len(heads))),
@@ -289,7 +286,7 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
     is the stored canonical text, written as it is (what the hash covers) and decoded once for words.
     With identity, the identifying part is opened with the case's key (``opener``); an erased
     case's part is left out (its digest stays, so the chain still verifies)."""
-    from caseflow.protection.identity import Erased
+    from caseflow.audit.sealing import Erased
 
     identifying = None
     if include_identity and ev.identifying_json not in (None, "null"):
@@ -326,7 +323,7 @@ def _group(rows, key=None) -> dict:
 
 
 def _lang() -> str:
-    from caseflow.workflow.engine import current_language
+    from caseflow.i18n import current_language
 
     return current_language()
 

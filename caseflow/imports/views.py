@@ -49,7 +49,8 @@ def chosen_workflow(value: str | None):
 
 
 def _page(form, errors, wf):
-    from caseflow.workflow.engine import label, workflows
+    from caseflow.i18n import label
+    from caseflow.workflow.engine import workflows
 
     return render_template("imports/index.html", form=form, errors=errors, wf=wf, all_workflows=workflows(),
                            label=label)

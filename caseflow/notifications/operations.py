@@ -1,7 +1,8 @@
 """Reminders: a clock due soon, then overdue, is announced once to each person who acts next.
 
-Who acts next comes from the workflow file: the roles of the transitions that move a case on from
-the state it is in (the clock runs there), narrowed to the people whose remit holds the case
+Who acts next comes from the workflow file: the roles the state the case is in waits for (its
+``waits_for``; a state that names none: the roles of the transitions that move a case on from it),
+narrowed to the people whose remit holds the case
 (``can_view``: the registering organisation's registrars, the receiving partner, ...). Each
 (person, case, clock, due date, due-or-overdue) is one row under a unique key: a second beat, or a
 second run, inserts nothing and sends nothing.
@@ -24,11 +25,15 @@ from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import can_view
 from caseflow.db import utcnow
 from caseflow.notifications.models import Notification
-from caseflow.workflow.engine import get_workflow
+from caseflow.workflow.engine import workflow_of
 
 
 def actors(wf, state: str) -> set[str]:
-    """The roles that move a case on from ``state``."""
+    """The roles whose next step it is in ``state``: those it waits for (a reviewer is not reminded
+    of a reintegration follow-up), else those that move a case on from it."""
+    rule = wf.state_rules.get(state)
+    if rule is not None and rule.waits_for:
+        return set(rule.waits_for)
     return {role for t in wf.from_state(state) if t.changes_state for role in t.roles}
 
 
@@ -54,7 +59,7 @@ def send_reminders(session) -> list[int]:
     people: dict[str, list[User]] = {}
     made = []
     for kind, clock, case in list(due_clocks(session, now, lead)):
-        wf = get_workflow(case.workflow)
+        wf = workflow_of(case)
         roles = actors(wf, case.state)
         users = []
         for role in sorted(roles):
@@ -91,9 +96,9 @@ def describe(n: Notification, case: Case) -> str:
     """The reminder in the reader's language: the clock, the case code (pseudonymous), the due time."""
     from flask_babel import format_datetime
 
-    from caseflow.workflow.engine import current_language
+    from caseflow.i18n import current_language
 
-    clock = get_workflow(case.workflow).clocks.get(n.clock)
+    clock = workflow_of(case).clocks.get(n.clock)
     name = clock.label.get(current_language(), n.clock) if clock else n.clock
     if n.kind == "overdue":
         return _("%(clock)s for %(case)s was due %(when)s: it is overdue.", clock=name, case=case.code,

@@ -13,7 +13,7 @@ key): a blind index. It finds whole words and their beginnings, not the middle o
 remade when the master key changes.
 
 The Case reads and sets its identifying fields as plain attributes (``IdentityField``); they are
-sealed when the session flushes."""
+sealed by ``settle``, which the one place that appends a case's event calls first."""
 
 from __future__ import annotations
 
@@ -25,18 +25,15 @@ import unicodedata
 from datetime import date
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
+from caseflow.audit.sealing import Erased, opens_events
 from caseflow.protection.keys import SealError, b64, keyring, unb64
 
 _CACHE = "_identity_values"
 _DIRTY = "_identity_dirty"
 _KEY = "_identity_key"
-
-
-class Erased(LookupError):
-    """The case's identity was erased: its data key no longer exists."""
 
 
 # --- the data key of one case ---------------------------------------------------------------------
@@ -148,9 +145,6 @@ def set_value(case, name: str, value) -> None:
         values[name] = value
     case.__dict__[_CACHE] = values
     case.__dict__[_DIRTY] = True
-    session = object_session(case)
-    if session is not None:
-        session.info.setdefault(_DIRTY, set()).add(case)
 
 
 def is_erased(case) -> bool:
@@ -158,7 +152,7 @@ def is_erased(case) -> bool:
 
 
 class IdentityField:
-    """``case.given_name``: read opened, set sealed (at the next flush)."""
+    """``case.given_name``: read opened, set sealed (by ``settle``, before the case's next event)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -213,6 +207,12 @@ def search_tokens(text: str) -> list[str]:
 
 # --- sealing at flush -----------------------------------------------------------------------------
 
+def settle(case) -> None:
+    """Seal what was set since the case was read (nothing when nothing was)."""
+    if case.__dict__.get(_DIRTY):
+        reseal(case)
+
+
 def reseal(case) -> None:
     """Seal the case's identity (and remake its index) from its opened values."""
     from caseflow.protection.models import CaseIdentity, IdentityToken
@@ -230,29 +230,15 @@ def reseal(case) -> None:
     case.__dict__.pop(_DIRTY, None)
 
 
-@event.listens_for(Session, "before_flush")
-def _seal_identities(session, _flush_context, _instances):
-    from caseflow.cases.models import Case
-
-    dirty = session.info.pop(_DIRTY, set())
-    dirty |= {c for c in session.new if isinstance(c, Case) and c.__dict__.get(_DIRTY)}
-    for case in dirty:
-        if case.__dict__.get(_DIRTY) and case in session:
-            reseal(case)
-
-
 # --- events: their identifying part sealed with the case's key -----------------------------------
 
-def seal_event_part(session, case_id: int | None, chain: str, seq: int, canonical: bytes) -> dict:
-    """The identifying part of an event as stored: sealed with its case's key (the master key for
-    events of no case: a search's names)."""
-    context = f"event:{chain}:{seq}"
-    if case_id is not None:
-        from caseflow.cases.models import Case
+def event_sealer(case):
+    """What seals the identifying part of this case's events: its data key."""
+    return lambda canonical, context: {"sealed": seal_with_case(case, canonical, context)}
 
-        case = session.get(Case, case_id)
-        if case is not None:
-            return {"sealed": seal_with_case(case, canonical, context)}
+
+def seal_with_master(canonical: bytes, context: str) -> dict:
+    """The identifying part of an event of no case (a search's names): sealed with the master key."""
     return {"sealed_master": keyring().seal(canonical, context)}
 
 
@@ -267,11 +253,19 @@ def open_event_part(session, raw_json: str | None, case_id: int | None, chain: s
         return keyring().open(part["sealed_master"], context).decode()
     if "sealed" not in part:
         return raw_json  # written before sealing began: its canonical text as stored
-    if case_id not in keys:
-        from caseflow.cases.models import Case
-
-        code = session.scalar(select(Case.code).where(Case.id == case_id))
-        keys[case_id] = unwrap(session, case_id, code) if code else None
+    if case_id not in keys:  # a case's chain is named by its code, which its key's context binds
+        keys[case_id] = unwrap(session, case_id, chain)
     if keys[case_id] is None:
         raise Erased(chain)
     return open_with_key(keys[case_id], part["sealed"], context).decode()
+
+
+@opens_events
+def event_opener(session):
+    """Opens the identifying parts sealed with each case's key (keys cached for the pass)."""
+    keys: dict = {}
+
+    def opener(ev, raw):
+        return open_event_part(session, raw if isinstance(raw, str) else None, ev.case_id, ev.chain, ev.seq, keys)
+
+    return opener

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, validates_schema
 
 from caseflow import vocab
 from caseflow.schemas import InputSchema, choice, past_date, planned_date, record_id, required_text, text
-
-
-def _not_future(value: date) -> None:
-    if value > date.today():
-        raise ValidationError(str(_l("Cannot be in the future.")))
 
 
 class ReferralSchema(InputSchema):

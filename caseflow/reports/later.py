@@ -12,6 +12,7 @@ from sqlalchemy import select
 from caseflow.audit.models import AuditEvent
 from caseflow.cases.models import Case
 from caseflow.reports.models import CaseFacts
+from caseflow.reports.remit import and_scope
 
 #: facts whose later change rewrites what a past period counted (its dimensions and its times)
 RESTATING = {
@@ -31,7 +32,6 @@ def _before(value, upper: datetime) -> bool:
 
 def later_changes(session, p, user) -> tuple[list[dict], int]:
     from caseflow.cases.scope import visible_to
-    from caseflow.reports.period import and_scope
     from caseflow.templating import action_label
     from caseflow.workflow.engine import get_workflow
 

@@ -6,7 +6,8 @@ from flask import current_app
 
 from caseflow.audit.hashing import plain
 from caseflow.audit.log import record
-from caseflow.reports.period import PeriodReport, build, remit_organisation
+from caseflow.reports.period import PeriodReport, build
+from caseflow.reports.remit import remit_organisation
 from caseflow.reports.schemas import load_period
 
 

@@ -32,10 +32,10 @@ from sqlalchemy import Text, cast, or_, select
 
 from caseflow import vocab
 from caseflow.assessment.age import age_band
-from caseflow.auth.roles import Role
-from caseflow.errors import Forbidden
 from caseflow.reports.disclosure import Protected, perturb, protected_count, record_key
 from caseflow.reports.models import CaseFacts
+from caseflow.reports.remit import and_scope, remit_organisation
+from caseflow.review.outcomes import VOTE_OUTCOMES
 
 UNKNOWN = "unknown"
 
@@ -85,7 +85,7 @@ FIGURES = {
     "still_detained": _l("Still detained at period end"),
     "handovers": _l("Handed over to civilian child protection"),
     "handovers_in_time": _l("… of whom within the time limit"),
-    **{f"decided_{code}": label for code, label in vocab.VOTE_OUTCOMES.items()},
+    **{f"decided_{code}": label for code, label in VOTE_OUTCOMES.items()},
     "assessment_requested": _l("Age assessments requested"),
     "assessment_appealed": _l("Appeals against an age assessment"),
     "assessment_concluded": _l("Age assessments concluded"),
@@ -404,17 +404,6 @@ def facts_as_of(session, at: datetime, user):
     return ((case_id, orjson.loads(text)) for case_id, text in rows)
 
 
-def remit_organisation(user) -> int | None:
-    """Auditors and reviewers see every case's figures, a partner its own organisation's; nobody else."""
-    from flask_babel import gettext as _
-
-    if user.role in (Role.auditor, Role.reviewer):
-        return None
-    if user.role == Role.partner:
-        return user.organisation_id
-    raise Forbidden(_("Only auditors, joint-review members and partner organisations see statistics."))
-
-
 def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     from flask import current_app
 
@@ -442,12 +431,6 @@ def record_secret(secret_key: str | bytes) -> bytes:
 
     raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
     return hashlib.sha256(b"caseflow-cell-key-secret-v1:" + raw).digest()
-
-
-def and_scope(stmt, user):
-    """``stmt`` on case facts, limited to the user's remit (a partner: the cases released to it)."""
-    org = remit_organisation(user)
-    return stmt if org is None else stmt.where(CaseFacts.receiving_org_id == org)
 
 
 def as_dict(report: PeriodReport) -> dict:

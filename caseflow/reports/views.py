@@ -9,10 +9,11 @@ from markupsafe import Markup
 
 from caseflow.cases.queries import counts_by_state, overdue_clocks
 from caseflow.extensions import db
+from caseflow.i18n import current_language
 from caseflow.reports.charts import cases_by_state_chart, handover_chart
 from caseflow.reports.queries import waiting_for
 from caseflow.web import writes
-from caseflow.workflow.engine import current_language, get_workflow, workflows
+from caseflow.workflow.engine import get_workflow, workflows
 
 bp = Blueprint("reports", __name__)
 
@@ -61,7 +62,8 @@ def period():
     from caseflow.db import utcnow
     from caseflow.errors import ValidationFailed
     from caseflow.reports.operations import make_period_report
-    from caseflow.reports.period import DIMENSIONS, remit_organisation
+    from caseflow.reports.period import DIMENSIONS
+    from caseflow.reports.remit import remit_organisation
     from caseflow.reports.schemas import default_period
     from caseflow.reports.workbook import about_rows, write_csv, write_xlsx
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime
+from caseflow.review.outcomes import VOTE_OUTCOMES
 
 
 def _in(column, codes):
@@ -21,7 +22,7 @@ class ReviewRound(Base):
     __tablename__ = "review_rounds"
     __table_args__ = (
         UniqueConstraint("case_id", "number"),
-        _in("decision", vocab.VOTE_OUTCOMES),
+        _in("decision", VOTE_OUTCOMES),
         _in("offence_category", vocab.OFFENCE_CATEGORIES),
         CheckConstraint("closed_at IS NULL OR decision IS NOT NULL OR superseded_at IS NOT NULL",
                         name="closed_has_decision"),
@@ -68,7 +69,7 @@ class Vote(Base):
     __tablename__ = "review_votes"
     __table_args__ = (
         UniqueConstraint("round_id", "voter_id"),
-        _in("outcome", vocab.VOTE_OUTCOMES),
+        _in("outcome", VOTE_OUTCOMES),
         _in("offence_category", vocab.OFFENCE_CATEGORIES),
     )
 

@@ -3,10 +3,12 @@
 
 from flask_babel import lazy_gettext as _l
 
-VOTE_OUTCOMES = {
+from caseflow.workflow import registry
+
+VOTE_OUTCOMES = registry.vocabulary("outcome", {
     "release": _l("Release and handover to civilian child protection"),
     "diversion": _l("Diversion or restorative measure"),
     "juvenile_justice": _l("Referral to juvenile justice"),
     "not_a_child": _l("Not a child"),
     "defer": _l("Defer"),
-}
+})

@@ -15,6 +15,7 @@ from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS
 from caseflow.review.models import Recusal, ReviewRound, Vote
+from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.review.quorum import quorum_status
 from caseflow.review.schemas import (
     DecisionSchema,
@@ -231,7 +232,7 @@ def _majority_guard(outcome: str):
         if status.majority != outcome:
             if status.majority is None:
                 return _("The votes have no majority yet.")
-            return _("The round has reached “%(outcome)s”.", outcome=vocab.VOTE_OUTCOMES[status.majority])
+            return _("The round has reached “%(outcome)s”.", outcome=VOTE_OUTCOMES[status.majority])
         return None
 
     return check
@@ -262,7 +263,7 @@ def _decide_effect(outcome: str):
     return apply
 
 
-for _outcome in vocab.VOTE_OUTCOMES:
+for _outcome in VOTE_OUTCOMES:
     guard(f"majority_{_outcome}", needs=("quorum",))(_majority_guard(_outcome))
     effect(f"decide_{_outcome}")(_decide_effect(_outcome))
 

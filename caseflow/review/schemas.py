@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from caseflow import vocab
+from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.schemas import InputSchema, YesNo, choice, organisation, past_date, planned_date, required_text
 
 
 class VoteSchema(InputSchema):
-    outcome = choice(vocab.VOTE_OUTCOMES, required=True)
+    outcome = choice(VOTE_OUTCOMES, required=True)
     offence_category = choice(vocab.OFFENCE_CATEGORIES, required=True)
     reasons = required_text(4000, 5)
 

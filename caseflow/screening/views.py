@@ -12,11 +12,12 @@ from caseflow.auth.permissions import roles_required
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.forms import build_form, form_data
+from caseflow.i18n import label
 from caseflow.reports.figures import workflow_figures
 from caseflow.screening import operations
 from caseflow.screening.models import Campaign
 from caseflow.screening.schemas import CampaignSchema
-from caseflow.workflow.engine import label, workflows
+from caseflow.workflow.engine import workflows
 
 bp = Blueprint("campaigns", __name__, url_prefix="/screening")
 
@@ -48,7 +49,6 @@ def index():
                     raise
                 errors, status = (exc.errors or {"code": [exc.detail]}), exc.status
             else:
-                db.commit()
                 flash(_("Campaign %(code)s opened.", code=campaign.code), "success")
                 return redirect(url_for("campaigns.index"))
     listed = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()

@@ -9,9 +9,12 @@ Order of checks, each with its own answer:
 then, in the caller's transaction: the state changes, effects write stage records, the version is
 bumped, clocks start and stop, and one audit event is appended. The caller commits once.
 
+Whether a subject is within an actor's remit is the registered ``registry.remit`` rule's say.
 A subject provides: ``workflow`` (name), ``state``, ``version``, ``audit_chain``, ``id``,
 ``lock_for_update(session)``, ``set_clock(name, started_at, due_at)``, ``stop_clock(name, at)``,
-``running_clocks()`` and ``can_be_acted_on_by(user)``.
+``running_clocks()``, ``missing(fields)`` and ``field_label(name)``,
+``settle(session)`` (what it keeps apart is written before its event) and ``event_sealer()`` (what
+seals its events' identifying part).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from caseflow.audit.log import record
 from caseflow.db import utcnow
 from caseflow.errors import Conflict, Forbidden, GuardRefused, NotFound, StaleVersion, ValidationFailed
+from caseflow.i18n import current_language, label
 from caseflow.schemas import translate_errors
 from caseflow.workflow import registry
 from caseflow.workflow.definition import Transition, Workflow
@@ -123,15 +126,6 @@ def state_choices(chosen: str | None) -> list[tuple[str, str]]:
     return list(out.items())
 
 
-def current_language() -> str:
-    loc = get_locale()
-    return loc.language if loc else "en"
-
-
-def label(labels: dict) -> str:
-    return labels.get(current_language()) or labels.get("en", "")
-
-
 def _available_labels(session, wf: Workflow, subject, actor) -> list[str]:
     return [a.trigger for a in available_transitions(session, subject, actor, wf=wf) if a.allowed]
 
@@ -186,7 +180,7 @@ def check_may_fire(subject, trigger: str, actor) -> list:
         raise NotFound(_("There is no action %(trigger)s in this workflow.", trigger=trigger))
     if not any(actor.role in t.roles for t in candidates):
         raise Forbidden(_("Your role may not do this."))
-    if not subject.can_be_acted_on_by(actor):
+    if not registry.in_remit(actor, subject):
         raise Forbidden(_("This case is outside your remit."))
     return candidates
 
@@ -238,11 +232,9 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
                 break
     missing = missing_for_state(wf, subject)
     if missing:  # what the database's CHECK constraints said, now said by the workflow file
-        from caseflow.labels import field_label
-
         raise GuardRefused(_("A case cannot be “%(state)s” without: %(fields)s.",
                              state=wf.state_label(subject.state, current_language()),
-                             fields=", ".join(str(field_label(f)) for f in missing)))
+                             fields=", ".join(str(subject.field_label(f)) for f in missing)))
     subject.version += 1
     update_clocks(wf, subject, now)
     details = {}
@@ -259,12 +251,13 @@ def append_event(session, subject, action: str, *, actor, details: dict, from_st
                  identifying: dict | None = None, actor_label: str | None = None):
     """The one way a change to a subject reaches its chain: what the observers noted (the facts the
     statistics count) goes into the event, hashed with it, and is filed once the event exists."""
+    subject.settle(session)
     noted = [n for n in (observe(session, subject) for observe in registry.OBSERVERS) if n is not None]
     for n in noted:
         details.update(n.details)
     ev = record(session, action, actor=actor, chain=subject.audit_chain, case_id=subject.id,
                 from_state=from_state, to_state=subject.state, details=details, identifying=identifying,
-                actor_label=actor_label)
+                actor_label=actor_label, seal=subject.event_sealer())
     for n in noted:
         n.keep(ev)
     session.flush()
@@ -350,7 +343,7 @@ def available_transitions(session, subject, actor, *, wf: Workflow | None = None
         if actor.role not in t.roles:
             out.append(Availability(t.trigger, lbl, False, _("Your role may not do this."), t))
             continue
-        if not subject.can_be_acted_on_by(actor):
+        if not registry.in_remit(actor, subject):
             out.append(Availability(t.trigger, lbl, False, _("This case is outside your remit."), t))
             continue
         ctx = Context(session=session, subject=subject, actor=actor, workflow=wf, transition=t, data=None,

@@ -38,6 +38,12 @@ OBSERVERS: list[Callable] = []
 #: ``setting -> fn(value) -> problem | None``: what a rules package asks of a setting it reads (a
 #: floor set by a norm), checked when a workflow file or a country overlay is loaded
 SETTING_RULES: dict[str, Callable] = {}
+#: ``fn(actor, subject) -> bool``: whether a subject is within an actor's remit (who sees which
+#: records), registered once by the package that decides it; without one, nothing may be acted on
+REMIT: list[Callable] = []
+#: ``name -> {code: label}``: the words of a rules package's codes that a workflow file names (the
+#: review's outcomes in ``quorum.least_restrictive_first``), for the pages that show the file
+VOCABULARIES: dict[str, dict] = {}
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -100,6 +106,27 @@ def record_maker(name: str):
 
 def field_type(name: str):
     return lambda fn: _register(FIELD_TYPES, "field type", name, fn)
+
+
+def vocabulary(name: str, terms: dict) -> dict:
+    VOCABULARIES[name] = terms
+    return terms
+
+
+def term(vocabulary_name: str, code: str) -> str:
+    """A code in words (the code itself when no package gave it words)."""
+    return str(VOCABULARIES.get(vocabulary_name, {}).get(code, code))
+
+
+def remit(fn):
+    REMIT[:] = [fn]
+    return fn
+
+
+def in_remit(actor, subject) -> bool:
+    if not REMIT:
+        raise RuntimeError("no remit rule is registered: no subject may be acted on")
+    return bool(REMIT[0](actor, subject))
 
 
 def observer(fn):

@@ -4,10 +4,10 @@ version becomes which, and ``flask workflows migrate`` applies it, one audited e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from caseflow.audit.log import record
 from caseflow.db import utcnow
@@ -39,16 +39,13 @@ def plan(wf, from_version: int, state: str) -> str:
     return new_state
 
 
-def migrate_cases(session, name: str, *, actor=None, dry_run: bool = False) -> MigrationResult:
-    """Every case of ``name`` on an earlier version, moved (all, or none on any refusal)."""
-    from caseflow.cases.models import Case
-
+def migrate_cases(session, name: str, outdated: Callable, *, actor=None, dry_run: bool = False) -> MigrationResult:
+    """Every subject of ``name`` on an earlier version, moved (all, or none on any refusal);
+    ``outdated(workflow)`` gives them, locked, in a stable order (the caller knows what they are)."""
     wf = get_workflow(name)
     result = MigrationResult(wf.name, wf.version)
-    stmt = (select(Case).where(Case.workflow == wf.name, Case.workflow_version < wf.version)
-            .order_by(Case.id).with_for_update())
     now = utcnow()
-    for case in session.scalars(stmt):
+    for case in outdated(wf):
         old_version, old_state = case.workflow_version, case.state
         new_state = plan(wf, old_version, old_state)
         result.moved.append((case.code, old_version, old_state, new_state))

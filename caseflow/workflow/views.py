@@ -6,11 +6,12 @@ from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 from markupsafe import Markup
 
-from caseflow import vocab
 from caseflow.auth.roles import ORG_KIND_LABELS
+from caseflow.i18n import current_language
 from caseflow.labels import rule_label, setting_label
+from caseflow.workflow import registry
 from caseflow.workflow.diagram import render_svg
-from caseflow.workflow.engine import current_language, get_workflow, workflows
+from caseflow.workflow.engine import get_workflow, workflows
 
 bp = Blueprint("workflow", __name__, url_prefix="/workflows")
 
@@ -32,7 +33,7 @@ def show(name):
     wf = get_workflow(name)
     svg = Markup(render_svg(wf, current_language()))  # noqa: S704 - built from escaped labels only
     tiers = wf.quorum.get("least_restrictive_first") or []
-    order = " < ".join(" / ".join(str(vocab.VOTE_OUTCOMES.get(o, o)) for o in tier) for tier in tiers)
+    order = " < ".join(" / ".join(registry.term("outcome", o) for o in tier) for tier in tiers)
     def kind_labels(kinds) -> str:
         return ", ".join(str(ORG_KIND_LABELS.get(k, k)) for k in kinds)
 

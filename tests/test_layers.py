@@ -1,0 +1,42 @@
+"""The shape of the code, held: the import contracts (``.importlinter``: the engine knows no case,
+the audit log knows no identity, no circles), and one commit per request, job or command."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "caseflow"
+
+#: where a transaction may be committed: the request boundary, the jobs (a worker's own
+#: transactions), the CLI's commands, and the session object's own method
+MAY_COMMIT = {"web.py", "cli.py", "db.py", "jobs/operations.py", "jobs/tasks.py"}
+
+
+def commits_in(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+
+
+def test_only_the_request_boundary_jobs_and_commands_commit():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        lines = commits_in(path)
+        if lines and rel not in MAY_COMMIT:
+            found[rel] = lines
+    assert found == {}, f"views and operations never commit (web.after_commit waits for the boundary): {found}"
+
+
+def test_the_rule_finds_a_commit_in_a_view(tmp_path):
+    view = tmp_path / "views.py"
+    view.write_text("def save():\n    db.session.commit()\n")
+    assert commits_in(view) == [2]
+
+
+def test_the_import_contracts_hold():
+    done = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+                          cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "0 broken" in done.stdout
