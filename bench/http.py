@@ -45,6 +45,7 @@ def build(url: str, n: int) -> dict:
     from caseflow.auth.models import Organisation, User
     from caseflow.auth.operations import create_token
     from caseflow.cases.models import Case, CaseClock
+    from caseflow.protection.models import CaseKey
     from caseflow.review.models import ReviewRound
 
     with bench_database(url) as db:
@@ -63,11 +64,14 @@ def build(url: str, n: int) -> dict:
                     "sex": ("male", "female", "unknown")[i % 3], "claimed_age": 12 + i % 6,
                     "age_at_encounter": 12 + i % 6,
                     "age_basis": "claimed", "region": regions[i % len(regions)], "encounter_type": "captured",
-                    "encounter_at": enc, "encounter_place": "Checkpoint", "detaining_authority": f"Unit {i % 20}",
+                    "encounter_at": enc, "detaining_authority": f"Unit {i % 20}",
                     "facility_type": "prison", "age_estimated": False, "next_due_at": enc + timedelta(hours=48)})
+            keys = sealed_text(rows, "encounter_place", "Checkpoint")
             db.session.execute(insert(Case), rows)
             codes = [r["code"] for r in rows]
             ids = dict(db.session.execute(select(Case.code, Case.id).where(Case.code.in_(codes))).all())
+            db.session.execute(insert(CaseKey), [{"case_id": ids[code], "wrapped": wrapped}
+                                                 for code, wrapped in keys.items()])
             db.session.execute(insert(CaseClock), [
                 {"case_id": ids[r["code"]], "name": "handover", "started_at": r["encounter_at"],
                  "due_at": r["encounter_at"] + timedelta(hours=48)} for r in rows])
@@ -85,6 +89,22 @@ def build(url: str, n: int) -> dict:
     registered = [f"BN-2026-{i:07d}" for i in range(0, n, 2)]
     reviewing = [f"BN-2026-{i:07d}" for i in range(1, n, 2)]
     return {"tokens": tokens, "registered": registered, "reviewing": reviewing}
+
+
+def sealed_text(rows: list[dict], field: str, value: str) -> dict[str, str]:
+    """Free text about each case, sealed as the application seals it: a data key per case (returned
+    wrapped, by code, for its ``case_keys`` row) and the value under the field's context."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from caseflow.protection.keys import b64, keyring
+
+    ring, wrapped = keyring(), {}
+    for r in rows:
+        raw, nonce = AESGCM.generate_key(bit_length=256), os.urandom(12)
+        context = f"cases.{field}:{r['code']}".encode()
+        r[f"{field}_sealed"] = "c1." + b64(nonce + AESGCM(raw).encrypt(nonce, value.encode(), context))
+        wrapped[r["code"]] = ring.seal(raw, f"casekey:{r['code']}")
+    return wrapped
 
 
 def registration_trail(session, rows: list[dict], ids: dict, registrar) -> None:

@@ -47,6 +47,42 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _web(production: bool) -> dict:
+    """Sessions, sign-in limits, proxies and the reader's language and time zone."""
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "caseflow_session",
+        "IDLE_TIMEOUT_MINUTES": _int("CASEFLOW_IDLE_TIMEOUT_MINUTES", 30),
+        "ABSOLUTE_TIMEOUT_HOURS": _int("CASEFLOW_ABSOLUTE_TIMEOUT_HOURS", 12),
+        "LOGIN_RATE_PER_IP": os.environ.get("CASEFLOW_LOGIN_RATE_PER_IP", "30 per minute"),
+        "LOGIN_RATE_PER_ACCOUNT": os.environ.get("CASEFLOW_LOGIN_RATE_PER_ACCOUNT", "5 per 15 minutes"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("CASEFLOW_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "TRUSTED_PROXIES": _int("CASEFLOW_TRUSTED_PROXIES", 0),
+        "HSTS_SECONDS": _int("CASEFLOW_HSTS_SECONDS", 31_536_000 if production else 0),
+        "PASSWORD_MIN_LENGTH": 12,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("CASEFLOW_TIMEZONE", "UTC"),
+        "LANGUAGES": ("en", "fr"),
+    }
+
+
+def _mail() -> dict:
+    """Where reminders are mailed from and through."""
+    return {
+        "SMTP_HOST": os.environ.get("CASEFLOW_SMTP_HOST") or None,
+        "SMTP_PORT": _int("CASEFLOW_SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("CASEFLOW_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("CASEFLOW_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": os.environ.get("CASEFLOW_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+        "MAIL_FROM": os.environ.get("CASEFLOW_MAIL_FROM", "caseflow@localhost"),
+        "BASE_URL": os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000"),
+    }
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     env = overrides.get("CASEFLOW_ENV") or os.environ.get("CASEFLOW_ENV", "development")
@@ -67,23 +103,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WORKFLOWS_DIR": os.environ.get("CASEFLOW_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "DEFAULT_WORKFLOW": os.environ.get("CASEFLOW_DEFAULT_WORKFLOW") or None,  # else the file marked default
         "SETTINGS_OVERLAY": os.environ.get("CASEFLOW_SETTINGS_OVERLAY") or None,
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": production,
-        "SESSION_COOKIE_NAME": "caseflow_session",
-        "IDLE_TIMEOUT_MINUTES": _int("CASEFLOW_IDLE_TIMEOUT_MINUTES", 30),
-        "ABSOLUTE_TIMEOUT_HOURS": _int("CASEFLOW_ABSOLUTE_TIMEOUT_HOURS", 12),
-        "LOGIN_RATE_PER_IP": os.environ.get("CASEFLOW_LOGIN_RATE_PER_IP", "30 per minute"),
-        "LOGIN_RATE_PER_ACCOUNT": os.environ.get("CASEFLOW_LOGIN_RATE_PER_ACCOUNT", "5 per 15 minutes"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("CASEFLOW_RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": False,
-        "TRUSTED_PROXIES": _int("CASEFLOW_TRUSTED_PROXIES", 0),
-        "HSTS_SECONDS": _int("CASEFLOW_HSTS_SECONDS", 31_536_000 if production else 0),
-        "PASSWORD_MIN_LENGTH": 12,
-        "WTF_CSRF_TIME_LIMIT": None,
-        "BABEL_DEFAULT_LOCALE": "en",
-        "BABEL_DEFAULT_TIMEZONE": os.environ.get("CASEFLOW_TIMEZONE", "UTC"),
-        "LANGUAGES": ("en", "fr"),
+        **_web(production),
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "EXPORT_INLINE_MAX_EVENTS": _int("CASEFLOW_EXPORT_INLINE_MAX_EVENTS", 20_000),
         "IMPORT_MAX_ROWS": _int("CASEFLOW_IMPORT_MAX_ROWS", 5_000),
@@ -101,13 +121,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "FILE_RETENTION_HOURS": _int("CASEFLOW_FILE_RETENTION_HOURS", 7 * 24),
         # reminders: a clock due within this many hours is announced once, and once more when overdue
         "REMINDER_LEAD_HOURS": _int("CASEFLOW_REMINDER_LEAD_HOURS", 24),
-        "SMTP_HOST": os.environ.get("CASEFLOW_SMTP_HOST") or None,
-        "SMTP_PORT": _int("CASEFLOW_SMTP_PORT", 25),
-        "SMTP_USER": os.environ.get("CASEFLOW_SMTP_USER") or None,
-        "SMTP_PASSWORD": os.environ.get("CASEFLOW_SMTP_PASSWORD") or None,
-        "SMTP_STARTTLS": os.environ.get("CASEFLOW_SMTP_STARTTLS", "") in ("1", "true", "yes"),
-        "MAIL_FROM": os.environ.get("CASEFLOW_MAIL_FROM", "caseflow@localhost"),
-        "BASE_URL": os.environ.get("CASEFLOW_BASE_URL", "http://127.0.0.1:5000"),
+        **_mail(),
         "ALLOW_DEMO_DATA": not production,
         # roles that sign in with a second factor: unset, every role a workflow lets see identities
         "SECOND_FACTOR_ROLES": _roles(os.environ.get("CASEFLOW_SECOND_FACTOR_ROLES")),

@@ -44,12 +44,34 @@ def refuse_unstorable(data: dict) -> None:
         raise ValidationError(bad)
 
 
+#: text fields kept in clear: what the statistics publish by (the region, the detaining authority,
+#: the nationality, a screening's campaign). Every other free text about a child — a place, a unit,
+#: the charges, reasons, findings, notes, names of people — is sealed with the case's data key, in its
+#: row and in its event (``sealed_fields``), and erasing the case's key erases it everywhere.
+IN_CLEAR = frozenset({"region", "detaining_authority", "nationality", "campaign"})
+
+
+def is_free_text(field) -> bool:
+    return isinstance(field, fields.String) and not any(isinstance(v, validate.OneOf) for v in field.validators)
+
+
 class InputSchema(Schema):
     """Empty strings from HTML forms mean "not given"; unknown keys are refused; control
     characters are removed from text."""
 
-    #: keys whose values identify a child: the audit log keeps them in its identifying part
+    #: keys whose values identify a child: the audit log keeps them in its sealed part, and they are
+    #: shown only to those who may see who the child is
     identifying_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def sealed_fields(cls) -> frozenset[str]:
+        """What an event keeps in its sealed part: the identifying fields and every free text."""
+        found = cls.__dict__.get("_sealed_cache")
+        if found is None:
+            names = {n for n, f in cls._declared_fields.items() if is_free_text(f) and n not in IN_CLEAR}
+            found = frozenset(names | set(cls.identifying_fields))
+            cls._sealed_cache = found
+        return found
 
     class Meta:
         unknown = RAISE

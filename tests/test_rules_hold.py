@@ -24,6 +24,7 @@ from tests.helpers import (
     assessment_result,
     divert,
     handover,
+    opened,
     org_id,
     referral,
     release,
@@ -245,7 +246,8 @@ class TestCorrections:
         assert h.elapsed_seconds == (44 * 60 + 30) * 60 and h.late is False
         last = events_for_chain(session, case.code)[-1]
         assert last.action == "correct_record"
-        assert last.details["reason"].startswith("The gendarmerie")
+        assert "reason" not in last.details  # free text: in the event's sealed part, opened with the case's key
+        assert opened(session, last)["values"]["reason"].startswith("The gendarmerie")
         old, new = last.details["corrections"]["encounter_at"]
         assert old.startswith("2026-06-14T08:00") and new.startswith("2026-06-13T07:30")
         assert last.details["handover"]["elapsed_seconds"] == [20 * 3600, h.elapsed_seconds]

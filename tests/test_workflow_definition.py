@@ -118,3 +118,29 @@ def test_a_country_overlay_cannot_lower_it_either(tmp_path, database):
     assert str(overlay) in str(err.value) and "at least 14" in str(err.value)
     overlay.write_text(overlay.read_text().replace(": 12", ": 14"))
     create_app(app_config(database.url, WORKFLOWS_DIR=str(tmp_path), SETTINGS_OVERLAY=str(overlay)))
+
+
+def test_the_shipped_files_meet_the_published_schema():
+    """An officer's editor checks a file with workflows/workflow.schema.json: the shipped ones pass."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((PROJECT_ROOT / "workflows" / "workflow.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    folder = PROJECT_ROOT / "workflows"
+    for path in sorted(folder.glob("*.yaml")) + sorted((folder / "past").glob("*.yaml")):
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], f"{path.name}: {errors[:3]}"
+
+
+@pytest.mark.parametrize("mutate, where", [
+    (set_in(["colour"], "blue"), "(top)"),                                  # a key no reader knows
+    (set_in(["transitions", 0, "gaurds"], ["quorum_met"]), "transitions[0]"),  # a misspelt key
+    (set_in(["clocks", "handover", "grace"], 2), "clocks.handover"),
+])
+def test_what_only_the_schema_knows_stops_start_up(tmp_path, database, mutate, where):
+    write_workflow(tmp_path, mutate)
+    with pytest.raises(WorkflowError, match="workflow.schema.json") as err:
+        start(tmp_path, database)
+    assert where in str(err.value)

@@ -41,7 +41,7 @@ def roles_of(trigger):
 def test_state_trigger_role_table(session, users, make_case, state, trigger):
     case = make_case()
     case.receiving_org_id = org_id(session, PARTNER_ORG)
-    session.add(AgeAssessment(case_id=case.id, status="requested", reason_for_doubt="x" * 30,
+    session.add(AgeAssessment(case=case, case_id=case.id, status="requested", reason_for_doubt="x" * 30,
                               requested_at=utcnow(), requested_by_id=users["registrar"].id,
                               assessor_org_id=org_id(session, ASSESSOR_ORG)))
     case.state = state

@@ -17,6 +17,7 @@ from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.roles import Role
 from caseflow.cases import operations
+from caseflow.cases.history import text_of
 from caseflow.cases.models import Case
 from caseflow.cases.queries import case_page
 from caseflow.cases.schemas import IntakeEditSchema, IntakeSchema
@@ -280,22 +281,28 @@ def vote(code):
 @problems(404)
 @api_login_required
 def history(code):
-    """The case's audit events with their hashes (identifying values withheld, their digest shown)."""
+    """The case's audit events with their hashes (identifying values withheld, their digest shown;
+    the free text kept in each event's sealed part, opened, in ``sealed_text``)."""
     case = operations.get_case(db.session, code, current_user)
     events = events_for_chain(db.session, case.audit_chain)
     from caseflow.audit.hashing import format_ts
 
     wf = workflow_of(case)
 
-    def details(e):  # need to know: the details of a section this role does not see are withheld
-        shown = sees_section(current_user, case, wf.section_of(e.action))
-        return e.details if shown else {"withheld": "need to know"}
+    def seen(e):  # need to know: the details of a section this role does not see are withheld
+        return sees_section(current_user, case, wf.section_of(e.action))
+
+    def details(e):
+        return e.details if seen(e) else {"withheld": "need to know"}
+
+    text = text_of(db.session, wf, [e for e in events if seen(e)])
 
     return {"code": case.code, "verified": verify_at_one_moment(case.audit_chain).ok,
             "events": [{**{k: getattr(e, k) for k in (
                 "chain", "seq", "actor_id", "actor_name", "actor_role", "actor_org", "action", "from_state",
                 "to_state", "ident_digest", "request_id", "client_addr", "hash_version", "prev_hash",
-                "hash")}, "details": details(e), "occurred_at": format_ts(e.occurred_at)} for e in events]}
+                "hash")}, "details": details(e), "sealed_text": text.get(e.id, {}),
+                "occurred_at": format_ts(e.occurred_at)} for e in events]}
 
 
 @blp.route("/exports/cases.xlsx")

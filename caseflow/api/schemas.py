@@ -124,6 +124,8 @@ class EventOut(Schema):
     from_state = fields.String(allow_none=True)
     to_state = fields.String(allow_none=True)
     details = fields.Dict()
+    sealed_text = fields.Dict(metadata={"description": "The free text the event keeps sealed with the case's key "
+                                                       "(reasons, notes, edited text), opened; never the identity"})
     ident_digest = fields.String()
     request_id = fields.String(allow_none=True)
     client_addr = fields.String(allow_none=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from caseflow.auth.models import Organisation, User
+from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
+from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
 
 
-class AgeAssessment(Base):
+class AgeAssessment(SealedFields, Base):
     __tablename__ = "age_assessments"
     __table_args__ = (
         CheckConstraint("status IN ('requested', 'concluded')", name="status_allowed"),
@@ -26,29 +28,39 @@ class AgeAssessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="requested")
-    reason_for_doubt: Mapped[str] = mapped_column(Text)
+    reason_for_doubt_sealed: Mapped[str] = sealed_text("reason_for_doubt", nullable=False)
+    reason_for_doubt = Sealed("reason_for_doubt_sealed")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assessor_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     is_appeal: Mapped[bool] = mapped_column(Boolean, default=False)
-    appeal_grounds: Mapped[str | None] = mapped_column(Text)
+    appeal_grounds_sealed: Mapped[str | None] = sealed_text("appeal_grounds")
+    appeal_grounds = Sealed("appeal_grounds_sealed")
 
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent: Mapped[str | None] = mapped_column(String(10))
-    consent_by: Mapped[str | None] = mapped_column(String(200))
+    consent_by_sealed: Mapped[str | None] = sealed_text("consent_by")
+    consent_by = Sealed("consent_by_sealed")
     guardian_present: Mapped[bool | None] = mapped_column(Boolean)
     methods: Mapped[str | None] = mapped_column(String(200))  # comma-separated, in the order used
     independence_declared: Mapped[bool | None] = mapped_column(Boolean)
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
-    findings: Mapped[str | None] = mapped_column(Text)
+    findings_sealed: Mapped[str | None] = sealed_text("findings")
+    findings = Sealed("findings_sealed")
     assessed_on: Mapped[date | None] = mapped_column(Date)  # the day the range holds for
     explained_on: Mapped[date | None] = mapped_column(Date)
     appeal_deadline: Mapped[date | None] = mapped_column(Date)
 
     assessor_org: Mapped[Organisation] = relationship(foreign_keys=[assessor_org_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+
+    def sealing_case(self):
+        """The case whose key seals this row's text."""
+        return self.case
 
     @property
     def assessed_day(self) -> date | None:

@@ -123,6 +123,7 @@ def request_assessment(ctx):
     data = ctx.data
     ctx.forget("assessments", "assessment")
     ctx.session.add(AgeAssessment(
+        case=ctx.subject,
         case_id=ctx.subject.id,
         status="requested",
         reason_for_doubt=data.get("reason_for_doubt") or data.get("grounds"),
@@ -132,6 +133,8 @@ def request_assessment(ctx):
         is_appeal="grounds" in data,
         appeal_grounds=data.get("grounds"),
     ))
+    if "grounds" in data:  # the grounds are sealed with the payload's free text: the event says "appeal"
+        ctx.details["appeal"] = True
 
 
 @effect("conclude_assessment", needs=("settings.appeal_window_days",))

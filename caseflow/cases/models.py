@@ -13,19 +13,27 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
 from caseflow.labels import field_label
-from caseflow.protection.identity import IdentityField, event_sealer, is_erased, set_value, settle, values_of
+from caseflow.protection.identity import (
+    IdentityField,
+    event_sealer,
+    is_erased,
+    mark_dirty,
+    set_value,
+    settle,
+    values_of,
+)
 from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
+from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
 
 
 def _in(column: str, codes) -> CheckConstraint:
@@ -37,12 +45,16 @@ def _in(column: str, codes) -> CheckConstraint:
 IDENTIFYING_FIELDS = ("given_name", "family_name", "other_names", "date_of_birth")
 
 
+#: sealed fields a duplicate check finds through the blind index (protection.identity)
+INDEXED_FIELDS = ("facility_reference",)
+
+
 #: columns the case list filters on, each with an index (column, created_at, id)
 LIST_FILTERS = ("state", "region", "sex", "detaining_authority", "age_at_encounter", "registering_org_id",
                 "receiving_org_id")
 
 
-class Case(Base):
+class Case(SealedFields, Base):
     __tablename__ = "cases"
     __table_args__ = (
         _in("sex", vocab.SEX),
@@ -83,43 +95,54 @@ class Case(Base):
     claimed_age: Mapped[int | None] = mapped_column(Integer)
     age_estimated: Mapped[bool | None] = mapped_column(Boolean)  # None: not asked, shown "Unknown"
     nationality: Mapped[str | None] = mapped_column(String(80))
-    languages: Mapped[str | None] = mapped_column(String(200))
+    languages_sealed: Mapped[str | None] = sealed_text("languages")
+    languages = Sealed("languages_sealed")
 
     # place
     region: Mapped[str | None] = mapped_column(String(80))
-    cercle: Mapped[str | None] = mapped_column(String(80))
-    commune: Mapped[str | None] = mapped_column(String(80))
+    cercle_sealed: Mapped[str | None] = sealed_text("cercle")
+    cercle = Sealed("cercle_sealed")
+    commune_sealed: Mapped[str | None] = sealed_text("commune")
+    commune = Sealed("commune_sealed")
 
     # encounter
     encounter_type: Mapped[str | None] = mapped_column(String(30))
     encounter_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    encounter_place: Mapped[str | None] = mapped_column(String(200))
-    apprehending_unit: Mapped[str | None] = mapped_column(String(200))
+    encounter_place_sealed: Mapped[str | None] = sealed_text("encounter_place")
+    encounter_place = Sealed("encounter_place_sealed")
+    apprehending_unit_sealed: Mapped[str | None] = sealed_text("apprehending_unit")
+    apprehending_unit = Sealed("apprehending_unit_sealed")
 
     # custody
     detaining_authority: Mapped[str | None] = mapped_column(String(200))
     facility_type: Mapped[str | None] = mapped_column(String(40))
-    facility_reference: Mapped[str | None] = mapped_column(String(80))
+    facility_reference_sealed: Mapped[str | None] = sealed_text("facility_reference")
+    facility_reference = Sealed("facility_reference_sealed")
     separated_from_adults: Mapped[bool | None] = mapped_column(Boolean)
     legal_counsel: Mapped[bool | None] = mapped_column(Boolean)
     family_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unicef_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    charges: Mapped[str | None] = mapped_column(Text)
+    charges_sealed: Mapped[str | None] = sealed_text("charges")
+    charges = Sealed("charges_sealed")
     charge_category: Mapped[str | None] = mapped_column(String(30))
     ill_treatment_reported: Mapped[bool | None] = mapped_column(Boolean)
     custody_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     custody_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # association
-    alleged_group: Mapped[str | None] = mapped_column(String(200))
-    association_roles: Mapped[str | None] = mapped_column(Text)
+    alleged_group_sealed: Mapped[str | None] = sealed_text("alleged_group")
+    alleged_group = Sealed("alleged_group_sealed")
+    association_roles_sealed: Mapped[str | None] = sealed_text("association_roles")
+    association_roles = Sealed("association_roles_sealed")
     girl_mother: Mapped[bool | None] = mapped_column(Boolean)
-    protection_concerns: Mapped[str | None] = mapped_column(Text)
+    protection_concerns_sealed: Mapped[str | None] = sealed_text("protection_concerns")
+    protection_concerns = Sealed("protection_concerns_sealed")
 
     # consent
     consent_services: Mapped[bool | None] = mapped_column(Boolean)
     consent_reporting: Mapped[bool | None] = mapped_column(Boolean)
-    consent_by: Mapped[str | None] = mapped_column(String(200))
+    consent_by_sealed: Mapped[str | None] = sealed_text("consent_by")
+    consent_by = Sealed("consent_by_sealed")
 
     # outcome
     closed_reason: Mapped[str | None] = mapped_column(String(30))
@@ -144,6 +167,14 @@ class Case(Base):
     identity_row: Mapped[CaseIdentity | None] = relationship(cascade="all, delete-orphan", lazy="select")
     identity_tokens: Mapped[list[IdentityToken]] = relationship(cascade="all, delete-orphan", lazy="select")
 
+    # --- its sealed text (protection.sealed) -------------------------------------------------
+    def sealing_case(self) -> Case:
+        return self
+
+    def after_sealed_set(self, field: str) -> None:
+        if field in INDEXED_FIELDS:  # the blind index is remade with the identity, before the event
+            mark_dirty(self)
+
     # --- the engine's subject protocol -------------------------------------------------------
     @property
     def audit_chain(self) -> str:
@@ -154,9 +185,11 @@ class Case(Base):
         it was read locked in this very transaction already (see ``mark_locked``)."""
         if self.__dict__.get("_locked_in") is session.get_transaction():
             return self
-        stmt = select(Case).where(Case.id == self.id).execution_options(populate_existing=True)
+        # its data key in the same statement: the event's free text is sealed with it
+        stmt = (select(Case).where(Case.id == self.id).options(joinedload(Case.key_row))
+                .execution_options(populate_existing=True))
         if not is_sqlite(session):
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(of=Case)
         case = session.scalars(stmt).one()
         case.mark_locked(session)
         return case
@@ -205,7 +238,7 @@ class Case(Base):
     def _sealed_own_fields(self) -> tuple[str, ...]:
         from caseflow.workflow.engine import workflow_of
 
-        return workflow_of(self).identifying_fields(())
+        return workflow_of(self).sealed_own_fields()
 
     @property
     def identity_erased(self) -> bool:

@@ -9,7 +9,7 @@ from caseflow.assessment.age import refresh_age
 from caseflow.audit.hashing import plain
 from caseflow.audit.log import record
 from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
-from caseflow.cases.schemas import intake_schema
+from caseflow.cases.schemas import intake_schema, sealed_record_fields
 from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
@@ -59,7 +59,7 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
     wf = get_workflow(workflow)
     values = check_registration(data, actor, wf)
     now = utcnow()
-    secret = wf.identifying_fields(IDENTIFYING_FIELDS)
+    secret = IDENTIFYING_FIELDS + wf.sealed_own_fields()
     own = {k: plain(v) for k, v in values.items() if k in wf.fields and k not in secret}
     case = Case(
         code=next_case_code(session, wf.settings["case_code_prefix"], now.year),
@@ -74,15 +74,16 @@ def register_case(session, data: dict, actor, *, workflow: str, source: dict | N
         registering_org_id=actor.organisation_id,
         **{k: v for k, v in values.items() if k not in wf.fields},
     )
-    for k in secret:  # a workflow's identifying fields are sealed with the names
+    for k in secret:  # a workflow's identifying fields and free text are sealed with the names
         if k in wf.fields and values.get(k) not in (None, ""):
             case.set_value(k, values[k])
     session.add(case)
     session.flush()
     refresh_age(session, case)
     update_clocks(wf, case, now)
-    public = {k: v for k, v in values.items() if k not in secret}
-    identifying = {k: v for k, v in values.items() if k in secret}
+    sealed = set(secret) | sealed_record_fields(wf)  # the event's sealed part: these, and free text
+    public = {k: v for k, v in values.items() if k not in sealed}
+    identifying = {k: v for k, v in values.items() if k in sealed}
     details = {"fields": public, "workflow_version": wf.version}
     if source:
         details["source"] = source
@@ -108,8 +109,11 @@ def get_case(session, code: str, user, *, for_update: bool = False) -> Case:
     from flask_babel import gettext as _
     from sqlalchemy.orm import joinedload
 
-    # its clocks in the same round trip (every answer shows them; every transition updates them)
+    # its clocks in the same round trip (every answer shows them; every transition updates them), and
+    # for a transition its data key (what the event and the rows say in free text is sealed with it)
     stmt = select(Case).where(Case.code == code).options(joinedload(Case.clocks))
+    if for_update:
+        stmt = stmt.options(joinedload(Case.key_row))
     if for_update and not is_sqlite(session):
         stmt = stmt.with_for_update(of=Case)
     case = session.execute(stmt).unique().scalar_one_or_none()

@@ -131,7 +131,7 @@ def _reopen(x: Expected, ev, payload, details, _effect):
 
 @replays("request_assessment")
 def _request(x: Expected, ev, payload, details, _effect):
-    x.assessments.append(["requested", "grounds" in payload, None, None])
+    x.assessments.append(["requested", bool(details.get("appeal")) or "grounds" in payload, None, None])
 
 
 @replays("conclude_assessment")

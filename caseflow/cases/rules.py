@@ -11,13 +11,13 @@ from sqlalchemy import exists, select
 from caseflow import vocab
 from caseflow.audit.hashing import plain
 from caseflow.cases import replay  # noqa: F401 - registers the record check with audit verify
-from caseflow.cases.models import IDENTIFYING_FIELDS
 from caseflow.cases.schemas import (
     DECISIVE_FACTS,
     ClosureSchema,
     CorrectionSchema,
     IntakeEditSchema,
     coherence_errors,
+    sealed_record_fields,
 )
 from caseflow.labels import field_label
 from caseflow.schemas import CommentSchema
@@ -60,7 +60,8 @@ def record_refusal(ctx) -> dict | None:
 
     case, data = ctx.subject, ctx.data
     if case.identity_erased:  # an edit or a correction alike: an erased identity is never written again
-        secret = [f for f in ctx.workflow.identifying_fields(IDENTIFYING_FIELDS) if f in data]
+        sealed = sealed_record_fields(ctx.workflow)
+        secret = [f for f in data if f in sealed and data[f] not in (None, "")]
         if secret:
             return {f: _("This child's identity was erased at the end of its retention period; it is not "
                          "recorded again.") for f in secret}
@@ -103,9 +104,10 @@ def correction_valid(ctx):
 
 
 def _apply_changes(ctx, keys) -> tuple[dict, dict]:
-    """Set the fields sent; each change as before → after (identifying ones apart)."""
+    """Set the fields sent; each change as before → after (identifying ones and free text apart,
+    in the event's sealed part)."""
     case, public, identifying = ctx.subject, {}, {}
-    secret = ctx.workflow.identifying_fields(IDENTIFYING_FIELDS)
+    secret = sealed_record_fields(ctx.workflow)
     for key in keys:
         new = ctx.data[key]
         old = case.value(key)
@@ -139,7 +141,7 @@ def apply_correction(ctx):
     """The corrected facts, old and new, with the reason; the age used follows (clocks and the
     handover's hours are recomputed by the engine and by ``remeasure_handover``)."""
     public, identifying = _apply_changes(ctx, [k for k in DECISIVE_FACTS if k in ctx.data])
-    ctx.details["reason"] = ctx.data["reason"]
+    ctx.identifying["reason"] = ctx.data["reason"]  # free text: in the event's sealed part
     ctx.details["corrections"] = public
     if identifying:
         ctx.identifying["corrections"] = identifying

@@ -211,3 +211,15 @@ class ClosureSchema(InputSchema):
 
     reason = choice({k: v for k, v in vocab.CLOSURE_REASONS.items() if k != "determined_adult"}, required=True)
     notes = text(2000)
+
+
+def sealed_record_fields(wf) -> frozenset[str]:
+    """The record's fields an event keeps only in its sealed part: what identifies the child, and
+    every free text of the intake (see ``caseflow.schemas.IN_CLEAR`` for what stays in clear)."""
+    return frozenset(wf.identifying_fields(IDENTIFYING_FIELDS)) | intake_schema(wf).sealed_fields()
+
+
+def split_changes(wf, changes: dict) -> tuple[dict, dict]:
+    """A change's ``{field: [old, new]}`` as (what the event says in clear, what it seals)."""
+    sealed = sealed_record_fields(wf)
+    return ({f: v for f, v in changes.items() if f not in sealed}, {f: v for f, v in changes.items() if f in sealed})

@@ -16,6 +16,7 @@ from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.models import Organisation
 from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
+from caseflow.cases.history import details_shown
 from caseflow.cases.models import Case
 from caseflow.cases.queries import case_page, distinct_values, regions
 from caseflow.cases.schemas import intake_schema
@@ -242,6 +243,7 @@ def case_facts(case) -> dict:
         "withheld": lambda e: not shown(wf.section_of(e.action)),
         "clocks": sorted(case.clocks, key=lambda c: c.started_at),
         "events": events,
+        "shown_details": details_shown(session, wf, [e for e in events if shown(wf.section_of(e.action))]),
         "verdict": verdict,
         "actions": available_transitions(session, case, current_user),
         "intake_fields": record_rows(case, wf),

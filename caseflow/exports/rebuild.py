@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from caseflow.exports import columns
@@ -71,100 +72,122 @@ def expected_records(path, events_by_chain: dict) -> tuple[dict, list[str]]:
     return out, unknown
 
 
+@dataclass
+class Check:
+    """One workbook held against its replayed History: the problems found, sheet by sheet."""
+
+    path: object
+    titles: list[str]
+    expected: dict
+    chains: dict
+    out: list = field(default_factory=list)
+
+    def title(self, key) -> str:
+        i = columns.SHEETS.index(key)
+        return self.titles[i] if i < len(self.titles) else key
+
+    def report(self, key, header, number, col, want, have) -> None:
+        self.out.append(f"sheet {self.title(key)}, row {number}, column {header[col]}: differs from the History "
+                        f"(it makes {want}, the sheet says {have})")
+
+    def per_case(self, key) -> dict:
+        rows = defaultdict(list)
+        for header, number, values in _rows(self.path, columns.SHEETS.index(key)):
+            rows[values[0]].append((header, number, values))
+        return rows
+
+
 def rebuild_problems(path, events, titles: list[str]) -> list[str]:
     """The first difference of each sheet from its replayed History, as "sheet, row, column"."""
-    from caseflow.workflow.engine import catalogue
-
     chains = defaultdict(list)
     for ev in events:
         chains[ev.chain].append(ev)
     expected, unknown = expected_records(path, chains)
+    c = Check(path, titles, expected, chains)
+    c.out += [f"sheet {titles[columns.SHEETS.index('cases')]}, {u}" for u in unknown[:1]]
+    for check in (_cases, _decisions, _assessments, _handovers, _referrals):
+        check(c)
+    return c.out
+
+
+def _cases(c: Check) -> None:
+    from caseflow.workflow.engine import catalogue
+
     versions = catalogue().versions
-    out: list[str] = [f"sheet {titles[columns.SHEETS.index('cases')]}, {u}" for u in unknown[:1]]
-
-    def title(key):
-        i = columns.SHEETS.index(key)
-        return titles[i] if i < len(titles) else key
-
-    def report(key, header, number, col, want, have):
-        out.append(f"sheet {title(key)}, row {number}, column {header[col]}: differs from the History "
-                   f"(it makes {want}, the sheet says {have})")
-
     keys = [k for k, _h, _w in columns.CASES]
     state_at, handed_at = keys.index("state"), keys.index("handed_over_at")
-    for header, number, values in _rows(path, columns.SHEETS.index("cases")):
+    for header, number, values in _rows(c.path, columns.SHEETS.index("cases")):
         code = values[0]
-        if code not in expected:
-            if code not in chains:
-                out.append(f"sheet {title('cases')}, row {number}, column {header[0]}: no History for this case")
+        if code not in c.expected:
+            if code not in c.chains:
+                c.out.append(f"sheet {c.title('cases')}, row {number}, column {header[0]}: no History for this case")
             continue
-        workflow, x = expected[code]
+        workflow, x = c.expected[code]
         labels = {x.state} | {str(text) for (name, _v), wf in versions.items() if name == workflow
                               for text in (wf.states.get(x.state) or {}).values()}
         if values[state_at] not in labels:
-            report("cases", header, number, state_at, x.state, values[state_at])
-            break
+            return c.report("cases", header, number, state_at, x.state, values[state_at])
         last = _hashed_second(x.handovers[-1]) if x.handovers else None
         if _cell_second(values[handed_at]) != last:
-            report("cases", header, number, handed_at, last or "-", values[handed_at] or "-")
-            break
+            return c.report("cases", header, number, handed_at, last or "-", values[handed_at] or "-")
 
+
+def _decisions(c: Check) -> None:
     seen = defaultdict(int)
-    for header, number, values in _rows(path, columns.SHEETS.index("decisions")):
+    for header, number, values in _rows(c.path, columns.SHEETS.index("decisions")):
         code, n = values[0], values[1]
-        if code not in expected:
+        if code not in c.expected:
             continue
-        rounds = {r.number: r for r in expected[code][1].rounds}
+        rounds = {r.number: r for r in c.expected[code][1].rounds}
         seen[code] += 1
         r = rounds.get(n)
         if r is None:
-            report("decisions", header, number, 1, "no such round", n)
+            c.report("decisions", header, number, 1, "no such round", n)
             break
         votes = sum(int(v) for v in NUMBER.findall(str(values[6] or "")))
         if votes != len(r.votes):
-            report("decisions", header, number, 6, f"{len(r.votes)} votes", values[6] or "-")
+            c.report("decisions", header, number, 6, f"{len(r.votes)} votes", values[6] or "-")
             break
         dissent = sum(1 for o in r.votes.values() if r.decision and o != r.decision)
         if (values[7] or 0) != dissent:
-            report("decisions", header, number, 7, dissent, values[7])
+            c.report("decisions", header, number, 7, dissent, values[7])
             break
-    _counts(out, title("decisions"), {c: len(e[1].rounds) for c, e in expected.items()}, seen)
+    _counts(c.out, c.title("decisions"), {code: len(e[1].rounds) for code, e in c.expected.items()}, seen)
 
-    per_case = defaultdict(list)
-    for header, number, values in _rows(path, columns.SHEETS.index("assessments")):
-        per_case[values[0]].append((header, number, values))
-    for code, (_wf, x) in sorted(expected.items()):
+
+def _assessments(c: Check) -> None:
+    per_case = c.per_case("assessments")
+    for code, (_wf, x) in sorted(c.expected.items()):
         rows = per_case.get(code, [])
         for (header, number, values), (status, appeal, low, high) in zip(rows, x.assessments, strict=False):
-            for col, want in ((4, status), (2, bool(appeal)), (7, low), (8, high)):
-                if values[col] != want:
-                    report("assessments", header, number, col, want, values[col])
-                    break
-            else:
-                continue
-            break
+            wrong = next(((col, want) for col, want in ((4, status), (2, bool(appeal)), (7, low), (8, high))
+                          if values[col] != want), None)
+            if wrong is not None:
+                c.report("assessments", header, number, wrong[0], wrong[1], values[wrong[0]])
+                break
         if len(rows) != len(x.assessments):
-            out.append(f"sheet {title('assessments')}: case {code} has {len(rows)} rows, its History makes "
-                       f"{len(x.assessments)}")
+            c.out.append(f"sheet {c.title('assessments')}: case {code} has {len(rows)} rows, its History makes "
+                         f"{len(x.assessments)}")
 
-    per_case = defaultdict(list)
-    for header, number, values in _rows(path, columns.SHEETS.index("handovers")):
-        per_case[values[0]].append((header, number, values))
-    for code, (_wf, x) in sorted(expected.items()):
+
+def _handovers(c: Check) -> None:
+    per_case = c.per_case("handovers")
+    for code, (_wf, x) in sorted(c.expected.items()):
         rows = per_case.get(code, [])
         for (header, number, values), at in zip(rows, x.handovers, strict=False):
             if _cell_second(values[1]) != _hashed_second(at):
-                report("handovers", header, number, 1, _hashed_second(at), values[1])
+                c.report("handovers", header, number, 1, _hashed_second(at), values[1])
                 break
         if len(rows) != len(x.handovers):
-            out.append(f"sheet {title('handovers')}: case {code} has {len(rows)} rows, its History makes "
-                       f"{len(x.handovers)}")
+            c.out.append(f"sheet {c.title('handovers')}: case {code} has {len(rows)} rows, its History makes "
+                         f"{len(x.handovers)}")
 
+
+def _referrals(c: Check) -> None:
     seen = defaultdict(int)
-    for _header, _number, values in _rows(path, columns.SHEETS.index("referrals")):
+    for _header, _number, values in _rows(c.path, columns.SHEETS.index("referrals")):
         seen[values[0]] += 1
-    _counts(out, title("referrals"), {c: len(e[1].referrals) for c, e in expected.items()}, seen)
-    return out
+    _counts(c.out, c.title("referrals"), {code: len(e[1].referrals) for code, e in c.expected.items()}, seen)
 
 
 def _counts(out: list, title: str, want: dict, have: dict) -> None:

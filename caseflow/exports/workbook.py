@@ -19,6 +19,7 @@ from caseflow.audit.digest import merkle_root
 from caseflow.audit.hashing import HASH_VERSION, canonical_json, format_ts
 from caseflow.audit.models import AuditEvent, event_columns
 from caseflow.auth.models import Organisation
+from caseflow.cases.history import merged, sealed_values, withheld_fields
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
@@ -93,128 +94,153 @@ def _label(mapping, code):
     return str(mapping.get(code, code)) if code else None
 
 
-def write_workbook(session, target, *, user, filters: ExportFilters, include_identity: bool,
-                   progress: Callable[[int], None] | None = None) -> ExportResult:
-    """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
-    book = SafeWorkbook(target)
+@dataclass
+class Sheets:
+    """The workbook's sheets, each sealed row by row."""
+
+    about: object
+    cases: object
+    history: object
+    stages: dict
+    case_cols: list
+
+
+def open_sheets(book, include_identity: bool) -> Sheets:
+    from caseflow.exports.seal import SheetSeal
+
     about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
     case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
     cases_sheet = book.sheet(_("Cases"), [str(h) for _k, h, _w in case_cols], [w for *_x, w in case_cols])
     history = book.sheet(_("History"), [str(h) for _k, h, _w in columns.HISTORY], [w for *_x, w in columns.HISTORY])
-    sheets = {
+    stages = {
         "decisions": book.sheet(_("Decisions"), *_hw(columns.DECISIONS)),
         "assessments": book.sheet(_("Assessments"), *_hw(columns.ASSESSMENTS)),
         "handovers": book.sheet(_("Handovers"), *_hw(columns.HANDOVERS)),
         "referrals": book.sheet(_("Referrals"), *_hw(columns.REFERRALS)),
     }
-    from caseflow.exports.seal import SheetSeal
-
     check = _("Row check")
     cases_sheet.seal_with(SheetSeal("cases", list(range(len(case_cols)))), check)
     history.seal_with(SheetSeal("history", columns.HISTORY_READ), check)
-    for key, sheet in sheets.items():
+    for key, sheet in stages.items():
         sheet.seal_with(SheetSeal(key, list(range(len(sheet.headers)))), check)
-    orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
-    ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
-    heads: list[tuple[str, int, str]] = []
-    used_workflows: set[str] = set()
-    from caseflow.audit import sealing
+    return Sheets(about, cases_sheet, history, stages, case_cols)
 
-    opener = sealing.opener(session) if include_identity else None
-    done = 0
-    w = words()  # labels resolved once, not per row
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        fresh = {"populate_existing": True}  # the rows as they are now, whatever the session held before
-        cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)
-                                     .options(selectinload(Case.key_row), selectinload(Case.identity_row)),
-                                     execution_options=fresh))
-        codes = {c.id: c.code for c in cases}
-        flows = {c.code: get_workflow(c.workflow, c.workflow_version) for c in cases}
-        used_workflows.update(f"{wf.name} v{wf.version}" for wf in flows.values())
-        assessments = _group(session.scalars(select(AgeAssessment).where(AgeAssessment.case_id.in_(batch))
-                                             .order_by(AgeAssessment.id), execution_options=fresh))
-        handovers = _group(session.scalars(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id),
-                                           execution_options=fresh))
-        rounds = _group(session.scalars(select(ReviewRound).where(ReviewRound.case_id.in_(batch))
-                                        .order_by(ReviewRound.number), execution_options=fresh))
-        votes = _group(session.execute(select(ReviewRound.case_id, Vote).join(Vote, Vote.round_id == ReviewRound.id)
-                                       .where(ReviewRound.case_id.in_(batch)), execution_options=fresh), key=0)
-        clocks = _group(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(batch),
-                                                                  CaseClock.stopped_at.is_(None)),
-                                        execution_options=fresh))
-        referrals = _group(session.scalars(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id),
-                                           execution_options=fresh))
-        for case in cases:
-            wf = flows[case.code]
-            concluded = [a for a in assessments.get(case.id, []) if a.status == "concluded"]
-            age = age_at(case, concluded[-1] if concluded else None)
-            handover = (handovers.get(case.id) or [None])[-1]
-            release = next((r for r in rounds.get(case.id, []) if r.decision == "release"), None)
-            row = {
-                "code": case.code, "state": wf.state_label(case.state, _lang()), "sex": _label(vocab.SEX, case.sex),
-                "effective_age": age.years, "age_basis": age.basis, "age_band": age_band(age.years),
-                "region": case.region, "detaining_authority": case.detaining_authority,
-                "facility_type": _label(vocab.FACILITY_TYPES, case.facility_type),
-                "encounter_at": case.encounter_at, "registered_at": case.created_at,
-                "decided_at": release.closed_at if release else None,
-                "handed_over_at": handover.handed_over_at if handover else None,
-                "hours_to_handover": handover.hours_since_encounter if handover else None,
-                "late": handover.late if handover else None,
-                "running_clocks": "; ".join(
-                    f"{wf.clocks[k.name].label[_lang()] if k.name in wf.clocks else k.name}: "
-                    f"{k.due_at:%Y-%m-%d %H:%M}" for k in clocks.get(case.id, []) if k.due_at),
-                "receiving_org": orgs.get(case.receiving_org_id),
-                "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
-                **identity_cells(case, include_identity),
-                "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf, include_identity),
-            }
-            cases_sheet.append(row[k] for k, _h, _w in case_cols)
-            for r in rounds.get(case.id, []):
-                rv = [v for cid, v in votes.get(case.id, []) if v.round_id == r.id]
-                tally = {}
-                for v in rv:
-                    tally[v.outcome] = tally.get(v.outcome, 0) + 1
-                sheets["decisions"].append([
-                    case.code, r.number, r.opened_at, r.closed_at, _label(VOTE_OUTCOMES, r.decision),
-                    _label(vocab.OFFENCE_CATEGORIES, r.offence_category),
-                    ", ".join(f"{_label(VOTE_OUTCOMES, k)}: {n}" for k, n in tally.items()),
-                    sum(n for k, n in tally.items() if r.decision and k != r.decision), r.decision_reasons,
-                    r.next_review_date])
-            for a in assessments.get(case.id, []):
-                sheets["assessments"].append([
-                    case.code, a.requested_at, a.is_appeal, orgs.get(a.assessor_org_id), a.status,
-                    _label(vocab.CONSENT, a.consent),
-                    ", ".join(str(vocab.ASSESSMENT_METHODS[m]) for m in a.method_list),
-                    a.min_age, a.max_age, a.concluded_at, a.appeal_deadline])
-            for h in handovers.get(case.id, []):
-                sheets["handovers"].append([
-                    case.code, h.handed_over_at, h.hours_since_encounter, h.late, orgs.get(h.receiving_org_id),
-                    h.handing_unit, h.place, h.medical_check, h.document_reference])
-            for ref in referrals.get(case.id, []):
-                sheets["referrals"].append([
-                    case.code, _label(vocab.SERVICE_TYPES, ref.service_type), ref.provider, ref.referred_on,
-                    _label(vocab.REFERRAL_STATUSES, ref.status), ref.updated_at])
-        # the history of this batch's cases, whole chains, in order
-        last = None
-        stmt = (select(*event_columns()).where(AuditEvent.chain.in_(list(codes.values())))
-                .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
-        with session.execute(stmt) as events:  # closes a server-side cursor even on an error
-            for ev in events:
-                history.append(history_row(ev, flows[ev.chain], include_identity, w, opener),
-                               columns.HISTORY_TRUSTED)
-                if last is not None and last[0] != ev.chain:
-                    heads.append(last)
-                last = (ev.chain, ev.seq, ev.hash)
-                done += 1
-                if progress and done % 5000 == 0:
-                    progress(done)
-        if last is not None:
-            heads.append(last)
-    counts = {"cases": cases_sheet.rows, "history": history.rows,
-              **{name: sheet.rows for name, sheet in sheets.items()}}
-    root = merkle_root(heads)
-    about_rows = [
+
+@dataclass
+class Batch:
+    """One batch of cases and their stages' rows, read as they are now."""
+
+    cases: list
+    flows: dict
+    assessments: dict
+    handovers: dict
+    rounds: dict
+    votes: dict
+    clocks: dict
+    referrals: dict
+
+
+def read_batch(session, batch: list[int]) -> Batch:
+    fresh = {"populate_existing": True}  # the rows as they are now, whatever the session held before
+
+    def rows(stmt, key=None):
+        return _group(session.scalars(stmt, execution_options=fresh) if key is None
+                      else session.execute(stmt, execution_options=fresh), key=key)
+
+    cases = list(session.scalars(select(Case).where(Case.id.in_(batch)).order_by(Case.code)
+                                 .options(selectinload(Case.key_row), selectinload(Case.identity_row)),
+                                 execution_options=fresh))
+    return Batch(
+        cases=cases,
+        flows={c.code: get_workflow(c.workflow, c.workflow_version) for c in cases},
+        assessments=rows(select(AgeAssessment).where(AgeAssessment.case_id.in_(batch)).order_by(AgeAssessment.id)),
+        handovers=rows(select(Handover).where(Handover.case_id.in_(batch)).order_by(Handover.id)),
+        rounds=rows(select(ReviewRound).where(ReviewRound.case_id.in_(batch)).order_by(ReviewRound.number)),
+        votes=rows(select(ReviewRound.case_id, Vote).join(Vote, Vote.round_id == ReviewRound.id)
+                   .where(ReviewRound.case_id.in_(batch)), key=0),
+        clocks=rows(select(CaseClock).where(CaseClock.case_id.in_(batch), CaseClock.stopped_at.is_(None))),
+        referrals=rows(select(Referral).where(Referral.case_id.in_(batch)).order_by(Referral.id)),
+    )
+
+
+def case_row(case, wf, b: Batch, orgs: dict, include_identity: bool) -> dict:
+    """The Cases sheet's cells of one case, by column key."""
+    concluded = [a for a in b.assessments.get(case.id, []) if a.status == "concluded"]
+    age = age_at(case, concluded[-1] if concluded else None)
+    handover = (b.handovers.get(case.id) or [None])[-1]
+    release = next((r for r in b.rounds.get(case.id, []) if r.decision == "release"), None)
+    return {
+        "code": case.code, "state": wf.state_label(case.state, _lang()), "sex": _label(vocab.SEX, case.sex),
+        "effective_age": age.years, "age_basis": age.basis, "age_band": age_band(age.years),
+        "region": case.region, "detaining_authority": case.detaining_authority,
+        "facility_type": _label(vocab.FACILITY_TYPES, case.facility_type),
+        "encounter_at": case.encounter_at, "registered_at": case.created_at,
+        "decided_at": release.closed_at if release else None,
+        "handed_over_at": handover.handed_over_at if handover else None,
+        "hours_to_handover": handover.hours_since_encounter if handover else None,
+        "late": handover.late if handover else None,
+        "running_clocks": "; ".join(
+            f"{wf.clocks[k.name].label[_lang()] if k.name in wf.clocks else k.name}: "
+            f"{k.due_at:%Y-%m-%d %H:%M}" for k in b.clocks.get(case.id, []) if k.due_at),
+        "receiving_org": orgs.get(case.receiving_org_id),
+        "closed_reason": _label(vocab.CLOSURE_REASONS, case.closed_reason),
+        **identity_cells(case, include_identity),
+        "workflow": label(wf.label), "workflow_fields": own_fields_text(case, wf, include_identity),
+    }
+
+
+def decision_rows(case, b: Batch):
+    for r in b.rounds.get(case.id, []):
+        tally: dict[str, int] = {}
+        for _case_id, v in b.votes.get(case.id, []):
+            if v.round_id == r.id:
+                tally[v.outcome] = tally.get(v.outcome, 0) + 1
+        yield [case.code, r.number, r.opened_at, r.closed_at, _label(VOTE_OUTCOMES, r.decision),
+               _label(vocab.OFFENCE_CATEGORIES, r.offence_category),
+               ", ".join(f"{_label(VOTE_OUTCOMES, k)}: {n}" for k, n in tally.items()),
+               sum(n for k, n in tally.items() if r.decision and k != r.decision), r.decision_reasons,
+               r.next_review_date]
+
+
+def assessment_rows(case, b: Batch, orgs: dict):
+    for a in b.assessments.get(case.id, []):
+        yield [case.code, a.requested_at, a.is_appeal, orgs.get(a.assessor_org_id), a.status,
+               _label(vocab.CONSENT, a.consent), ", ".join(str(vocab.ASSESSMENT_METHODS[m]) for m in a.method_list),
+               a.min_age, a.max_age, a.concluded_at, a.appeal_deadline]
+
+
+def handover_rows(case, b: Batch, orgs: dict):
+    for h in b.handovers.get(case.id, []):
+        yield [case.code, h.handed_over_at, h.hours_since_encounter, h.late, orgs.get(h.receiving_org_id),
+               h.handing_unit, h.place, h.medical_check, h.document_reference]
+
+
+def referral_rows(case, b: Batch):
+    for ref in b.referrals.get(case.id, []):
+        yield [case.code, _label(vocab.SERVICE_TYPES, ref.service_type), ref.provider, ref.referred_on,
+               _label(vocab.REFERRAL_STATUSES, ref.status), ref.updated_at]
+
+
+def write_history(session, sheet, b: Batch, include_identity: bool, w: Words, opener, heads: list) -> int:
+    """The history of a batch's cases, whole chains, in order; each chain's last event in ``heads``."""
+    last, done = None, 0
+    stmt = (select(*event_columns()).where(AuditEvent.chain.in_([c.code for c in b.cases]))
+            .order_by(AuditEvent.chain, AuditEvent.seq).execution_options(yield_per=5000))
+    with session.execute(stmt) as events:  # closes a server-side cursor even on an error
+        for ev in events:
+            sheet.append(history_row(ev, b.flows[ev.chain], include_identity, w, opener), columns.HISTORY_TRUSTED)
+            if last is not None and last[0] != ev.chain:
+                heads.append(last)
+            last = (ev.chain, ev.seq, ev.hash)
+            done += 1
+    if last is not None:
+        heads.append(last)
+    return done
+
+
+def about_rows(user, filters: ExportFilters, used_workflows: set, include_identity: bool, heads: list,
+               root: str, counts: dict) -> list[tuple]:
+    return [
         ("exported_by", _("Exported by"), f"{user.full_name} <{user.email}>"),
         ("role", _("Role"), user.role),
         ("organisation", _("Organisation"), user.organisation.name),
@@ -228,9 +254,42 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
         ("hash_version", _("Hash version"), str(HASH_VERSION)),
         *[(f"rows_{name}", _("Rows: %(sheet)s", sheet=name), str(n)) for name, n in counts.items()],
     ]
-    about_rows.extend(sealed_about(about_rows, [cases_sheet, history, *sheets.values()]))
-    for row in about_rows:
-        about.append(row)
+
+
+def write_workbook(session, target, *, user, filters: ExportFilters, include_identity: bool,
+                   progress: Callable[[int], None] | None = None) -> ExportResult:
+    """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
+    from caseflow.audit import sealing
+
+    book = SafeWorkbook(target)
+    sh = open_sheets(book, include_identity)
+    orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
+    ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
+    heads: list[tuple[str, int, str]] = []
+    used_workflows: set[str] = set()
+    opener = sealing.opener(session)  # the free text of the History's words; with identity, the whole part
+    done = 0
+    w = words()  # labels resolved once, not per row
+    for start in range(0, len(ids), BATCH):
+        b = read_batch(session, ids[start:start + BATCH])
+        used_workflows.update(f"{wf.name} v{wf.version}" for wf in b.flows.values())
+        for case in b.cases:
+            row = case_row(case, b.flows[case.code], b, orgs, include_identity)
+            sh.cases.append(row[k] for k, _h, _w in sh.case_cols)
+            for key, made in (("decisions", decision_rows(case, b)), ("assessments", assessment_rows(case, b, orgs)),
+                              ("handovers", handover_rows(case, b, orgs)), ("referrals", referral_rows(case, b))):
+                for cells in made:
+                    sh.stages[key].append(cells)
+        done += write_history(session, sh.history, b, include_identity, w, opener, heads)
+        if progress:
+            progress(done)
+    counts = {"cases": sh.cases.rows, "history": sh.history.rows,
+              **{name: sheet.rows for name, sheet in sh.stages.items()}}
+    root = merkle_root(heads)
+    rows = about_rows(user, filters, used_workflows, include_identity, heads, root, counts)
+    rows.extend(sealed_about(rows, [sh.cases, sh.history, *sh.stages.values()]))
+    for row in rows:
+        sh.about.append(row)
     book.save()
     if progress:
         progress(done)
@@ -284,8 +343,9 @@ def own_fields_text(case, wf, include_identity: bool) -> str | None:
 def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
     """One History row, in columns.HISTORY order. ``ev`` comes from ``event_columns()``: its JSON
     is the stored canonical text, written as it is (what the hash covers) and decoded once for words.
-    With identity, the identifying part is opened with the case's key (``opener``); an erased
-    case's part is left out (its digest stays, so the chain still verifies)."""
+    The words show the free text of the sealed part (opened with the case's key, ``opener``), not
+    what identifies the child; with identity, the whole part is written, opened, beside them. An
+    erased case's part is left out (its digest stays, so the chain still verifies)."""
     from caseflow.audit.sealing import Erased
 
     identifying = None
@@ -295,10 +355,11 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
         except Erased:
             identifying = None
     details = ev.details_json or "{}"
+    said = merged(json.loads(details), sealed_values(opener, ev, ev.identifying_json), withheld_fields(wf))
     return [
         ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), _hashed_time(ev), ev.actor_id,
         ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
-        "\n".join(details_in_words(json.loads(details), w)), details,
+        "\n".join(details_in_words(said, w)), details,
         ev.ident_digest or None, identifying, ev.request_id, ev.client_addr, ev.hash_version, ev.prev_hash, ev.hash,
         ev.case_id,
     ]

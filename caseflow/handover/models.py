@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Integer, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.auth.models import Organisation
+from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
+from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
 
 
 def format_elapsed(seconds: int | None) -> str:
@@ -18,21 +20,28 @@ def format_elapsed(seconds: int | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-class Handover(Base):
+class Handover(SealedFields, Base):
     __tablename__ = "handovers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    handing_officer: Mapped[str] = mapped_column(String(200))
-    handing_unit: Mapped[str] = mapped_column(String(200))
+    handing_officer_sealed: Mapped[str] = sealed_text("handing_officer", nullable=False)
+    handing_officer = Sealed("handing_officer_sealed")
+    handing_unit_sealed: Mapped[str] = sealed_text("handing_unit", nullable=False)
+    handing_unit = Sealed("handing_unit_sealed")
     receiving_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    receiving_person: Mapped[str] = mapped_column(String(200))
+    receiving_person_sealed: Mapped[str] = sealed_text("receiving_person", nullable=False)
+    receiving_person = Sealed("receiving_person_sealed")
     handed_over_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    place: Mapped[str] = mapped_column(String(200))
-    child_condition: Mapped[str] = mapped_column(Text)
+    place_sealed: Mapped[str] = sealed_text("place", nullable=False)
+    place = Sealed("place_sealed")
+    child_condition_sealed: Mapped[str] = sealed_text("child_condition", nullable=False)
+    child_condition = Sealed("child_condition_sealed")
     medical_check: Mapped[bool] = mapped_column(Boolean)
-    medical_notes: Mapped[str | None] = mapped_column(Text)
-    document_reference: Mapped[str | None] = mapped_column(String(100))
+    medical_notes_sealed: Mapped[str | None] = sealed_text("medical_notes")
+    medical_notes = Sealed("medical_notes_sealed")
+    document_reference_sealed: Mapped[str | None] = sealed_text("document_reference")
+    document_reference = Sealed("document_reference_sealed")
     hours_since_encounter: Mapped[int | None] = mapped_column(Integer)  # whole hours, for tables
     elapsed_seconds: Mapped[int | None] = mapped_column(Integer)  # what "late" is measured on
     late: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -40,6 +49,12 @@ class Handover(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     receiving_org: Mapped[Organisation] = relationship()
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+
+    def sealing_case(self):
+        """The case whose key seals this row's text."""
+        return self.case
 
     @property
     def elapsed_text(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from caseflow.audit.hashing import plain
+from caseflow.cases.schemas import split_changes
 from caseflow.handover.models import Handover
 from caseflow.handover.schemas import HandoverSchema, JusticeTransferSchema
 from caseflow.workflow.registry import effect, guard, register_schema
@@ -50,7 +51,7 @@ def measure(handover: Handover, encounter_at, limit_hours: int) -> None:
 def record_handover(ctx):
     case, data = ctx.subject, ctx.data
     limit = ctx.settings["handover_time_limit_hours"]
-    h = Handover(case_id=case.id, receiving_org_id=case.receiving_org_id, recorded_by_id=ctx.actor.id,
+    h = Handover(case=case, case_id=case.id, receiving_org_id=case.receiving_org_id, recorded_by_id=ctx.actor.id,
                  recorded_at=ctx.now, **data)
     measure(h, case.encounter_at, limit)
     ctx.session.add(h)
@@ -97,5 +98,8 @@ def record_justice_transfer(ctx):
             setattr(case, field, new)
             changes[field] = [plain(old), plain(new)]
     seconds = int((data["transferred_at"] - case.encounter_at).total_seconds())
+    changes, sealed = split_changes(ctx.workflow, changes)
+    if sealed:
+        ctx.identifying["changes"] = sealed
     ctx.details.update({"changes": changes, "hours_since_encounter": seconds // 3600, "elapsed_seconds": seconds,
                         "limit_hours": limit, "late": seconds > limit * 3600})

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
@@ -175,7 +175,7 @@ def mark_duplicates(session, rows: list[RowResult], user) -> list[list[str]]:
             searched.append([d["given_name"], d["family_name"], str(d["date_of_birth"])])
             conditions.append(same_person(d["given_name"], d["family_name"], _as_date(keys[0][3])))
         if d.get("facility_reference"):
-            conditions.append(func.lower(Case.facility_reference) == str(d["facility_reference"]).lower())
+            conditions.append(same_reference(str(d["facility_reference"])))
         if conditions:
             for code in session.scalars(select(Case.code).where(visible_to(user), or_(*conditions)).limit(3)):
                 r.duplicates.append(_("like case %(code)s", code=code))
@@ -193,6 +193,16 @@ def same_person(given: str, family: str, born):
     if born is not None:
         wanted.append(token("dob", born.isoformat()))
     return and_(*(exists().where(IdentityToken.case_id == Case.id, IdentityToken.token == t) for t in wanted))
+
+
+def same_reference(reference: str):
+    """Cases with this facility reference, through the blind index (the reference is sealed)."""
+    from sqlalchemy import exists
+
+    from caseflow.protection.identity import reference_token
+    from caseflow.protection.models import IdentityToken
+
+    return exists().where(IdentityToken.case_id == Case.id, IdentityToken.token == reference_token(reference))
 
 
 def _as_date(text: str):

@@ -59,9 +59,24 @@ def _key_of(case, *, create: bool) -> bytes | None:
 
 
 def seal_with_case(case, plaintext: bytes, context: str) -> str:
+    """Sealed with the case's data key (``c1.``). A case reopened after its erasure has no key any
+    more: what is written about it from then on is sealed with the master key (``s1.``), never in
+    clear; what was erased stays erased."""
+    if is_erased(case):
+        return keyring().seal(plaintext, context)
     raw = _key_of(case, create=True)
     nonce = os.urandom(12)
     return "c1." + b64(nonce + AESGCM(raw).encrypt(nonce, plaintext, context.encode()))
+
+
+def open_with_case(case, token: str, context: str) -> bytes:
+    """A value sealed with the case's data key; ``Erased`` once the key is gone."""
+    if token.startswith("s1."):  # written after the erasure (see seal_with_case)
+        return keyring().open(token, context)
+    raw = _key_of(case, create=False) if not is_erased(case) else None
+    if raw is None:
+        raise Erased(case.code)
+    return open_with_key(raw, token, context)
 
 
 def open_with_key(raw: bytes, token: str, context: str) -> bytes:
@@ -147,6 +162,11 @@ def set_value(case, name: str, value) -> None:
     case.__dict__[_DIRTY] = True
 
 
+def mark_dirty(case) -> None:
+    """The identity (or what its blind index covers) changed: sealed again before the next event."""
+    case.__dict__[_DIRTY] = True
+
+
 def is_erased(case) -> bool:
     return case.key_row is not None and case.key_row.wrapped is None if case.id is not None else False
 
@@ -189,9 +209,16 @@ def token(kind: str, value: str, key: bytes | None = None) -> str:
     return hmac.new(key or _index_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def reference_token(reference: str, key: bytes | None = None) -> str:
+    """A facility's reference for the child, as the duplicate check looks it up."""
+    return token("ref", "".join(reference.split()).casefold(), key)
+
+
 def tokens_of(values: dict, key: bytes | None = None) -> set[str]:
     key = key or _index_key()
     out = set()
+    if values.get("facility_reference"):
+        out.add(reference_token(str(values["facility_reference"]), key))
     for field in ("given_name", "family_name", "other_names"):
         for w in words(values.get(field)):
             out.update(token("name", w[:n], key) for n in range(min(3, len(w)), len(w) + 1))
@@ -210,6 +237,9 @@ def search_tokens(text: str) -> list[str]:
 def settle(case) -> None:
     """Seal what was set since the case was read (nothing when nothing was)."""
     if case.__dict__.get(_DIRTY):
+        if is_erased(case):  # nothing of it can be written again (set_value refuses)
+            case.__dict__.pop(_DIRTY, None)
+            return
         reseal(case)
 
 
@@ -217,7 +247,7 @@ def reseal(case) -> None:
     """Seal the case's identity (and remake its index) from its opened values."""
     from caseflow.protection.models import CaseIdentity, IdentityToken
 
-    values = case.__dict__.get(_CACHE, {})
+    values = values_of(case)
     if values:
         sealed = seal_with_case(case, _encode(values), f"identity:{case.code}")
         if case.identity_row is None:
@@ -226,15 +256,22 @@ def reseal(case) -> None:
             case.identity_row.sealed = sealed
     elif case.identity_row is not None:
         case.identity_row = None
-    case.identity_tokens = [IdentityToken(token=t) for t in sorted(tokens_of(values))]
+    indexed = {**values, "facility_reference": getattr(case, "facility_reference", None)}
+    case.identity_tokens = [IdentityToken(token=t) for t in sorted(tokens_of(indexed))]
     case.__dict__.pop(_DIRTY, None)
 
 
 # --- events: their identifying part sealed with the case's key -----------------------------------
 
 def event_sealer(case):
-    """What seals the identifying part of this case's events: its data key."""
-    return lambda canonical, context: {"sealed": seal_with_case(case, canonical, context)}
+    """What seals the identifying part of this case's events: its data key (the master key once
+    the case's was erased, as ``seal_with_case``)."""
+    def seal(canonical: bytes, context: str) -> dict:
+        if is_erased(case):
+            return seal_with_master(canonical, context)
+        return {"sealed": seal_with_case(case, canonical, context)}
+
+    return seal
 
 
 def seal_with_master(canonical: bytes, context: str) -> dict:

@@ -96,6 +96,7 @@ def approve(session, erasure_id: int, user) -> Erasure:
 def erase(session, erasure: Erasure, case: Case, actor) -> None:
     from caseflow.auth.models import User
     from caseflow.protection.identity import _CACHE, _KEY
+    from caseflow.protection.sealed import forget_opened
     from caseflow.workflow.engine import append_event, workflow_of
 
     wf = workflow_of(case)
@@ -109,6 +110,7 @@ def erase(session, erasure: Erasure, case: Case, actor) -> None:
     case.identity_tokens = []
     case.__dict__.pop(_CACHE, None)
     case.__dict__.pop(_KEY, None)
+    forget_opened(session)  # text opened before, held by the rows this session loaded
     erasure.done_at = now
     names = {u.id: u.full_name for u in session.scalars(select(User).where(
         User.id.in_([erasure.auditor_id, erasure.admin_id])))}

@@ -19,7 +19,7 @@ register_schema("follow_up", FollowUpSchema)
 
 @effect("add_referral")
 def add_referral(ctx):
-    ref = Referral(case_id=ctx.subject.id, created_by_id=ctx.actor.id, updated_at=ctx.now, **ctx.data)
+    ref = Referral(case=ctx.subject, case_id=ctx.subject.id, created_by_id=ctx.actor.id, updated_at=ctx.now, **ctx.data)
     ctx.session.add(ref)
     ctx.session.flush()
     ctx.details["referral_id"] = ref.id
@@ -47,7 +47,8 @@ def update_referral(ctx):
 
 @effect("add_follow_up")
 def add_follow_up(ctx):
-    ctx.session.add(FollowUp(case_id=ctx.subject.id, recorded_by_id=ctx.actor.id, recorded_at=ctx.now, **ctx.data))
+    ctx.session.add(FollowUp(case=ctx.subject, case_id=ctx.subject.id, recorded_by_id=ctx.actor.id,
+                             recorded_at=ctx.now, **ctx.data))
     ctx.session.flush()
 
 

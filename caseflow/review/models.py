@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
+from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
+from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
 from caseflow.review.outcomes import VOTE_OUTCOMES
 
 
@@ -18,7 +20,7 @@ def _in(column, codes):
     return CheckConstraint(f"{column} IS NULL OR {column} IN ({allowed})", name=f"{column}_allowed")
 
 
-class ReviewRound(Base):
+class ReviewRound(SealedFields, Base):
     __tablename__ = "review_rounds"
     __table_args__ = (
         UniqueConstraint("case_id", "number"),
@@ -34,7 +36,8 @@ class ReviewRound(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(20))
-    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    decision_reasons_sealed: Mapped[str | None] = sealed_text("decision_reasons")
+    decision_reasons = Sealed("decision_reasons_sealed")
     offence_category: Mapped[str | None] = mapped_column(String(20))
     next_review_date: Mapped[date | None] = mapped_column(Date)
     offence_date: Mapped[date | None] = mapped_column(Date)
@@ -44,6 +47,12 @@ class ReviewRound(Base):
 
     votes: Mapped[list[Vote]] = relationship(back_populates="round", order_by="Vote.id")
     recusals: Mapped[list[Recusal]] = relationship(back_populates="round", order_by="Recusal.id")
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+
+    def sealing_case(self):
+        """The case whose key seals this row's text."""
+        return self.case
 
     def recused_ids(self) -> set[int]:
         return {r.reviewer_id for r in self.recusals}
@@ -65,7 +74,7 @@ class ReviewRound(Base):
         return list(session.scalars(select(cls).where(cls.case_id == case_id).order_by(cls.number)))
 
 
-class Vote(Base):
+class Vote(SealedFields, Base):
     __tablename__ = "review_votes"
     __table_args__ = (
         UniqueConstraint("round_id", "voter_id"),
@@ -80,15 +89,21 @@ class Vote(Base):
     organisation_kind: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(20))
     offence_category: Mapped[str] = mapped_column(String(20))
-    reasons: Mapped[str] = mapped_column(Text)
+    reasons_sealed: Mapped[str] = sealed_text("reasons", nullable=False)
+    reasons = Sealed("reasons_sealed")
     cast_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     round: Mapped[ReviewRound] = relationship(back_populates="votes")
     voter: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()
 
+    def sealing_case(self):
+        """The case whose key seals this row's text: its round's."""
+        return self.round.case
 
-class Recusal(Base):
+
+
+class Recusal(SealedFields, Base):
     """A member who declares a conflict of interest takes no part in the round."""
 
     __tablename__ = "review_recusals"
@@ -101,11 +116,19 @@ class Recusal(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason_sealed: Mapped[str] = sealed_text("reason", nullable=False)
+    reason = Sealed("reason_sealed")
     recused_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: the member takes part again from then on, for the reason given
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawal_reason_sealed: Mapped[str | None] = sealed_text("withdrawal_reason")
+    withdrawal_reason = Sealed("withdrawal_reason_sealed")
 
     round: Mapped[ReviewRound] = relationship(back_populates="recusals")
     reviewer: Mapped[User] = relationship()
+
+    def sealing_case(self):
+        """The case whose key seals this row's text: its round's."""
+        return self.round.case
+
+

@@ -78,7 +78,7 @@ def open_review_round(ctx):
         return
     rounds = rounds_of(ctx)
     number = (rounds[-1].number if rounds else 0) + 1
-    rnd = ReviewRound(case_id=ctx.subject.id, number=number, opened_at=ctx.now)
+    rnd = ReviewRound(case=ctx.subject, case_id=ctx.subject.id, number=number, opened_at=ctx.now)
     ctx.session.add(rnd)
     rounds.append(rnd)
     ctx.memo["round"] = rnd
@@ -160,10 +160,9 @@ def record_vote(ctx):
     actor, data = ctx.actor, ctx.data
     existing = next((v for v in rnd.votes if v.voter_id == actor.id), None)
     if existing is None:
-        existing = Vote(round_id=rnd.id, voter_id=actor.id, organisation_id=actor.organisation_id,
+        existing = Vote(round=rnd, round_id=rnd.id, voter_id=actor.id, organisation_id=actor.organisation_id,
                         organisation_kind=actor.organisation.kind, cast_at=ctx.now, **data)
-        ctx.session.add(existing)
-        rnd.votes.append(existing)
+        ctx.session.add(existing)  # in rnd.votes too (round=)
     else:
         ctx.details["replaces"] = {"outcome": existing.outcome, "offence_category": existing.offence_category}
         existing.outcome = data["outcome"]
@@ -184,8 +183,8 @@ def record_recusal(ctx):
         ctx.details["withdrawn_vote"] = {"outcome": own.outcome, "offence_category": own.offence_category}
         rnd.votes.remove(own)
         ctx.session.delete(own)
-    rnd.recusals.append(Recusal(round_id=rnd.id, reviewer_id=actor.id, organisation_id=actor.organisation_id,
-                                reason=ctx.data["reason"], recused_at=ctx.now))
+    ctx.session.add(Recusal(round=rnd, round_id=rnd.id, reviewer_id=actor.id, organisation_id=actor.organisation_id,
+                            reason=ctx.data["reason"], recused_at=ctx.now))  # in rnd.recusals too (round=)
     ctx.forget("quorum", "recusals")
     ctx.details["round"] = rnd.number
 

@@ -3,13 +3,17 @@ Machine) out. Any mistake stops start-up with the file and the key that is wrong
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from transitions import Machine
 
+from caseflow.schemas import IN_CLEAR
 from caseflow.workflow import registry
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -210,6 +214,12 @@ class Workflow:
     def identifying_fields(self, shared: tuple[str, ...]) -> tuple[str, ...]:
         """The shared identifying fields, then this file's own."""
         return tuple(shared) + tuple(n for n, spec in self.fields.items() if spec.identifying)
+
+    def sealed_own_fields(self) -> tuple[str, ...]:
+        """This file's own fields kept sealed with the case's key: the identifying ones and every
+        free text (an interview's notes, a unit), not what the statistics publish by."""
+        return tuple(n for n, spec in self.fields.items()
+                     if spec.identifying or (spec.type in ("text", "long_text") and n not in IN_CLEAR))
 
     def trigger_with_schema(self, schema: str) -> str | None:
         """The trigger whose payload is this registered schema (the intake edit, the vote): how
@@ -478,12 +488,8 @@ def _migrations(path, raw, states) -> dict[int, dict[str, str]]:
     return out
 
 
-def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
-    if not isinstance(raw, dict):
-        _fail(path, "(top)", "must be a mapping")
-    name = raw.get("name")
-    if not isinstance(name, str) or not IDENT.match(name):
-        _fail(path, "name", "must be a lower-case identifier")
+def _states(path: str, raw: dict, roles: set[str]) -> tuple[dict, dict]:
+    """``states``: each state's labels, and what it requires and waits for."""
     states_raw = raw.get("states")
     if not isinstance(states_raw, dict) or not states_raw:
         _fail(path, "states", "must map state names to labels")
@@ -502,9 +508,12 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
             _fail(path, f"states.{s}.requires", "must be a list of record field names")
         state_rules[s] = State(s, tuple(requires), _names(path, f"states.{s}.waits_for", extra.get("waits_for"),
                                                            roles, "role"))
-    initial = raw.get("initial")
-    if initial not in states:
-        _fail(path, "initial", f"unknown state {initial!r}")
+    return states, state_rules
+
+
+def _settings(path: str, raw: dict) -> dict:
+    """``settings``: whole numbers of zero or more, the case-code prefix, and what a rules package
+    asks of a setting it reads (a floor set by a norm)."""
     settings = raw.get("settings") or {}
     for key in REQUIRED_SETTINGS:
         if key not in settings:
@@ -518,76 +527,84 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         problem = registry.setting_problem(key, value)
         if problem:
             _fail(path, f"settings.{key}", problem)
-    quorum = _quorum(path, raw.get("quorum"))
+    return dict(settings)
 
-    transitions = []
-    used: list[tuple[str, str, str]] = []
-    triggers_dest: dict[tuple[str, str], str | None] = {}
+
+def _reroutes(path: str, key: str, t: dict, states: dict) -> tuple[Reroute, ...]:
+    out = []
+    for j, r in enumerate(t.get("reroute") or []):
+        rkey = f"{key}.reroute[{j}]"
+        if not isinstance(r, dict):
+            _fail(path, rkey, "must be a mapping with when, dest and effects")
+        if r.get("when") not in registry.CONDITIONS:
+            _fail(path, f"{rkey}.when", f"unknown condition {r.get('when')!r}")
+        if r.get("dest") not in states:
+            _fail(path, f"{rkey}.dest", f"unknown state {r.get('dest')!r}")
+        out.append(Reroute(r["when"], r["dest"],
+                           _names(path, f"{rkey}.effects", r.get("effects"), registry.EFFECTS, "effect")))
+    return tuple(out)
+
+
+def _transition(path: str, i: int, t, states: dict, roles: set[str], seen: dict) -> Transition:
+    """One of ``transitions``; ``seen`` holds (trigger, source) pairs already defined."""
+    key = f"transitions[{i}]"
+    if not isinstance(t, dict):
+        _fail(path, key, "must be a mapping")
+    trigger = t.get("trigger")
+    if not isinstance(trigger, str) or not IDENT.match(trigger):
+        _fail(path, f"{key}.trigger", "must be a lower-case identifier")
+    if trigger in states:
+        _fail(path, f"{key}.trigger", "a trigger may not share a name with a state")
+    key = f"transitions[{i}] ({trigger})"
+    source = t.get("source")
+    sources = tuple(states) if source == "*" else _names(path, f"{key}.source", source, states, "state")
+    if not sources:
+        _fail(path, f"{key}.source", "names no state")
+    dest = t.get("dest")
+    if dest is not None and dest not in states:
+        _fail(path, f"{key}.dest", f"unknown state {dest!r}")
+    for s in sources:
+        if (trigger, s) in seen:
+            _fail(path, f"{key}.source", f"trigger {trigger!r} is already defined from state {s!r}")
+        seen[(trigger, s)] = dest
+    trole = _names(path, f"{key}.roles", t.get("roles"), roles, "role")
+    if not trole:
+        _fail(path, f"{key}.roles", "at least one role must be allowed")
+    schema = t.get("schema")
+    if schema is not None and schema not in registry.SCHEMAS:
+        _fail(path, f"{key}.schema", f"unknown schema {schema!r}")
+    options = t.get("options") or {}
+    if not isinstance(options, dict):
+        _fail(path, f"{key}.options", "must be a mapping")
+    return Transition(
+        trigger=trigger, sources=sources, dest=dest, roles=trole,
+        guards=_names(path, f"{key}.guards", t.get("guards"), registry.GUARDS, "guard"),
+        effects=_names(path, f"{key}.effects", t.get("effects"), registry.EFFECTS, "effect"),
+        schema=schema, label=_labels(path, f"{key}.label", t.get("label")), options=options,
+        reroutes=_reroutes(path, key, t, states),
+        version_check=_flag(path, f"{key}.version_check", t.get("version_check", True)),
+        section=t.get("section"),
+    )
+
+
+def _transitions(path: str, raw: dict, states: dict, roles: set[str]) -> tuple[list, list]:
+    """``transitions``, and every guard, effect and condition they use (for ``_check_needs``)."""
+    transitions, used, seen = [], [], {}
     for i, t in enumerate(raw.get("transitions") or []):
-        key = f"transitions[{i}]"
-        if not isinstance(t, dict):
-            _fail(path, key, "must be a mapping")
-        trigger = t.get("trigger")
-        if not isinstance(trigger, str) or not IDENT.match(trigger):
-            _fail(path, f"{key}.trigger", "must be a lower-case identifier")
-        if trigger in states:
-            _fail(path, f"{key}.trigger", "a trigger may not share a name with a state")
-        key = f"transitions[{i}] ({trigger})"
-        source = t.get("source")
-        sources = tuple(states) if source == "*" else _names(path, f"{key}.source", source, states, "state")
-        if not sources:
-            _fail(path, f"{key}.source", "names no state")
-        dest = t.get("dest")
-        if dest is not None and dest not in states:
-            _fail(path, f"{key}.dest", f"unknown state {dest!r}")
-        for s in sources:
-            if (trigger, s) in triggers_dest:
-                _fail(path, f"{key}.source", f"trigger {trigger!r} is already defined from state {s!r}")
-            triggers_dest[(trigger, s)] = dest
-        trole = _names(path, f"{key}.roles", t.get("roles"), roles, "role")
-        if not trole:
-            _fail(path, f"{key}.roles", "at least one role must be allowed")
-        schema = t.get("schema")
-        if schema is not None and schema not in registry.SCHEMAS:
-            _fail(path, f"{key}.schema", f"unknown schema {schema!r}")
-        options = t.get("options") or {}
-        if not isinstance(options, dict):
-            _fail(path, f"{key}.options", "must be a mapping")
-        reroutes = []
-        for j, r in enumerate(t.get("reroute") or []):
-            rkey = f"{key}.reroute[{j}]"
-            if not isinstance(r, dict):
-                _fail(path, rkey, "must be a mapping with when, dest and effects")
-            if r.get("when") not in registry.CONDITIONS:
-                _fail(path, f"{rkey}.when", f"unknown condition {r.get('when')!r}")
-            if r.get("dest") not in states:
-                _fail(path, f"{rkey}.dest", f"unknown state {r.get('dest')!r}")
-            reroutes.append(Reroute(r["when"], r["dest"],
-                                    _names(path, f"{rkey}.effects", r.get("effects"), registry.EFFECTS, "effect")))
-        used += [(f"{key}.guards", "guard", g) for g in t.get("guards") or []]
-        used += [(f"{key}.effects", "effect", e) for e in t.get("effects") or []]
-        for r in reroutes:
+        tr = _transition(path, i, t, states, roles, seen)
+        key = f"transitions[{i}] ({tr.trigger})"
+        used += [(f"{key}.guards", "guard", g) for g in tr.guards]
+        used += [(f"{key}.effects", "effect", e) for e in tr.effects]
+        for r in tr.reroutes:
             used += [(f"{key}.reroute", "condition", r.condition)]
             used += [(f"{key}.reroute", "effect", e) for e in r.effects]
-        transitions.append(
-            Transition(
-                trigger=trigger,
-                sources=sources,
-                dest=dest,
-                roles=trole,
-                guards=_names(path, f"{key}.guards", t.get("guards"), registry.GUARDS, "guard"),
-                effects=_names(path, f"{key}.effects", t.get("effects"), registry.EFFECTS, "effect"),
-                schema=schema,
-                label=_labels(path, f"{key}.label", t.get("label")),
-                options=options,
-                reroutes=tuple(reroutes),
-                version_check=_flag(path, f"{key}.version_check", t.get("version_check", True)),
-                section=t.get("section"),
-            )
-        )
+        transitions.append(tr)
     if not transitions:
         _fail(path, "transitions", "at least one transition is needed")
+    return transitions, used
 
+
+def _clocks(path: str, raw: dict, states: dict, settings: dict) -> dict:
     clocks = {}
     for cname, c in (raw.get("clocks") or {}).items():
         key = f"clocks.{cname}"
@@ -604,52 +621,73 @@ def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
         due = c.get("due")
         if due is not None and due not in registry.DUE_DATES:
             _fail(path, f"{key}.due", f"unknown due date {due!r}")
-        clocks[cname] = Clock(
-            name=cname,
-            anchor=c["anchor"],
-            limit_setting=limit,
-            unit=unit,
-            states=_names(path, f"{key}.states", c.get("states"), states, "state"),
-            label=_labels(path, f"{key}.label", c.get("label")),
-            due=due,
-        )
-    final = _names(path, "final_states", raw.get("final_states"), states, "state")
+        clocks[cname] = Clock(name=cname, anchor=c["anchor"], limit_setting=limit, unit=unit,
+                              states=_names(path, f"{key}.states", c.get("states"), states, "state"),
+                              label=_labels(path, f"{key}.label", c.get("label")), due=due)
+    return clocks
+
+
+def _identifier(path: str, raw: dict) -> tuple[str, int]:
+    """The file's ``name`` and ``version``."""
+    if not isinstance(raw, dict):
+        _fail(path, "(top)", "must be a mapping")
+    name = raw.get("name")
+    if not isinstance(name, str) or not IDENT.match(name):
+        _fail(path, "name", "must be a lower-case identifier")
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        _fail(path, "version", "must be a whole number of one or more")
+    return name, version
+
+
+def parse_workflow(raw: dict, path: str, roles: set[str]) -> Workflow:
+    """A workflow file, checked against what only the code knows (the roles, the registered guards,
+    effects and schemas, the settings a rule reads), each problem named with its place, and against
+    the published schema (``workflows/workflow.schema.json``, which a country's officer checks a
+    file with in an editor): a key it does not know, a value of the wrong kind."""
+    name, version = _identifier(path, raw)
+    states, state_rules = _states(path, raw, roles)
+    if raw.get("initial") not in states:
+        _fail(path, "initial", f"unknown state {raw.get('initial')!r}")
+    settings = _settings(path, raw)
+    transitions, used = _transitions(path, raw, states, roles)
     _check_needs(path, raw, settings, used)
     own_fields = _fields(path, raw)
     intake, required = _record(path, raw, own_fields)
     figures, figures_by = _figures(path, raw, states, own_fields, {t.trigger for t in transitions})
-    version = raw.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        _fail(path, "version", "must be a whole number of one or more")
     wf = Workflow(
-        name=name,
-        path=path,
-        version=version,
-        label=_labels(path, "label", raw.get("label")),
-        initial=initial,
-        states=states,
-        transitions=transitions,
-        clocks=clocks,
-        settings=dict(settings),
-        quorum=quorum,
-        final_states=final,
+        name=name, path=path, version=version, label=_labels(path, "label", raw.get("label")),
+        initial=raw["initial"], states=states, transitions=transitions,
+        clocks=_clocks(path, raw, states, settings), settings=settings, quorum=_quorum(path, raw.get("quorum")),
+        final_states=_names(path, "final_states", raw.get("final_states"), states, "state"),
         default=_flag(path, "default", raw.get("default", False)),
         period_statistics=_flag(path, "period_statistics", raw.get("period_statistics", False)),
-        state_rules=state_rules,
-        migrate_from=_migrations(path, raw, states),
-        intake=intake,
-        required=required,
-        fields=own_fields,
-        figures=figures,
-        figures_by=figures_by,
-        identity_purposes=_identity(path, raw, roles),
+        state_rules=state_rules, migrate_from=_migrations(path, raw, states), intake=intake, required=required,
+        fields=own_fields, figures=figures, figures_by=figures_by, identity_purposes=_identity(path, raw, roles),
     )
     wf.identity_uses = _identity_uses(path, raw, wf.identity_purposes)
     wf.sections = _sections(path, raw, states, roles, transitions)
     wf.remit = _remit(path, raw, states, roles)
     wf.stages = _stages(path, raw, states)
+    check_against_schema(raw, path)
     wf.machine = build_machine(wf)
     return wf
+
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflows" / "workflow.schema.json"
+_VALIDATOR: list = []
+
+
+def check_against_schema(raw: dict, path: str) -> None:
+    """The first place where the file departs from the published schema, as a WorkflowError."""
+    if not _VALIDATOR:
+        schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        _VALIDATOR.append(Draft202012Validator(schema))
+    error = best_match(_VALIDATOR[0].iter_errors(raw))
+    if error is not None:
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in error.absolute_path).replace(".[", "[")
+        _fail(path, where or "(top)", f"{error.message} (workflow.schema.json)")
 
 
 def build_machine(wf: Workflow) -> Machine:

@@ -288,8 +288,11 @@ def stale(session, wf: Workflow, subject) -> StaleVersion:
 
 
 def summarise(payload: dict, ctx: Context) -> dict:
-    """The payload as it goes into the audit log: identifying keys move to ctx.identifying."""
-    sensitive = set(getattr(payload_schema(ctx.workflow, ctx.transition), "identifying_fields", ()))
+    """The payload as it goes into the audit log: identifying values and free text (the schema's
+    ``sealed_fields``) move to the event's sealed part, ctx.identifying."""
+    schema = payload_schema(ctx.workflow, ctx.transition)
+    sealed = getattr(schema, "sealed_fields", None)
+    sensitive = set(sealed() if sealed else getattr(schema, "identifying_fields", ()))
     out = {}
     for k, v in payload.items():
         if k in sensitive:
