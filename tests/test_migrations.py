@@ -37,3 +37,71 @@ def test_constraint_names_follow_the_convention(database):
         assert "uq_audit_events_chain_seq" in uniques
     finally:
         engine.dispose()
+
+
+def test_rows_written_before_0020_are_sealed_by_it_and_still_read(tmp_path_factory):
+    """A database with free text in clear (at 0019): the migration seals it with each case's key
+    (made for a case that had none), the application reads it back, a facility reference is found
+    through the blind index, and no clear text is left in the columns."""
+    from datetime import datetime
+
+    from sqlalchemy import select, text
+
+    from caseflow import create_app
+    from caseflow.imports.operations import same_reference
+    from caseflow.migrate import upgrade
+    from caseflow.review.models import Vote
+    from tests import conftest
+
+    database = conftest.TestDatabase.__new__(conftest.TestDatabase)
+    database.name = "before0020"
+    if conftest.PG_URL:
+        from sqlalchemy.engine import make_url
+
+        database.admin_url = conftest.normalise_url(conftest.PG_URL)
+        database.dbname = f"caseflow_test_before0020_{datetime.now():%H%M%S%f}"
+        database._admin(f'CREATE DATABASE "{database.dbname}"')
+        database.url = make_url(database.admin_url).set(database=database.dbname).render_as_string(hide_password=False)
+    else:
+        database.url = f"sqlite:///{tmp_path_factory.mktemp('before0020') / 'caseflow.sqlite3'}"
+    engine = make_engine(database.url)
+    try:
+        upgrade(engine, "0019")
+        now = datetime(2026, 5, 1, 8, 0)
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO organisations (id, name, kind, active, created_at) "
+                           "VALUES (1, 'Registry', 'government', true, :t)"), {"t": now})
+            c.execute(text("INSERT INTO users (id, email, full_name, password_hash, role, organisation_id, locale, "
+                           "active, created_at) VALUES (1, 'r@x', 'R', 'x', 'registrar', 1, 'en', true, :t)"),
+                      {"t": now})
+            c.execute(text("INSERT INTO cases (id, code, workflow, state, version, state_entered_at, created_at, "
+                           "created_by_id, registering_org_id, cercle, facility_reference, charges) VALUES "
+                           "(1, 'CF-2026-00001', 'detained_child', 'under_review', 2, :t, :t, 1, 1, 'Ansongo', "
+                           "'GAO-17', 'Association')"), {"t": now})
+            c.execute(text("INSERT INTO review_rounds (id, case_id, number, opened_at) VALUES (1, 1, 1, :t)"),
+                      {"t": now})
+            c.execute(text("INSERT INTO review_votes (id, round_id, voter_id, organisation_id, organisation_kind, "
+                           "outcome, offence_category, reasons, cast_at) VALUES (1, 1, 1, 1, 'government', "
+                           "'release', 'support_tasks', 'No offence beyond association', :t)"), {"t": now})
+        app = create_app(conftest.app_config(database.url))
+        with app.app_context():
+            upgrade(engine, "head")
+            with engine.connect() as c:
+                cercle, ref = c.execute(text("SELECT cercle, facility_reference FROM cases")).one()
+                reasons = c.execute(text("SELECT reasons FROM review_votes")).scalar_one()
+            assert cercle.startswith("c1.") and ref.startswith("c1.") and reasons.startswith("c1.")
+            assert "Ansongo" not in cercle and "association" not in reasons
+            from caseflow.cases.models import Case
+            from caseflow.extensions import db
+
+            case = db.session.get(Case, 1)
+            assert (case.cercle, case.facility_reference, case.charges) == ("Ansongo", "GAO-17", "Association")
+            assert db.session.get(Vote, 1).reasons == "No offence beyond association"
+            assert db.session.scalar(select(Case.code).where(same_reference("gao-17"))) == "CF-2026-00001"
+            db.session.rollback()
+        engine.dispose()
+        app.extensions["caseflow.db"]["engine"].dispose()
+    finally:
+        engine.dispose()
+        if conftest.PG_URL:
+            database.drop()
