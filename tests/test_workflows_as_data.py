@@ -26,7 +26,7 @@ from tests.helpers import PARTNER_ORG, org_id
 
 WORKFLOWS = PROJECT_ROOT / "workflows"
 #: the modules of the rules packages, which register guards and effects for a workflow's names
-RULES_MODULES = {"rules.py", "replay.py", "outcomes.py"}
+RULES_MODULES = {"rules.py", "evolve.py", "outcomes.py"}
 
 
 def yaml_names() -> dict[str, str]:

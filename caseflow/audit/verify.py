@@ -20,7 +20,7 @@ from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
 from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, event_columns
 from caseflow.db import write_intent
 
-#: checks of records against their chains, registered by the domain packages (see cases/replay.py)
+#: checks of records against their chains, registered by the domain packages (see cases/checks.py)
 RECORD_CHECKS: list = []
 
 #: each problem in words, by its English key (Break.in_words)

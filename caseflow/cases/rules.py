@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 
 from caseflow import vocab
 from caseflow.audit.hashing import plain
-from caseflow.cases import replay  # noqa: F401 - registers the record check with audit verify
+from caseflow.cases import checks  # noqa: F401 - registers the record checks with audit verify
 from caseflow.cases.schemas import (
     DECISIVE_FACTS,
     ClosureSchema,

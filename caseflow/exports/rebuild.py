@@ -1,8 +1,8 @@
-"""The sheets beside the History rebuilt by replaying it — the same replayers as ``audit verify``
-(cases/replay.py) — and compared with what the workbook shows: each case's state and last handover,
-its review rounds and their votes, its age assessments, handovers and referrals. A sheet that was
-re-sealed and re-signed (or written from rows changed behind the application's back) still has to
-agree with the hashed history beside it.
+"""The sheets beside the History rebuilt by folding it — the same evolve steps as ``audit verify``
+(each stage's ``evolve.py``, ``workflow.fold``) — and compared with what the workbook shows: each
+case's state and last handover, its review rounds and their votes, its age assessments, handovers
+and referrals. A sheet that was re-sealed and re-signed (or written from rows changed behind the
+application's back) still has to agree with the hashed history beside it.
 
 Compared where the file's words do not depend on its language or on the database: codes, numbers,
 times, yes/no, and state labels in any of the workflow's languages.
@@ -52,7 +52,7 @@ def expected_records(path, events_by_chain: dict) -> tuple[dict, list[str]]:
     """Each case of the Cases sheet replayed from its History events: code -> (workflow, Expected);
     and the rows whose Workflow cell names no workflow this application knows (nothing to replay
     them with: reported, never skipped in silence)."""
-    from caseflow.cases.replay import replay
+    from caseflow.cases.checks import record_of
     from caseflow.workflow.engine import catalogue
 
     versions = catalogue().versions
@@ -68,7 +68,7 @@ def expected_records(path, events_by_chain: dict) -> tuple[dict, list[str]]:
             unknown.append(f"row {number}, column {header[at]}: not a workflow this application knows "
                            f"({values[at]})")
         elif code in events_by_chain:
-            out[code] = (workflow, replay(events_by_chain[code], versions, workflow))
+            out[code] = (workflow, record_of(events_by_chain[code], versions, workflow))
     return out, unknown
 
 
@@ -127,7 +127,8 @@ def _cases(c: Check) -> None:
                               for text in (wf.states.get(x.state) or {}).values()}
         if values[state_at] not in labels:
             return c.report("cases", header, number, state_at, x.state, values[state_at])
-        last = _hashed_second(x.handovers[-1]) if x.handovers else None
+        handovers = x.part("handovers")
+        last = _hashed_second(handovers[-1]) if handovers else None
         if _cell_second(values[handed_at]) != last:
             return c.report("cases", header, number, handed_at, last or "-", values[handed_at] or "-")
 
@@ -138,7 +139,7 @@ def _decisions(c: Check) -> None:
         code, n = values[0], values[1]
         if code not in c.expected:
             continue
-        rounds = {r.number: r for r in c.expected[code][1].rounds}
+        rounds = {r.number: r for r in c.expected[code][1].part("rounds")}
         seen[code] += 1
         r = rounds.get(n)
         if r is None:
@@ -152,42 +153,42 @@ def _decisions(c: Check) -> None:
         if (values[7] or 0) != dissent:
             c.report("decisions", header, number, 7, dissent, values[7])
             break
-    _counts(c.out, c.title("decisions"), {code: len(e[1].rounds) for code, e in c.expected.items()}, seen)
+    _counts(c.out, c.title("decisions"), {code: len(e[1].part("rounds")) for code, e in c.expected.items()}, seen)
 
 
 def _assessments(c: Check) -> None:
     per_case = c.per_case("assessments")
     for code, (_wf, x) in sorted(c.expected.items()):
         rows = per_case.get(code, [])
-        for (header, number, values), (status, appeal, low, high) in zip(rows, x.assessments, strict=False):
+        for (header, number, values), (status, appeal, low, high) in zip(rows, x.part("assessments"), strict=False):
             wrong = next(((col, want) for col, want in ((4, status), (2, bool(appeal)), (7, low), (8, high))
                           if values[col] != want), None)
             if wrong is not None:
                 c.report("assessments", header, number, wrong[0], wrong[1], values[wrong[0]])
                 break
-        if len(rows) != len(x.assessments):
+        if len(rows) != len(x.part("assessments")):
             c.out.append(f"sheet {c.title('assessments')}: case {code} has {len(rows)} rows, its History makes "
-                         f"{len(x.assessments)}")
+                         f"{len(x.part('assessments'))}")
 
 
 def _handovers(c: Check) -> None:
     per_case = c.per_case("handovers")
     for code, (_wf, x) in sorted(c.expected.items()):
         rows = per_case.get(code, [])
-        for (header, number, values), at in zip(rows, x.handovers, strict=False):
+        for (header, number, values), at in zip(rows, x.part("handovers"), strict=False):
             if _cell_second(values[1]) != _hashed_second(at):
                 c.report("handovers", header, number, 1, _hashed_second(at), values[1])
                 break
-        if len(rows) != len(x.handovers):
+        if len(rows) != len(x.part("handovers")):
             c.out.append(f"sheet {c.title('handovers')}: case {code} has {len(rows)} rows, its History makes "
-                         f"{len(x.handovers)}")
+                         f"{len(x.part('handovers'))}")
 
 
 def _referrals(c: Check) -> None:
     seen = defaultdict(int)
     for _header, _number, values in _rows(c.path, columns.SHEETS.index("referrals")):
         seen[values[0]] += 1
-    _counts(c.out, c.title("referrals"), {code: len(e[1].referrals) for code, e in c.expected.items()}, seen)
+    _counts(c.out, c.title("referrals"), {code: len(e[1].part("referrals")) for code, e in c.expected.items()}, seen)
 
 
 def _counts(out: list, title: str, want: dict, have: dict) -> None:

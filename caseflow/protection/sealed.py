@@ -40,6 +40,8 @@ class SealedText(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        if value == "":
+            return None  # no text is no text: never a sealed empty string
         if value is not None and not str(value).startswith(TOKEN_PREFIXES):
             raise ClearTextRefused("clear text bound to a sealed column")
         return value

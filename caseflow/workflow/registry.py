@@ -44,6 +44,11 @@ REMIT: list[Callable] = []
 #: ``name -> {code: label}``: the words of a rules package's codes that a workflow file names (the
 #: review's outcomes in ``quorum.least_restrictive_first``), for the pages that show the file
 VOCABULARIES: dict[str, dict] = {}
+#: ``effect -> fn(record, event, payload, details, effect)``: how an event that ran the effect is
+#: folded into the record a subject's rows should hold (``workflow.fold``); one per effect that writes
+EVOLVERS: dict[str, Callable] = {}
+#: ``part -> Projection``: one part of a subject's record, as its events make it and as its rows hold it
+PROJECTIONS: dict[str, object] = {}
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -56,6 +61,20 @@ def _register(table: dict, kind: str, name: str, obj):
 def _needs(kind: str, name: str, needs: tuple[str, ...]):
     if needs:
         NEEDS[(kind, name)] = tuple(needs)
+
+
+def evolves(*effects: str):
+    """``@evolves("record_vote")``: the fold of the events that ran these effects (see ``fold``)."""
+    def register(fn):
+        for name in effects:
+            _register(EVOLVERS, "evolver", name, fn)
+        return fn
+    return register
+
+
+def projection(part):
+    """Register a ``fold.Projection`` (what one part of the record holds, from events and rows)."""
+    return _register(PROJECTIONS, "projection", part.name, part)
 
 
 def guard(name: str, *, needs: tuple[str, ...] = ()):
