@@ -40,3 +40,24 @@ def test_the_import_contracts_hold():
                           cwd=PACKAGE.parent, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "0 broken" in done.stdout
+
+
+def test_no_session_listener_hides_a_step_of_the_unit_of_work():
+    """What the identity and the statistics' facts do on a change is called from the one place that
+    appends an event (engine.append_event), not from a Session event hook."""
+    found = [f"{p.relative_to(PACKAGE)}:{n}" for p in sorted(PACKAGE.rglob("*.py"))
+             for n, line in enumerate(p.read_text().splitlines(), 1) if "listens_for(Session" in line]
+    assert found == []
+
+
+def test_pages_and_the_api_act_through_the_same_operation():
+    """No view or API resource calls the engine's fire itself: both call cases.operations.act."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if not (rel.endswith("views.py") or rel.startswith("api/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fire":
+                found.append(f"{rel}:{node.lineno}")
+    assert found == []

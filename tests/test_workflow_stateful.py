@@ -33,6 +33,7 @@ from caseflow.cases.checks import record_differences, record_of, rows_of
 from caseflow.errors import DomainError
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import Referral
+from caseflow.reports import facts
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
 from caseflow.review.rules import OFFENCE_CHARGES
@@ -243,6 +244,9 @@ def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
             # through every stage's evolve steps (the same fold audit verify and the export check use)
             record = record_of(events_for_chain(session, case.code), catalogue().versions, case.workflow)
             assert record_differences(case, record, rows_of(session, [case.id]).get(case.id, {})) == []
+            # the statistics' kept facts are the facts read afresh: every effect says what it touches
+            kept = facts.current(session, case.id)
+            assert kept is not None and kept.facts == facts.read_all(session, case)
             assert case.state in wf.states
             assert (case.state == "closed") == (case.closed_reason is not None)
             if case.state in ("handover_pending", "handed_over", "in_reintegration", "diversion_pending", "diversion"):

@@ -38,7 +38,6 @@ from caseflow.web import after_commit, commit_before_answer, writes
 from caseflow.workflow.engine import (
     available_transitions,
     check_may_fire,
-    fire,
     get_workflow,
     workflow_of,
 )
@@ -109,7 +108,7 @@ def fire_checked(case, trigger: str, data: dict, *, precondition: bool = True) -
     check_may_fire(case, trigger, current_user)
     version = if_match() if precondition else None
     try:
-        return fire(db.session, case, trigger, current_user, data, expected_version=version).memo
+        return operations.act(db.session, case, trigger, current_user, data, expected_version=version).memo
     except StaleVersion as exc:
         raise PreconditionFailed(exc.detail, extra=exc.extra) from None
 

@@ -118,7 +118,7 @@ def assessment_dates_coherent(ctx):
     return None
 
 
-@effect("request_assessment")
+@effect("request_assessment", touches=("assessments",))
 def request_assessment(ctx):
     data = ctx.data
     ctx.forget("assessments", "assessment")
@@ -137,7 +137,7 @@ def request_assessment(ctx):
         ctx.details["appeal"] = True
 
 
-@effect("conclude_assessment", needs=("settings.appeal_window_days",))
+@effect("conclude_assessment", needs=("settings.appeal_window_days",), touches=("assessments", "case"))
 def conclude_assessment(ctx):
     data, case = ctx.data, ctx.subject
     a = open_request(ctx)

@@ -97,6 +97,12 @@ def edit_intake(session, case: Case, data: dict, actor, *, expected_version: int
     return case
 
 
+def act(session, case: Case, trigger: str, actor, data: dict | None, *, expected_version: int | None = None):
+    """The one operation behind an action on a case, whether a page's form or the API asks for it:
+    the workflow file says which actions exist, who may take them and what they write (``fire``)."""
+    return fire(session, case, trigger, actor, data, expected_version=expected_version)
+
+
 def workflow_names() -> list[str]:
     from caseflow.workflow.engine import workflows
 

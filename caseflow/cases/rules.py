@@ -126,7 +126,7 @@ def _apply_changes(ctx, keys) -> tuple[dict, dict]:
     return public, identifying
 
 
-@effect("apply_intake_changes")
+@effect("apply_intake_changes", touches=("case",))
 def apply_intake_changes(ctx):
     public, identifying = _apply_changes(ctx, list(ctx.data or {}))
     ctx.details["changes"] = public
@@ -136,7 +136,7 @@ def apply_intake_changes(ctx):
         ctx.details["note"] = "no field changed"
 
 
-@effect("apply_correction")
+@effect("apply_correction", touches=("case",))
 def apply_correction(ctx):
     """The corrected facts, old and new, with the reason; the age used follows (clocks and the
     handover's hours are recomputed by the engine and by ``remeasure_handover``)."""
@@ -181,7 +181,7 @@ def closure_allowed(ctx):
     return None
 
 
-@effect("close_case")
+@effect("close_case", touches=("case",))
 def close_case(ctx):
     ctx.subject.closed_reason = ctx.data["reason"]
     ctx.subject.closed_at = ctx.now

@@ -35,7 +35,6 @@ from caseflow.schemas import parse_id, parse_page
 from caseflow.web import commit_before_answer, writes
 from caseflow.workflow.engine import (
     available_transitions,
-    fire,
     get_workflow,
     payload_schema,
     state_choices,
@@ -306,8 +305,8 @@ def act(code, trigger):
             problem = _("The form expired; please send it again.")
         else:
             try:
-                fire(db.session, case, trigger, current_user, values,
-                     expected_version=_int(request.form.get("version")))
+                operations.act(db.session, case, trigger, current_user, values,
+                               expected_version=_int(request.form.get("version")))
             except DomainError as exc:
                 db.rollback()
                 if exc.status in (403, 404):

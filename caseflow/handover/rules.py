@@ -47,7 +47,7 @@ def measure(handover: Handover, encounter_at, limit_hours: int) -> None:
     handover.late = seconds > limit_hours * 3600
 
 
-@effect("record_handover", needs=("settings.handover_time_limit_hours",))
+@effect("record_handover", needs=("settings.handover_time_limit_hours",), touches=("handover", "case"))
 def record_handover(ctx):
     case, data = ctx.subject, ctx.data
     limit = ctx.settings["handover_time_limit_hours"]
@@ -60,7 +60,7 @@ def record_handover(ctx):
                         "limit_hours": limit, "late": h.late})
 
 
-@effect("remeasure_handover", needs=("settings.handover_time_limit_hours",))
+@effect("remeasure_handover", needs=("settings.handover_time_limit_hours",), touches=("handover",))
 def remeasure_handover(ctx) -> None:
     """After a correction of the encounter time: the hours and the late flag follow."""
     h = Handover.latest(ctx.session, ctx.subject.id)
@@ -82,7 +82,7 @@ def transfer_after_encounter(ctx):
     return None
 
 
-@effect("record_justice_transfer", needs=("settings.handover_time_limit_hours",))
+@effect("record_justice_transfer", needs=("settings.handover_time_limit_hours",), touches=("case",))
 def record_justice_transfer(ctx):
     """The child leaves the detaining force for the juvenile justice system: the custody continues
     (the child is still detained, by another authority, in another facility, both recorded as they

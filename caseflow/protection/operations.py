@@ -114,7 +114,7 @@ def erase(session, erasure: Erasure, case: Case, actor) -> None:
     erasure.done_at = now
     names = {u.id: u.full_name for u in session.scalars(select(User).where(
         User.id.in_([erasure.auditor_id, erasure.admin_id])))}
-    append_event(session, case, "identity_erased", actor=actor, from_state=case.state, details={
+    append_event(session, case, "identity_erased", actor=actor, from_state=case.state, touched=frozenset(), details={
         "erasure": erasure.id, "due_since": erasure.due_since.isoformat(),
         "retention_days": wf.settings.get(RETENTION_SETTING),
         "approved_by": {"auditor": names.get(erasure.auditor_id), "admin": names.get(erasure.admin_id)}})

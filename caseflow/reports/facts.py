@@ -10,8 +10,10 @@ them into the event's details (``"facts": {key: new value}``), so they are hashe
 Folding the ``facts`` changes of a chain's events gives the current row back (``fold``): the figures
 rest on the audit trail, and ``audit verify`` reports a row that differs from it.
 
-Only what a change touched is read again: a flush listener notes which cases had their fact
-columns, assessments, review rounds or handovers changed in the transaction (a vote touches none).
+Only what a change touched is read again: each effect says which parts it changes
+(``@effect(..., touches=...)``) and the engine hands that to ``note`` (a vote touches none).
+``tests/test_workflow_stateful.py`` holds the kept facts equal to the facts read afresh after
+every step, so an effect that forgets to say what it touches fails there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from caseflow.assessment.models import AgeAssessment
@@ -37,8 +39,6 @@ CASE_COLUMNS = {
     "custody_end": "custody_end", "closed_at": "closed_at", "closed_reason": "closed_reason",
     "registering_org_id": "registering_org_id", "receiving_org_id": "receiving_org_id",
 }
-_WATCHED_COLUMNS = tuple(CASE_COLUMNS.values())
-_TOUCHED = "caseflow.facts_touched"
 
 
 def _assessments(session, case) -> dict:
@@ -66,61 +66,17 @@ def _case(session, case) -> dict:
     return {key: getattr(case, column) for key, column in CASE_COLUMNS.items()}
 
 
-#: each part of the facts, and the mapped class whose changes make it worth reading again
-PARTS = {"case": (Case, _case), "assessments": (AgeAssessment, _assessments),
-         "decisions": (ReviewRound, _decisions), "handover": (Handover, _handover)}
-_PART_OF = {cls: part for part, (cls, _read) in PARTS.items()}
+#: each part of the facts, and how it is read from the rows; an effect says which it changes
+#: (``@effect(..., touches=...)``), so an event reads again only what its effects changed
+PARTS = {"case": _case, "assessments": _assessments, "decisions": _decisions, "handover": _handover}
 
 
-def _columns_changed(obj) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[c.key].history.has_changes() for c in state.mapper.column_attrs)
-
-
-def _changed(obj, attr: str) -> bool:
-    return inspect(obj).attrs[attr].history.has_changes()
-
-
-def _touches(objects: Iterable) -> set[tuple[int, str]]:
-    out = set()
-    for obj in objects:
-        part = _PART_OF.get(type(obj))
-        if part is None:
-            continue
-        if part == "case":
-            if obj.id is None:
-                continue
-            attrs = inspect(obj).attrs
-            if any(attrs[c].history.has_changes() for c in _WATCHED_COLUMNS):
-                out.add((obj.id, part))
-        elif part == "decisions":  # only a decided round counts: opening one, or a vote in it, changes no fact
-            decided = obj.decision is not None and (inspect(obj).pending or _columns_changed(obj))
-            if obj.case_id is not None and (decided or _changed(obj, "decision")):
-                out.add((obj.case_id, part))
-        elif obj.case_id is not None and (inspect(obj).pending or _columns_changed(obj)):
-            out.add((obj.case_id, part))
-    return out
-
-
-@event.listens_for(Session, "before_flush")
-def _note_touches(session, _flush_context, _instances) -> None:
-    found = _touches(list(session.new) + list(session.dirty))
-    if found:
-        session.info.setdefault(_TOUCHED, set()).update(found)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_new_cases(session, _flush_context) -> None:
-    """A case just inserted has every part to note (its id exists only now)."""
-    new = {(obj.id, part) for obj in session.new if isinstance(obj, Case) for part in PARTS}
-    if new:
-        session.info.setdefault(_TOUCHED, set()).update(new)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_touches(session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_TOUCHED, None)
+def read_all(session, case) -> dict:
+    """Every part of the case's facts, read from the rows now."""
+    facts: dict = {}
+    for part in sorted(PARTS):
+        facts.update(plain(PARTS[part](session, case)))
+    return facts
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -162,25 +118,24 @@ def current(session, case_id: int) -> CaseFacts | None:
     return session.scalar(select(CaseFacts).where(CaseFacts.case_id == case_id, CaseFacts.valid_to.is_(None)))
 
 
-def note(session, case) -> Noted | None:
-    """The facts this transaction changed on ``case``, or None when it changed none (a vote) or
-    its workflow is not one the period statistics count (a screening)."""
+def note(session, case, touched: frozenset[str] | None = None) -> Noted | None:
+    """The facts the event about to be appended changed on ``case`` (``touched``: the parts its
+    effects say they changed; None: any), or None when it changed none (a vote) or its workflow is
+    not one the period statistics count (a screening)."""
     from caseflow.workflow.engine import workflow_of
 
     if not workflow_of(case).period_statistics:
         return None
-    session.flush()
-    touched = session.info.get(_TOUCHED, set())
-    parts = {part for case_id, part in touched if case_id == case.id}
+    parts = set(PARTS) if touched is None else set(touched) & set(PARTS)
     if not parts:
         return None  # a vote, a recusal: nothing read, nothing written
+    session.flush()
     previous = current(session, case.id)
     if previous is None:
         parts = set(PARTS)  # a new case, or one from before the facts were kept: all of them
     facts = dict(previous.facts) if previous is not None else {}
     for part in sorted(parts):
-        facts.update(plain(PARTS[part][1](session, case)))
-    touched.difference_update({(case.id, p) for p in parts})
+        facts.update(plain(PARTS[part](session, case)))
     changes = diff(previous.facts if previous is not None else {}, facts)
     if not changes:
         return None
@@ -202,6 +157,5 @@ def backfill(session) -> int:
     ids = list(session.scalars(missing.order_by(Case.id)))
     for case_id in ids:
         case = session.get(Case, case_id)
-        session.info.setdefault(_TOUCHED, set()).update((case_id, part) for part in PARTS)
         append_event(session, case, FACTS_RECORDED, actor=None, details={}, from_state=case.state)
     return len(ids)

@@ -264,7 +264,7 @@ def _decide_effect(outcome: str):
 
 for _outcome in VOTE_OUTCOMES:
     guard(f"majority_{_outcome}", needs=("quorum",))(_majority_guard(_outcome))
-    effect(f"decide_{_outcome}")(_decide_effect(_outcome))
+    effect(f"decide_{_outcome}", touches=("decisions",))(_decide_effect(_outcome))
 
 
 @guard("receiver_is_partner")
@@ -277,7 +277,7 @@ def receiver_is_partner(ctx):
     return None
 
 
-@effect("set_receiving_org")
+@effect("set_receiving_org", touches=("case",))
 def set_receiving_org(ctx):
     ctx.subject.receiving_org_id = ctx.data["receiving_org_id"]
 
@@ -445,13 +445,13 @@ def diversion_consent(ctx):
     return None
 
 
-@effect("close_case_not_a_child")
+@effect("close_case_not_a_child", touches=("case",))
 def close_case_not_a_child(ctx):
     ctx.subject.closed_reason = "determined_adult"
     ctx.subject.closed_at = ctx.now
 
 
-@effect("reopen_case")
+@effect("reopen_case", touches=("case",))
 def reopen_case(ctx):
     ctx.details["closed_reason"] = ctx.subject.closed_reason
     ctx.subject.closed_reason = None

@@ -220,6 +220,7 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
         if transition.changes_state:
             subject.state = proxy.state
             subject.state_entered_at = now
+        ran = list(transition.effects)
         for name in transition.effects:
             registry.EFFECTS[name](ctx)
         for rule in transition.reroutes:
@@ -229,6 +230,7 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
                 subject.state_entered_at = now
                 for name in rule.effects:
                     registry.EFFECTS[name](ctx)
+                ran += rule.effects
                 break
     missing = missing_for_state(wf, subject)
     if missing:  # what the database's CHECK constraints said, now said by the workflow file
@@ -243,16 +245,19 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
         details["payload"] = summarise(payload, ctx)
     details.update(ctx.details)
     append_event(session, subject, trigger, actor=actor, from_state=ctx.source, details=details,
-                 identifying=ctx.identifying or None)
+                 identifying=ctx.identifying or None, touched=registry.touched_by(ran))
     return ctx
 
 
 def append_event(session, subject, action: str, *, actor, details: dict, from_state: str | None = None,
-                 identifying: dict | None = None, actor_label: str | None = None):
-    """The one way a change to a subject reaches its chain: what the observers noted (the facts the
-    statistics count) goes into the event, hashed with it, and is filed once the event exists."""
+                 identifying: dict | None = None, actor_label: str | None = None,
+                 touched: frozenset[str] | None = None):
+    """The one way a change to a subject reaches its chain (the unit of work's one place): the
+    subject settles what it keeps sealed, what the observers noted (the facts the statistics count;
+    ``touched``: what changed, None for anything) goes into the event, hashed with it, and is filed
+    once the event exists."""
     subject.settle(session)
-    noted = [n for n in (observe(session, subject) for observe in registry.OBSERVERS) if n is not None]
+    noted = [n for n in (observe(session, subject, touched) for observe in registry.OBSERVERS) if n is not None]
     for n in noted:
         details.update(n.details)
     ev = record(session, action, actor=actor, chain=subject.audit_chain, case_id=subject.id,

@@ -32,9 +32,13 @@ FIELD_TYPES: dict[str, Callable] = {}
 MAKERS: dict[str, Callable] = {}
 #: ``role -> fn(stmt, user) -> stmt``: what else a case waiting for this role must meet (not yet voted)
 WAITING: dict[str, Callable] = {}
-#: ``fn(session, subject) -> noted | None``, asked before each event of a subject's chain is appended:
-#: a noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
+#: ``fn(session, subject, touched) -> noted | None``, asked before each event of a subject's chain is
+#: appended (``touched``: what the effects that ran say they changed; None: anything may have): a
+#: noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
 OBSERVERS: list[Callable] = []
+#: ``effect -> parts``: what an effect changes that observers keep (the statistics' facts: "case",
+#: "assessments", "decisions", "handover"), so that an event that changes none reads none
+TOUCHES: dict[str, tuple[str, ...]] = {}
 #: ``setting -> fn(value) -> problem | None``: what a rules package asks of a setting it reads (a
 #: floor set by a norm), checked when a workflow file or a country overlay is loaded
 SETTING_RULES: dict[str, Callable] = {}
@@ -82,9 +86,16 @@ def guard(name: str, *, needs: tuple[str, ...] = ()):
     return lambda fn: _register(GUARDS, "guard", name, fn)
 
 
-def effect(name: str, *, needs: tuple[str, ...] = ()):
+def effect(name: str, *, needs: tuple[str, ...] = (), touches: tuple[str, ...] = ()):
+    """``touches``: the kept parts the effect changes (see ``TOUCHES``)."""
     _needs("effect", name, needs)
+    if touches:
+        TOUCHES[name] = tuple(touches)
     return lambda fn: _register(EFFECTS, "effect", name, fn)
+
+
+def touched_by(effects) -> frozenset[str]:
+    return frozenset(part for name in effects for part in TOUCHES.get(name, ()))
 
 
 def anchor(name: str):

@@ -56,7 +56,7 @@ def migrate_cases(session, name: str, outdated: Callable, *, actor=None, dry_run
             case.state, case.state_entered_at = new_state, now
         case.version += 1
         update_clocks(wf, case, now)
-        append_event(session, case, MIGRATED, actor=actor, from_state=old_state,
+        append_event(session, case, MIGRATED, actor=actor, from_state=old_state, touched=frozenset(),
                      details={"migrated": {"from": old_version, "to": wf.version}})
     if result.moved and not dry_run:
         record(session, "workflow_cases_migrated", actor=actor,
