@@ -68,9 +68,12 @@ def register_extensions(app: Flask) -> None:
     from caseflow.audit.signing import init_signing
 
     init_signing(app)
+    from caseflow.policy import init_policy
     from caseflow.protection.keys import init_keys
 
     init_keys(app)
+
+    init_policy(app)
     app.before_request(refuse_oversized_bodies)  # before CSRF reads the form
     csrf.init_app(app)
     if app.config["TRUSTED_PROXIES"]:  # the client's address, not the proxy's, in audit events and limits

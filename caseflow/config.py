@@ -103,6 +103,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WORKFLOWS_DIR": os.environ.get("CASEFLOW_WORKFLOWS_DIR", str(PROJECT_ROOT / "workflows")),
         "DEFAULT_WORKFLOW": os.environ.get("CASEFLOW_DEFAULT_WORKFLOW") or None,  # else the file marked default
         "SETTINGS_OVERLAY": os.environ.get("CASEFLOW_SETTINGS_OVERLAY") or None,
+        "POLICY_FILE": os.environ.get("CASEFLOW_POLICY_FILE", str(PROJECT_ROOT / "workflows/policy/policy.yaml")),
         **_web(production),
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "EXPORT_INLINE_MAX_EVENTS": _int("CASEFLOW_EXPORT_INLINE_MAX_EVENTS", 20_000),

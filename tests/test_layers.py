@@ -61,3 +61,46 @@ def test_pages_and_the_api_act_through_the_same_operation():
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "fire":
                 found.append(f"{rel}:{node.lineno}")
     assert found == []
+
+
+ROLE_NAMES = {"admin", "registrar", "reviewer", "assessor", "partner", "auditor"}
+#: where roles are named: the policy module that reads workflows/policy/policy.yaml, the workflow
+#: loader, and the roles themselves
+MAY_NAME_ROLES = {"policy.py", "workflow/definition.py", "auth/roles.py"}
+
+
+def role_comparisons(path: Path) -> list[int]:
+    def names_a_role(node) -> bool:
+        if isinstance(node, ast.Constant) and node.value in ROLE_NAMES:
+            return True
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "Role":
+            return True
+        return isinstance(node, ast.Tuple | ast.List | ast.Set) and any(names_a_role(e) for e in node.elts)
+
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Compare) and any(names_a_role(n) for n in [node.left, *node.comparators])]
+
+
+def test_no_role_is_compared_in_python_outside_the_policy():
+    """Who may do and see what is the policy file's and the workflow files' (policy.may, scope)."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        lines = role_comparisons(path)
+        if lines and rel not in MAY_NAME_ROLES:
+            found[rel] = lines
+    assert found == {}
+
+
+def test_the_rule_finds_a_role_compared(tmp_path):
+    view = tmp_path / "views.py"
+    view.write_text('if user.role == "auditor" or user.role in (Role.admin,):\n    pass\n')
+    assert role_comparisons(view) == [1, 1]
+
+
+def test_no_template_compares_a_role():
+    templates = PACKAGE.parent / "templates"
+    found = [f"{p.relative_to(templates)}:{n}" for p in sorted(templates.rglob("*.html"))
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if "current_user.role ==" in line or "current_user.role in" in line or "current_user.role !=" in line]
+    assert found == []

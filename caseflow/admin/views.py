@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from caseflow.auth import operations
 from caseflow.auth.models import Organisation, User
-from caseflow.auth.permissions import roles_required
 from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS
 from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.policy import requires
 from caseflow.schemas import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -39,13 +39,13 @@ def _page(errors=None, values=None, status=200):
 
 
 @bp.route("/")
-@roles_required("admin")
+@requires("manage_people")
 def index():
     return _page()
 
 
 @bp.route("/users", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def create_user():
     _check_form()
     f = request.form
@@ -71,7 +71,7 @@ def _user(user_id: int) -> User:
 
 
 @bp.route("/users/<id:user_id>/role", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def change_role(user_id):
     _check_form()
     operations.set_role(db.session, _user(user_id), request.form.get("role", ""), actor=current_user)
@@ -80,7 +80,7 @@ def change_role(user_id):
 
 
 @bp.route("/users/<id:user_id>/active", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def set_active(user_id):
     _check_form()
     user = _user(user_id)
@@ -92,7 +92,7 @@ def set_active(user_id):
 
 
 @bp.route("/users/<id:user_id>/second-factor", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def reset_second_factor(user_id):
     """A lost phone: the person sets up a new second factor at their next sign-in."""
     from caseflow.auth import second_factor
@@ -105,7 +105,7 @@ def reset_second_factor(user_id):
 
 
 @bp.route("/users/<id:user_id>/password", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def reset_password(user_id):
     _check_form()
     try:
@@ -118,7 +118,7 @@ def reset_password(user_id):
 
 
 @bp.route("/organisations", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def create_organisation():
     _check_form()
     try:
@@ -132,7 +132,7 @@ def create_organisation():
 
 
 @bp.route("/organisations/<id:org_id>/active", methods=["POST"])
-@roles_required("admin")
+@requires("manage_people")
 def organisation_active(org_id):
     _check_form()
     org = db.session.get(Organisation, org_id)

@@ -18,15 +18,14 @@ from caseflow.audit.publish import (
     publish,
     record_confirmation,
 )
-from caseflow.auth.roles import Role
-from caseflow.errors import Forbidden, NotFound, ValidationFailed
+from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.policy import require
 from caseflow.web import commit_before_answer
 
 
 def _auditors_only() -> None:
-    if current_user.role != Role.auditor:
-        raise Forbidden(_("Only auditors read and publish the log's signed heads."))
+    require(current_user, "verify_audit", _("Only auditors read and publish the log's signed heads."))
 
 
 def _head_out(row, added: int = 0, held_back: int = 0) -> dict:

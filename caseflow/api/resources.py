@@ -15,7 +15,6 @@ from caseflow.api import schemas as out
 from caseflow.api.auth import api_login_required
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_at_one_moment
-from caseflow.auth.roles import Role
 from caseflow.cases import operations
 from caseflow.cases.history import text_of
 from caseflow.cases.models import Case
@@ -25,7 +24,6 @@ from caseflow.cases.scope import hidden_sections, sees_section
 from caseflow.db import utcnow
 from caseflow.errors import (
     BadHeader,
-    Forbidden,
     PreconditionFailed,
     PreconditionRequired,
     StaleVersion,
@@ -33,6 +31,7 @@ from caseflow.errors import (
 )
 from caseflow.extensions import db
 from caseflow.i18n import current_language
+from caseflow.policy import may, require, scope_rule
 from caseflow.review.schemas import VoteSchema
 from caseflow.web import after_commit, commit_before_answer, writes
 from caseflow.workflow.engine import (
@@ -321,8 +320,7 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
 
     filters = ExportFilters(states=state or [], date_from=date_from, date_to=date_to, region=region,
                             organisation_id=organisation_id, codes=code or [])
-    if current_user.role != Role.auditor:
-        raise Forbidden(_("Only auditors export cases."))
+    require(current_user, "export_many", _("Only auditors export cases."))
     from caseflow.exports.operations import needs_background, start_export_job
 
     asked_async = "respond-async" in request.headers.get("Prefer", "")
@@ -359,7 +357,7 @@ def organisations():
     from caseflow.auth.models import Organisation
 
     stmt = select(Organisation).order_by(Organisation.name)
-    if current_user.role not in (Role.auditor, Role.admin):
+    if scope_rule(current_user) != "all" and not may(current_user, "manage_people"):
         stmt = stmt.where(or_(Organisation.id == current_user.organisation_id,
                               (Organisation.active.is_(True)) & Organisation.kind.in_(("partner_ngo", "assessor"))))
     return {"items": [{"id": o.id, "name": o.name, "kind": o.kind, "active": o.active}
@@ -388,8 +386,7 @@ def workflow(name):
 @api_login_required
 def audit_verify(case=None):
     """The integrity verdict of every chain, or of one case's (auditors)."""
-    if current_user.role != Role.auditor:
-        raise Forbidden(_("Only auditors verify the audit trail."))
+    require(current_user, "verify_audit", _("Only auditors verify the audit trail."))
     report = verify_at_one_moment(case)
     return {"ok": report.ok, "events": report.events, "chains": report.chains,
             "events_per_second": int(report.rate),

@@ -13,8 +13,8 @@ from caseflow.audit.digest import check_against
 from caseflow.audit.heads import SignedHead
 from caseflow.audit.publish import NoSigningKey, latest_head, publish, witness_summary
 from caseflow.audit.verify import verify_at_one_moment
-from caseflow.auth.permissions import roles_required
 from caseflow.extensions import db
+from caseflow.policy import requires
 from caseflow.web import after_commit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -25,7 +25,7 @@ class VerifyForm(FlaskForm):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required("auditor")
+@requires("verify_audit")
 def index():
     form = VerifyForm()
     report = against = None
@@ -43,7 +43,7 @@ def index():
 
 
 @bp.route("/publish", methods=["POST"])
-@roles_required("auditor")
+@requires("verify_audit")
 def publish_now():
     """Sign a tree head now (the schedule does it every five minutes)."""
     from flask import flash
@@ -66,7 +66,7 @@ def publish_now():
 
 
 @bp.route("/verify-job", methods=["POST"])
-@roles_required("auditor")
+@requires("verify_audit")
 def verify_job():
     """The whole database verified by a worker (a large database outlasts a request); its page shows
     the verdict, and the check is recorded."""

@@ -13,6 +13,7 @@ from caseflow.cases.schemas import intake_schema, sealed_record_fields
 from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Forbidden, NotFound, ValidationFailed
+from caseflow.policy import require
 from caseflow.protection.identity import seal_with_master
 from caseflow.schemas import translate_errors
 from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of
@@ -44,8 +45,7 @@ def check_registration(data: dict, actor, wf) -> dict:
     and ``register_case`` alike)."""
     from flask_babel import gettext as _
 
-    if actor.role != "registrar":
-        raise Forbidden(_("Only registrars open cases."))
+    require(actor, "register_cases", _("Only registrars open cases."))
     values = load_intake(data, wf)
     if not any(v not in (None, "", False) for v in values.values()):
         raise ValidationFailed(_("An empty registration opens no case."), errors={

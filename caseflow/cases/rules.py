@@ -168,10 +168,8 @@ def reasons_open_to(ctx) -> list[str]:
 
 @guard("closure_allowed")
 def closure_allowed(ctx):
-    """Closure from any open state, for a reason this role may give in this state; a partner closes
-    only the cases of children its organisation received."""
-    if ctx.actor.role == "partner" and ctx.subject.receiving_org_id != ctx.actor.organisation_id:
-        return _("Only the receiving organisation records what concerns this child now.")
+    """Closure from any open state, for a reason this role may give in this state (the workflow
+    file's reasons; whose cases a role may close at all is its remit, the policy's scope)."""
     allowed = reasons_open_to(ctx)
     if not allowed:
         return _("Your role may not close the case in this state.")

@@ -1,12 +1,14 @@
 """Record scope: which cases a user may see. Enforced in every query (``visible_to``) and on every
 record access (``can_view``); menus only reflect it.
 
-- auditor: every case;  admin: none (they manage people, not children's files);
-- registrar: cases registered by their organisation;
-- reviewer: cases before the joint review mechanism now, and for a while after its decision (each
+Which rule holds for which role is the policy file's ``scope`` (``workflows/policy/policy.yaml``):
+
+- all: every case;  a role with no rule: none (administrators manage people, not children's files);
+- registering_org: cases registered by the user's organisation;
+- in_time: cases before the joint review mechanism now, and for a while after its decision (each
   workflow file's ``remit``; a file without one: every case past its initial state);
-- assessor: cases with an age assessment assigned to their organisation;
-- partner: cases released, or to be released, to their organisation.
+- assigned_assessment: cases with an age assessment assigned to the user's organisation;
+- receiving_org: cases released, or to be released, to the user's organisation.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from datetime import timedelta
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
-from caseflow.auth.roles import Role
 from caseflow.cases.models import Case
+from caseflow.policy import scope_rule
 from caseflow.workflow import registry
 
 
@@ -88,46 +90,47 @@ def sees_in_time(role: str, case: Case) -> bool:
 
 
 def visible_to(user):
-    """A WHERE clause restricting cases to the user's remit."""
+    """A WHERE clause restricting cases to the user's remit (the policy file's ``scope`` rule)."""
     from caseflow.assessment.models import AgeAssessment
 
-    role = user.role
-    if role == Role.auditor:
+    rule = scope_rule(user)
+    if rule == "all":
         return true()
-    if role == Role.registrar:
+    if rule == "registering_org":
         return Case.registering_org_id == user.organisation_id
-    if role == Role.reviewer:
-        return in_remit_in_time(role)
-    if role == Role.partner:
+    if rule == "in_time":
+        return in_remit_in_time(user.role)
+    if rule == "receiving_org":
         return Case.receiving_org_id == user.organisation_id
-    if role == Role.assessor:
-        return exists(
-            select(AgeAssessment.id).where(
-                AgeAssessment.case_id == Case.id, AgeAssessment.assessor_org_id == user.organisation_id
-            )
-        )
+    if rule == "assigned_assessment":
+        return exists(select(AgeAssessment.id).where(AgeAssessment.case_id == Case.id,
+                                                     AgeAssessment.assessor_org_id == user.organisation_id))
     return false()
+
+
+#: the scope rules that do not depend on the user's organisation
+_SAME_FOR_A_ROLE = ("all", "in_time", None)
 
 
 def scope_key(user) -> tuple:
     """Users with the same key see the same cases (for caches of scoped answers)."""
-    if user.role in (Role.auditor, Role.reviewer):
+    if scope_rule(user) in _SAME_FOR_A_ROLE:
         return (user.role,)
     return (user.role, user.organisation_id)
 
 
 @registry.remit
 def can_view(user, case: Case) -> bool:
-    role = user.role
-    if role == Role.auditor:
+    rule = scope_rule(user)
+    if rule == "all":
         return True
-    if role == Role.registrar:
+    if rule == "registering_org":
         return case.registering_org_id == user.organisation_id
-    if role == Role.reviewer:
-        return sees_in_time(role, case)
-    if role == Role.partner:
+    if rule == "in_time":
+        return sees_in_time(user.role, case)
+    if rule == "receiving_org":
         return case.receiving_org_id is not None and case.receiving_org_id == user.organisation_id
-    if role == Role.assessor:
+    if rule == "assigned_assessment":
         from caseflow.assessment.models import AgeAssessment
 
         return any(a.assessor_org_id == user.organisation_id for a in AgeAssessment.for_case(case))

@@ -14,7 +14,6 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.models import Organisation
-from caseflow.auth.permissions import roles_required
 from caseflow.cases import operations
 from caseflow.cases.history import details_shown
 from caseflow.cases.models import Case
@@ -28,6 +27,7 @@ from caseflow.forms import answers, build_form, form_data
 from caseflow.handover.models import Handover
 from caseflow.i18n import label
 from caseflow.labels import field_label
+from caseflow.policy import requires
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
@@ -134,7 +134,7 @@ def purpose_choices(case) -> list[tuple[str, str]]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("registrar")
+@requires("register_cases")
 def new():
     """Registration in the workflow chosen (``?workflow=``, in the URL: no child data there); the
     form asks what that workflow's file asks for."""

@@ -11,7 +11,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from caseflow.auth.models import Organisation
-from caseflow.auth.permissions import roles_required
 from caseflow.cases.operations import get_case
 from caseflow.cases.scope import can_see_identity
 from caseflow.cases.views import purpose_choices
@@ -20,6 +19,7 @@ from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
 from caseflow.jobs.models import Job
+from caseflow.policy import requires
 from caseflow.web import after_commit
 from caseflow.workflow.engine import state_choices
 
@@ -60,7 +60,7 @@ def _form_context(errors=None, values=None):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required("auditor")
+@requires("export_many")
 def index():
     if request.method == "GET":
         return render_template("exports/index.html", **_form_context())

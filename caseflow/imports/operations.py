@@ -18,9 +18,10 @@ from caseflow.cases.operations import register_case
 from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
-from caseflow.errors import Forbidden, ValidationFailed
+from caseflow.errors import ValidationFailed
 from caseflow.imports.columns import REQUIRED_COLUMNS, cell_to_input, header_index
 from caseflow.labels import field_label
+from caseflow.policy import require
 from caseflow.schemas import translate_errors
 from caseflow.spreadsheet import UploadRefused, open_upload
 
@@ -216,8 +217,7 @@ def _as_date(text: str):
 
 def import_rows(session, path, filename: str, actor, *, workflow: str) -> list[Case]:
     """All or nothing: any invalid row refuses the whole file, and nothing is written."""
-    if actor.role != "registrar":
-        raise Forbidden(_("Only registrars import detention lists."))
+    require(actor, "import_lists", _("Only registrars import detention lists."))
     sha = file_digest(path)
     result = preview(session, path, filename, sha, actor, workflow)
     if not result.valid:

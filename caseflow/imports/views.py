@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from caseflow.auth.permissions import roles_required
 from caseflow.cases.schemas import intake_schema
 from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
 from caseflow.imports import operations
 from caseflow.imports.columns import header_for
 from caseflow.labels import field_label
+from caseflow.policy import requires
 from caseflow.spreadsheet import template_workbook
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -57,13 +57,13 @@ def _page(form, errors, wf):
 
 
 @bp.route("/", methods=["GET"])
-@roles_required("registrar")
+@requires("import_lists")
 def index():
     return _page(UploadForm(), [], chosen_workflow(request.args.get("workflow")))
 
 
 @bp.route("/template.xlsx")
-@roles_required("registrar")
+@requires("import_lists")
 def template():
     lang = request.args.get("lang", "en")
     if lang not in ("en", "fr"):
@@ -89,7 +89,7 @@ def template():
 
 
 @bp.route("/", methods=["POST"])
-@roles_required("registrar")
+@requires("import_lists")
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():
@@ -118,7 +118,7 @@ def upload():
 
 
 @bp.route("/confirm", methods=["POST"])
-@roles_required("registrar")
+@requires("import_lists")
 def confirm():
     form = UploadForm()
     if not form.validate_on_submit():

@@ -67,3 +67,13 @@ class Erasure(Base):
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     admin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def slot_of(self, role: str) -> str:
+        """Where a role's approval is kept (``<role>_id``, ``<role>_at``): the roles the policy lets
+        approve erasures each have theirs."""
+        if f"{role}_id" not in type(self).__table__.c:
+            raise ValueError(f"erasures keep no approval of the role {role!r}: see the policy's approve_erasures")
+        return role
+
+    def approved_by(self, role: str) -> bool:
+        return getattr(self, f"{self.slot_of(role)}_id") is not None

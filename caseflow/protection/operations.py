@@ -15,15 +15,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseflow.audit.log import record
-from caseflow.auth.roles import Role
 from caseflow.cases.models import Case
 from caseflow.db import utcnow
 from caseflow.errors import Conflict, Forbidden, NotFound
+from caseflow.policy import may
 from caseflow.protection.models import CaseKey, Erasure
 
 RETENTION_SETTING = "identity_retention_days"
 #: the roles whose approvals, together, erase an identity
-APPROVERS = (Role.auditor, Role.admin)
 
 
 def due_cases(session, now=None) -> list[tuple[Case, object]]:
@@ -76,17 +75,14 @@ def approve(session, erasure_id: int, user) -> Erasure:
     erasure = session.scalar(stmt if is_sqlite(session) else stmt.with_for_update())
     if erasure is None or erasure.done_at is not None:
         raise NotFound(_("No erasure waits for approval under this number."))
-    if user.role not in APPROVERS:
+    if not may(user, "approve_erasures"):
         raise Forbidden(_("Only an auditor and an administrator approve an erasure."))
     case = session.get(Case, erasure.case_id)
-    if user.role == Role.auditor:
-        if erasure.auditor_id is not None:
-            raise Conflict(_("An auditor has approved this erasure already; an administrator must now."))
-        erasure.auditor_id, erasure.auditor_at = user.id, utcnow()
-    else:
-        if erasure.admin_id is not None:
-            raise Conflict(_("An administrator has approved this erasure already; an auditor must now."))
-        erasure.admin_id, erasure.admin_at = user.id, utcnow()
+    slot = erasure.slot_of(user.role)  # two people of two roles: each role's approval has its place
+    if getattr(erasure, f"{slot}_id") is not None:
+        raise Conflict(_("Someone of your role has approved this erasure already; someone of the other role must now."))
+    setattr(erasure, f"{slot}_id", user.id)
+    setattr(erasure, f"{slot}_at", utcnow())
     record(session, "erasure_approved", actor=user, details={"erasure": erasure.id, "case": case.code})
     if erasure.auditor_id is not None and erasure.admin_id is not None:
         erase(session, erasure, case, user)

@@ -19,11 +19,11 @@ from caseflow import clock
 from caseflow.audit.log import record
 from caseflow.audit.models import AuditEvent
 from caseflow.auth.models import User
-from caseflow.auth.permissions import roles_required
 from caseflow.auth.roles import ROLE_LABELS, Role
 from caseflow.cases.models import Case
 from caseflow.errors import DomainError, ValidationFailed
 from caseflow.extensions import db
+from caseflow.policy import requires
 from caseflow.protection import operations
 from caseflow.protection.models import Erasure
 from caseflow.templating import words
@@ -89,7 +89,7 @@ def facts(start, end) -> dict:
 
 
 @bp.route("/")
-@roles_required("auditor", "admin")
+@requires("data_protection")
 def index():
     try:
         start, end = _period()
@@ -101,7 +101,7 @@ def index():
 
 
 @bp.route("/erasures/<id:erasure_id>/approve", methods=["POST"])
-@roles_required("auditor", "admin")
+@requires("data_protection")
 def approve(erasure_id):
     if not ApproveForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
@@ -117,7 +117,7 @@ def approve(erasure_id):
 
 
 @bp.route("/report.xlsx")
-@roles_required("auditor", "admin")
+@requires("data_protection")
 @writes  # the report is recorded
 def workbook():
     from caseflow.spreadsheet import SafeWorkbook

@@ -1,20 +1,21 @@
-"""Whose figures a user sees: every case's (auditors, the joint review), or its own organisation's
-(a partner); nobody else sees statistics."""
+"""Whose figures a user sees: every case's, or its own organisation's (the policy file's
+``statistics``); a role it does not name sees no statistics."""
 
 from __future__ import annotations
 
-from caseflow.auth.roles import Role
 from caseflow.errors import Forbidden
+from caseflow.policy import statistics_rule
 from caseflow.reports.models import CaseFacts
 
 
 def remit_organisation(user) -> int | None:
-    """Auditors and reviewers see every case's figures, a partner its own organisation's; nobody else."""
+    """None for every case's figures, else the organisation whose figures the user sees."""
     from flask_babel import gettext as _
 
-    if user.role in (Role.auditor, Role.reviewer):
+    rule = statistics_rule(user)
+    if rule == "all":
         return None
-    if user.role == Role.partner:
+    if rule == "own_org":
         return user.organisation_id
     raise Forbidden(_("Only auditors, joint-review members and partner organisations see statistics."))
 

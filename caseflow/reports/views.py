@@ -10,6 +10,7 @@ from markupsafe import Markup
 from caseflow.cases.queries import counts_by_state, overdue_clocks
 from caseflow.extensions import db
 from caseflow.i18n import current_language
+from caseflow.policy import may
 from caseflow.reports.charts import cases_by_state_chart, handover_chart
 from caseflow.reports.queries import waiting_for
 from caseflow.web import writes
@@ -31,7 +32,7 @@ def dashboard():
     from flask import current_app
 
     wf = get_workflow(current_app.config["DEFAULT_WORKFLOW"])
-    if current_user.role == "admin":
+    if not may(current_user, "see_case_lists"):
         return render_template("reports/dashboard.html", wf=wf, counts={}, waiting=[], overdue=[])
     by_workflow = counts_by_state(db.session, current_user)
     counts = by_workflow.get(wf.name, {})

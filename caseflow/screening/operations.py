@@ -6,18 +6,16 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from caseflow.audit.log import record
-from caseflow.errors import Conflict, Forbidden, ValidationFailed
+from caseflow.errors import Conflict, ValidationFailed
+from caseflow.policy import require
 from caseflow.schemas import translate_errors
 from caseflow.screening.models import Campaign
 from caseflow.screening.schemas import CampaignSchema
 
+
 #: who opens a campaign: the registrars who screen (with the forces), and no one else
-CAMPAIGN_ROLES = ("registrar",)
-
-
 def create_campaign(session, data: dict, actor) -> Campaign:
-    if actor.role not in CAMPAIGN_ROLES:
-        raise Forbidden(_("Your role may not do this."))
+    require(actor, "open_campaigns", _("Your role may not do this."))
     try:
         values = CampaignSchema().load(data or {})
     except ValidationError as exc:

@@ -8,11 +8,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from caseflow.auth.permissions import roles_required
 from caseflow.errors import DomainError
 from caseflow.extensions import db
 from caseflow.forms import build_form, form_data
 from caseflow.i18n import label
+from caseflow.policy import may, requires
 from caseflow.reports.figures import workflow_figures
 from caseflow.screening import operations
 from caseflow.screening.models import Campaign
@@ -32,7 +32,7 @@ def _screening_workflows():
 
 
 @bp.route("/campaigns", methods=["GET", "POST"])
-@roles_required("registrar", "reviewer", "auditor")
+@requires("see_campaigns")
 def index():
     form = CampaignForm()
     values, errors, status = {}, {}, 200
@@ -53,6 +53,6 @@ def index():
                 return redirect(url_for("campaigns.index"))
     listed = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc())).all()
     tables = [workflow_figures(db.session, wf, current_user) for wf in _screening_workflows()]
-    fields = build_form(CampaignSchema, db.session, values, errors) if current_user.role == "registrar" else []
+    fields = build_form(CampaignSchema, db.session, values, errors) if may(current_user, "open_campaigns") else []
     return render_template("screening/campaigns.html", campaigns=listed, tables=tables, form=form, fields=fields,
                            errors=errors, label=label, min_cell=int(current_app.config["REPORT_MIN_CELL"])), status
