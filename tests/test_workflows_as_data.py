@@ -322,7 +322,7 @@ FLOW_CASE = {"workflow": "versioned_flow", "region": "Kidal"}
 
 
 def test_cases_stay_on_their_version_until_migrated(start, tmp_path):
-    from caseflow.cli import workflows_migrate
+    from caseflow.cases.commands import workflows_migrate
 
     v1 = start({"versioned_flow.yaml": FLOW_V1})
     reg1 = bearer(v1, "registrar@caseflow.demo")
@@ -360,7 +360,7 @@ def test_cases_stay_on_their_version_until_migrated(start, tmp_path):
 
 
 def test_the_readme_pictures_are_the_workflows_in_force(app, tmp_path):
-    from caseflow.cli import workflows_draw
+    from caseflow.cases.commands import workflows_draw
 
     result = app.test_cli_runner().invoke(workflows_draw, [str(tmp_path)])
     assert result.exit_code == 0, result.output
