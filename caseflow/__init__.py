@@ -1,4 +1,6 @@
-"""Caseflow: the application factory."""
+"""Caseflow: the application factory. It imports the features inside ``create_app`` (the one place
+whose imports are inside a function): importing one module of the package (a worker, a migration,
+the CLI) never imports the whole application."""
 
 from __future__ import annotations
 

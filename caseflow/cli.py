@@ -10,13 +10,17 @@ import click
 from flask import Flask, current_app
 
 from caseflow.audit.commands import audit_cli
+from caseflow.audit.roles import RolesError, create_roles
 from caseflow.auth.commands import tokens_cli, users_cli
+from caseflow.auth.second_factor import code_now
 from caseflow.cases.commands import workflows_cli
 from caseflow.commands import CommandGroup, in_transaction
+from caseflow.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 from caseflow.exports.commands import export_cli
 from caseflow.extensions import db
 from caseflow.imports.commands import import_cli
 from caseflow.jobs.commands import jobs_cli
+from caseflow.migrate import current_revision, upgrade
 from caseflow.protection.commands import protection_cli
 from caseflow.reports.commands import report_cli
 
@@ -30,7 +34,6 @@ demo_cli = CommandGroup("demo", help="Demonstration data (never in production)."
 def db_create_roles(owner, app_role):
     """PostgreSQL: the owner and application roles; the application may not erase audit evidence.
     Run once after `db upgrade`, connected as a superuser or the database's owner."""
-    from caseflow.audit.roles import RolesError, create_roles
 
     try:
         with db.engine.begin() as conn:
@@ -45,7 +48,6 @@ def db_create_roles(owner, app_role):
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision):
     """Apply the migrations to DATABASE_URL."""
-    from caseflow.migrate import current_revision, upgrade
 
     upgrade(db.engine, revision)
     click.echo(f"database at revision {current_revision(db.engine)}")
@@ -55,7 +57,6 @@ def db_upgrade(revision):
 @in_transaction
 def demo_load():
     """Organisations, one user per role (three reviewers) and a few cases; safe to run twice."""
-    from caseflow.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
 
     if not current_app.config.get("ALLOW_DEMO_DATA"):
         raise click.ClickException("demo data is refused in production")
@@ -81,8 +82,6 @@ def _flask_command(words: str) -> str:
 @demo_cli.command("code")
 def demo_code():
     """The demo users' second-factor code of this moment (never in production)."""
-    from caseflow.auth.second_factor import code_now
-    from caseflow.demo import DEMO_TOTP_SECRET
 
     if not current_app.config.get("ALLOW_DEMO_DATA"):
         raise click.ClickException("demo data is refused in production")

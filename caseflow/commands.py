@@ -11,6 +11,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from caseflow.auth.operations import find_user
 from caseflow.db import write_intent
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -69,8 +70,6 @@ def read_password(password_stdin: bool) -> str:
 
 
 def user_by_email(email):
-    from caseflow.auth.operations import find_user
-
     user = find_user(db.session, email)
     if user is None:
         raise click.ClickException(f"no user {email}")

@@ -20,6 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime, String, TypeDecorator
 
 from caseflow import clock
+from caseflow.audit.hashing import canonical_json
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -170,7 +171,6 @@ def normalise_url(url: str) -> str:
 def canonical_json_text(obj) -> str:
     """JSON columns are stored in the audit log's canonical form (sorted keys, no spaces), so the
     stored text of an event's details is exactly the text its hash covers."""
-    from caseflow.audit.hashing import canonical_json
 
     return canonical_json(obj).decode()
 

@@ -11,7 +11,11 @@ from sqlalchemy import select
 
 from caseflow.auth.models import Organisation, User
 from caseflow.auth.operations import create_organisation, create_user
+from caseflow.auth.second_factor import required, seal_secret
+from caseflow.cases.operations import register_case
 from caseflow.db import utcnow
+from caseflow.workflow.engine import fire, workflows
+from caseflow.workflow.registry import MAKERS
 
 DEMO_PASSWORD = "caseflow-demo-2026"  # noqa: S105 - printed for the demo, refused in production
 #: every demo user's TOTP key (base32), printed by `flask demo load`; `flask demo code` gives the code
@@ -65,7 +69,6 @@ def load_people(session) -> dict[str, Organisation]:
 
 def enrol_demo_users(session) -> None:
     """The demo users who need a second factor have one already: the printed demo key."""
-    from caseflow.auth.second_factor import required, seal_secret
 
     session.flush()
     for user in _demo_users(session):
@@ -115,9 +118,6 @@ def _demo_cases(session, orgs) -> None:
     import yaml
     from flask import current_app
 
-    from caseflow.cases.operations import register_case
-    from caseflow.workflow.engine import fire, workflows
-    from caseflow.workflow.registry import MAKERS
 
     now = utcnow()
     folder = Path(current_app.config["WORKFLOWS_DIR"]) / "demo"

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 from marshmallow import fields as mf
 from sqlalchemy import select
 
+from caseflow.auth.models import Organisation
+from caseflow.cases.schemas import INTAKE_SECTIONS
 from caseflow.labels import HELP, field_label
 
 
@@ -37,8 +39,6 @@ def _max_length(f) -> int | None:
 
 
 def _organisation_choices(session, kinds) -> list[tuple[str, str]]:
-    from caseflow.auth.models import Organisation
-
     orgs = session.scalars(
         select(Organisation)
         .where(Organisation.kind.in_(kinds), Organisation.active.is_(True))
@@ -147,7 +147,6 @@ def in_sections(fields: list[FormField]) -> list[tuple[str | None, list[FormFiel
     rest under "Other details"; a form with none of them stays one group without a heading."""
     from flask_babel import gettext as _
 
-    from caseflow.cases.schemas import INTAKE_SECTIONS
 
     by_name = {f.name: f for f in fields}
     groups, placed = [], set()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from caseflow.i18n import label
+from caseflow.workflow import registry
+
 FIELD_LABELS = {
     "given_name": _l("Given name"),
     "family_name": _l("Family name"),
@@ -113,8 +116,6 @@ class Words:
         self.labels = labels
 
     def __str__(self) -> str:
-        from caseflow.i18n import label
-
         return label(self.labels)
 
     def __eq__(self, other) -> bool:
@@ -184,7 +185,6 @@ def rule_label(name: str) -> str:
     if name.startswith("majority_"):
         from flask_babel import gettext
 
-        from caseflow.workflow import registry
 
         outcome = name.removeprefix("majority_")
         return gettext("the round has reached “%(outcome)s”", outcome=registry.term("outcome", outcome))

@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
 from caseflow.config import PROJECT_ROOT
+from caseflow.models import Base
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -52,7 +53,6 @@ def schema_diff(engine: Engine) -> list:
     """Differences between the migrated database and the models (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
 
-    from caseflow.models import Base
 
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})

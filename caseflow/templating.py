@@ -10,8 +10,18 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from caseflow import vocab
+from caseflow.auth.models import Organisation
+from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS, Role
+from caseflow.db import utcnow
+from caseflow.extensions import db
+from caseflow.forms import in_sections
+from caseflow.handover.models import format_elapsed
 from caseflow.i18n import label
+from caseflow.labels import FIELD_LABELS
+from caseflow.notifications.operations import unread_count
+from caseflow.reintegration.models import Referral
 from caseflow.review.outcomes import VOTE_OUTCOMES
+from caseflow.workflow.engine import get_workflow, workflow_of, workflows
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$")
 ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
@@ -102,11 +112,8 @@ class Words:
     """Every label an audit event may need, resolved once per language (exports call this per row)."""
 
     def __init__(self):
-        from caseflow.labels import FIELD_LABELS
-
         self.fields = {k: str(v) for k, v in FIELD_LABELS.items()}
         self.details = {k: str(v) for k, v in DETAIL_LABELS.items()}
-        from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS
 
         self.coded = {k: {code: str(label) for code, label in m.items()}
                       for k, m in (CODED | DETAIL_CODES).items()}
@@ -131,8 +138,6 @@ class Words:
         from flask import g
         from sqlalchemy import select
 
-        from caseflow.auth.models import Organisation
-        from caseflow.extensions import db
 
         names = g.get("caseflow_org_names")
         if names is None or org_id not in names:
@@ -145,8 +150,6 @@ class Words:
         from flask import g
         from sqlalchemy import select
 
-        from caseflow.extensions import db
-        from caseflow.reintegration.models import Referral
 
         known = g.setdefault("caseflow_referrals", {})
         if referral_id not in known:
@@ -170,8 +173,6 @@ class Words:
         if isinstance(value, bool):
             return self.yes if value else self.no
         if key == "elapsed_seconds" and isinstance(value, int):
-            from caseflow.handover.models import format_elapsed
-
             return format_elapsed(value)
         if isinstance(value, str):
             if key in self.coded:
@@ -232,8 +233,6 @@ def details_in_words(details: dict | None, w: Words | None = None) -> list[str]:
 
 
 def role_label(role: str | None) -> str:
-    from caseflow.auth.roles import Role
-
     try:
         return str(Role(role).label)
     except ValueError:
@@ -246,7 +245,6 @@ def action_label(wf, action: str) -> str:
 
 def actions_in_words(triggers) -> str:
     """Triggers (a refusal's ``available``) as the actions' labels, whichever workflow has them."""
-    from caseflow.workflow.engine import workflows
 
     w, out = words(), []
     for trigger in triggers or ():
@@ -257,22 +255,16 @@ def actions_in_words(triggers) -> str:
 
 def state_label(case) -> str:
     """A case's state in the reader's language, as the workflow (and version) it runs on names it."""
-    from caseflow.workflow.engine import workflow_of
 
     return workflow_of(case).state_label(case.state, current_locale())
 
 
 def clock_label(case, name: str) -> str:
-    from caseflow.i18n import label
-    from caseflow.workflow.engine import workflow_of
-
     clock = workflow_of(case).clocks.get(name)
     return label(clock.label) if clock else name
 
 
 def _now():
-    from caseflow.db import utcnow
-
     return utcnow()
 
 
@@ -281,8 +273,6 @@ def next_step(case) -> str | None:
     workflow, from its state, open to their role (the vote, when the state offers one)."""
     from flask_login import current_user
 
-    from caseflow.i18n import label
-    from caseflow.workflow.engine import workflow_of
 
     wf = workflow_of(case)
     mine = [t for t in wf.from_state(case.state) if current_user.role in t.roles]
@@ -293,9 +283,6 @@ def next_step(case) -> str | None:
 
 
 def workflow_label(name: str) -> str:
-    from caseflow.i18n import label
-    from caseflow.workflow.engine import get_workflow
-
     return label(get_workflow(name).label)
 
 
@@ -352,8 +339,6 @@ def init_templating(app: Flask) -> None:
 
 
 def _sections(fields):
-    from caseflow.forms import in_sections
-
     return in_sections(fields)
 
 
@@ -361,8 +346,6 @@ def unread_reminders() -> int:
     """The bell's count on every page (one indexed count)."""
     from flask_login import current_user
 
-    from caseflow.extensions import db
-    from caseflow.notifications.operations import unread_count
 
     if not current_user or not current_user.is_authenticated:
         return 0

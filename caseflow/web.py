@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
+from caseflow.auth.touch import run_pending
 from caseflow.db import write_intent
-from caseflow.errors import Conflict, DomainError
+from caseflow.errors import Conflict, DomainError, NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.schemas import MAX_ID, UNSTORABLE_MESSAGE, translate_errors, unstorable
 
 log = logging.getLogger("caseflow.web")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,8 +35,6 @@ class IdConverter(BaseConverter):
     regex = r"[1-9][0-9]{0,9}"
 
     def to_python(self, value: str) -> int:
-        from caseflow.schemas import MAX_ID
-
         number = int(value)
         if number > MAX_ID:
             raise ValidationError()
@@ -84,7 +84,6 @@ def writes(view):
 def _unstorable_fields() -> list[str]:
     """Fields of the query or the form holding a character no field may hold (NUL breaks
     PostgreSQL text; what XML cannot carry would break every export): refused at the door."""
-    from caseflow.schemas import unstorable
 
     sources = [request.args] + ([request.form] if request.method not in SAFE_METHODS else [])
     return sorted({key if not unstorable(key) else "_" for source in sources for key, values in source.lists()
@@ -116,16 +115,11 @@ def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin():
         g.request_id = secrets.token_hex(8)
-        from caseflow.schemas import UNSTORABLE_MESSAGE, unstorable
 
         if unstorable(request.path):
-            from caseflow.errors import NotFound
-
             raise NotFound()
         bad = _unstorable_fields()
         if bad:
-            from caseflow.errors import ValidationFailed
-
             raise ValidationFailed(errors={k: [_(UNSTORABLE_MESSAGE)] for k in bad})
         view = app.view_functions.get(request.endpoint or "")
         g.write_token = write_intent.set(request.method not in SAFE_METHODS
@@ -155,7 +149,6 @@ def init_request_hooks(app: Flask) -> None:
         token = g.pop("write_token", None)
         if token is not None:
             write_intent.reset(token)
-        from caseflow.auth.touch import run_pending
 
         run_pending()  # "last seen" times, in a short transaction of their own, after the request
 
@@ -233,8 +226,6 @@ def init_error_handlers(app: Flask) -> None:
         errors = None
         messages = (getattr(exc, "data", None) or {}).get("messages")  # webargs: {"query": {field: [...]}}
         if isinstance(messages, dict):
-            from caseflow.schemas import translate_errors
-
             errors = {}
             for part in messages.values():
                 errors.update(translate_errors(part) if isinstance(part, dict) else {"_": [str(part)]})

@@ -105,3 +105,17 @@ def test_no_template_compares_a_role():
              for n, line in enumerate(p.read_text().splitlines(), 1)
              if "current_user.role ==" in line or "current_user.role in" in line or "current_user.role !=" in line]
     assert found == []
+
+
+def test_imports_of_the_package_are_at_the_top_of_each_module():
+    """Only the application factory imports inside a function (importing one module never imports
+    the whole application); everywhere else an import is an arrow the contracts can see at a glance."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                found += [f"{path.relative_to(PACKAGE)}:{n.lineno}" for n in ast.walk(node)
+                          if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("caseflow")]
+    assert found == []

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from caseflow.auth import operations
+from caseflow.auth import operations, second_factor
 from caseflow.auth.models import Organisation, User
 from caseflow.auth.roles import ORG_KIND_LABELS, ROLE_LABELS
 from caseflow.errors import NotFound, ValidationFailed
@@ -95,7 +95,6 @@ def set_active(user_id):
 @requires("manage_people")
 def reset_second_factor(user_id):
     """A lost phone: the person sets up a new second factor at their next sign-in."""
-    from caseflow.auth import second_factor
 
     _check_form()
     second_factor.reset(db.session, _user(user_id), actor=current_user)

@@ -6,6 +6,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from caseflow.api import audit, auth, resources  # noqa: F401 (audit adds its routes to resources.blp)
+from caseflow.api.transitions import transitions_blueprint
+from caseflow.extensions import csrf
+
 API_CONFIG = {
     "API_TITLE": "Caseflow",
     "API_VERSION": "v1",
@@ -28,9 +32,6 @@ class ProblemApi(Api):
 
 
 def init_api(app: Flask) -> Api:
-    from caseflow.api import audit, auth, resources  # noqa: F401 (audit adds its routes to resources.blp)
-    from caseflow.extensions import csrf
-
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
     api = ProblemApi(app)
@@ -38,7 +39,6 @@ def init_api(app: Flask) -> Api:
     auth.init_token_auth(app)
     csrf.exempt(resources.blp)  # a token needs no CSRF token; cookie callers are checked in auth.py
     api.register_blueprint(resources.blp)
-    from caseflow.api.transitions import transitions_blueprint
 
     per_trigger = transitions_blueprint(app)  # one documented path per trigger of the workflow files
     csrf.exempt(per_trigger)

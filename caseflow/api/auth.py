@@ -9,6 +9,7 @@ from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from caseflow.auth.operations import user_for_token
 from caseflow.errors import Unauthorized
 from caseflow.extensions import csrf, db, login_manager
 
@@ -30,7 +31,6 @@ def init_token_auth(app: Flask) -> None:
         plain = _bearer()
         if not plain:
             return None
-        from caseflow.auth.operations import user_for_token
 
         user = user_for_token(db.session, plain)
         if user is not None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
+from caseflow.i18n import label
+
 bp = Blueprint("api_docs", __name__)
 
 PREFIX = "/api/v1"
@@ -37,7 +39,6 @@ SUMMARIES = {
 
 def action_labels() -> dict[str, str]:
     """Each trigger's label in the reader's language, from the workflow files."""
-    from caseflow.i18n import label
 
     out: dict[str, list[str]] = {}
     for wf in current_app.extensions["caseflow.workflows"].values():

@@ -13,8 +13,10 @@ from marshmallow import Schema, fields
 
 from caseflow.api import schemas as out
 from caseflow.api.auth import api_login_required
+from caseflow.audit.hashing import format_ts
 from caseflow.audit.log import events_for_chain
 from caseflow.audit.verify import verify_at_one_moment
+from caseflow.auth.models import Organisation
 from caseflow.cases import operations
 from caseflow.cases.history import text_of
 from caseflow.cases.models import Case
@@ -24,14 +26,28 @@ from caseflow.cases.scope import hidden_sections, sees_section
 from caseflow.db import utcnow
 from caseflow.errors import (
     BadHeader,
+    NotFound,
     PreconditionFailed,
     PreconditionRequired,
     StaleVersion,
     ValidationFailed,
 )
+from caseflow.exports.operations import (
+    export_to_file,
+    needs_background,
+    record_export,
+    start_export_job,
+    temp_export_path,
+)
+from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
+from caseflow.handover.models import Handover
 from caseflow.i18n import current_language
+from caseflow.jobs.operations import enqueue, file_available, get_job, take_passphrase
+from caseflow.jobs.views import file_response
 from caseflow.policy import may, require, scope_rule
+from caseflow.reports.operations import make_period_report
+from caseflow.reports.period import as_dict
 from caseflow.review.schemas import VoteSchema
 from caseflow.web import after_commit, commit_before_answer, writes
 from caseflow.workflow.engine import (
@@ -114,7 +130,6 @@ def fire_checked(case, trigger: str, data: dict, *, precondition: bool = True) -
 
 def trigger_for(case, schema: str) -> str:
     """The action of the case's workflow that takes this payload (the registration edit, the vote)."""
-    from caseflow.errors import NotFound
 
     trigger = workflow_of(case).trigger_with_schema(schema)
     if trigger is None:
@@ -123,8 +138,6 @@ def trigger_for(case, schema: str) -> str:
 
 
 def handover_out(case) -> dict | None:
-    from caseflow.handover.models import Handover
-
     h = Handover.latest(db.session, case.id) if case.receiving_org_id else None
     if h is None:
         return None
@@ -283,7 +296,6 @@ def history(code):
     the free text kept in each event's sealed part, opened, in ``sealed_text``)."""
     case = operations.get_case(db.session, code, current_user)
     events = events_for_chain(db.session, case.audit_chain)
-    from caseflow.audit.hashing import format_ts
 
     wf = workflow_of(case)
 
@@ -315,19 +327,14 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
     """The auditor's workbook, with the same filters as the export page; the export is recorded."""
     import os
 
-    from caseflow.exports.operations import export_to_file, record_export, temp_export_path
-    from caseflow.exports.workbook import ExportFilters
 
     filters = ExportFilters(states=state or [], date_from=date_from, date_to=date_to, region=region,
                             organisation_id=organisation_id, codes=code or [])
     require(current_user, "export_many", _("Only auditors export cases."))
-    from caseflow.exports.operations import needs_background, start_export_job
 
     asked_async = "respond-async" in request.headers.get("Prefer", "")
     # identifying data leaves only encrypted, its passphrase given once by the job: always a job
     if asked_async or identity or needs_background(db.session, current_user, filters):
-        from caseflow.jobs.operations import enqueue
-
         job = start_export_job(db.session, current_user, filters, identity, purpose=purpose)
         after_commit(lambda: enqueue(job.id))
         headers = {"Location": url_for("api.job", job_id=job.id)}
@@ -354,7 +361,6 @@ def organisations():
     assessors), and the caller's own; auditors and administrators see them all."""
     from sqlalchemy import or_, select
 
-    from caseflow.auth.models import Organisation
 
     stmt = select(Organisation).order_by(Organisation.name)
     if scope_rule(current_user) != "all" and not may(current_user, "manage_people"):
@@ -409,8 +415,6 @@ def audit_verify(case=None):
 @writes
 def period_report():
     """Statistics for a period, as of a time, disaggregated, with small counts withheld; recorded."""
-    from caseflow.reports.operations import make_period_report
-    from caseflow.reports.period import as_dict
 
     report = make_period_report(db.session, request.args, current_user, output="json")
     return as_dict(report)
@@ -422,7 +426,6 @@ def period_report():
 @api_login_required
 def job(job_id):
     """One of your jobs (an export started with ``Prefer: respond-async`` or past the inline limit)."""
-    from caseflow.jobs.operations import file_available, get_job
 
     j = get_job(db.session, job_id, current_user)
     result = {k: v for k, v in (j.result or {}).items() if k != "passphrase"}
@@ -444,8 +447,6 @@ def job(job_id):
 def job_passphrase(job_id):
     """The passphrase of your job's encrypted file (an export with identifying data): given once, in
     this answer, and removed from the job; a second call answers 404."""
-    from caseflow.errors import NotFound
-    from caseflow.jobs.operations import get_job, take_passphrase
 
     shown = take_passphrase(db.session, get_job(db.session, job_id, current_user))
     if shown is None:
@@ -460,9 +461,6 @@ def job_passphrase(job_id):
 @api_login_required
 def job_file(job_id):
     """The file a job made, streamed; 404 once it is deleted (after its retention period)."""
-    from caseflow.errors import NotFound
-    from caseflow.jobs.operations import file_available, get_job
-    from caseflow.jobs.views import file_response
 
     j = get_job(db.session, job_id, current_user)
     if not file_available(j):

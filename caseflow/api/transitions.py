@@ -8,12 +8,11 @@ from flask import Flask
 from flask_smorest import Blueprint
 
 from caseflow.api import schemas as out
+from caseflow.api.resources import PROBLEMS, transition
+from caseflow.workflow.engine import payload_schema
 
 
 def transitions_blueprint(app: Flask) -> Blueprint:
-    from caseflow.api.resources import PROBLEMS, transition
-    from caseflow.workflow.engine import payload_schema
-
     blp = Blueprint("transitions", __name__, url_prefix="/api/v1",
                     description="Each workflow action, with its payload (generated from the workflow files)")
     payloads: dict[str, dict[str, type]] = {}

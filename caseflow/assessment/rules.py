@@ -12,6 +12,7 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS, OrgKind
+from caseflow.cases.models import Case
 from caseflow.workflow.registry import effect, guard, register_schema, waiting
 
 register_schema("assessment_request", AssessmentRequestSchema)
@@ -46,7 +47,6 @@ def assessment_requested_of_them(stmt, user):
     """An assessor is waited for where their organisation was asked and has not concluded."""
     from sqlalchemy import exists, select
 
-    from caseflow.cases.models import Case
 
     return stmt.where(exists(select(AgeAssessment.id).where(
         AgeAssessment.case_id == Case.id, AgeAssessment.status == "requested",

@@ -8,8 +8,16 @@ import sys
 
 import click
 
+from caseflow.audit.digest import check_against
+from caseflow.audit.heads import SignedHead
+from caseflow.audit.publish import NoSigningKey, latest_head, leaf_hashes, publish
+from caseflow.audit.signing import _unb64, new_seed, public_text, signer
+from caseflow.audit.verify import verify_at_one_moment
+from caseflow.audit.witness import BUNDLE_FORMAT, Alarm, SourceError, State, observe, open_source
 from caseflow.commands import CommandGroup
 from caseflow.db import write_intent
+from caseflow.exports.protect import is_encrypted
+from caseflow.exports.verify import UnreadableExport, verify_export
 from caseflow.extensions import db
 
 audit_cli = CommandGroup("audit", help="The tamper-evident audit log.")
@@ -20,8 +28,6 @@ audit_cli = CommandGroup("audit", help="The tamper-evident audit log.")
 @click.option("--against", "token", help="a signed tree head printed earlier by `audit heads` (or an older digest)")
 def audit_verify(case_code, token):
     """Recompute every chain; exit 1 on the first broken link or a digest mismatch."""
-    from caseflow.audit.digest import check_against
-    from caseflow.audit.verify import verify_at_one_moment
 
     report = verify_at_one_moment(case_code)
     click.echo(f"checked {report.events} events in {report.chains} chains in {report.seconds:.2f} s "
@@ -51,8 +57,6 @@ def audit_verify(case_code, token):
 def audit_heads():
     """Take the committed events into the log and print its signed tree head, to keep elsewhere and
     check against later (`audit verify --against`)."""
-    from caseflow.audit.heads import SignedHead
-    from caseflow.audit.publish import NoSigningKey, publish
 
     token = write_intent.set(True)
     try:
@@ -79,9 +83,6 @@ def audit_bundle(path):
     import base64
     import json
 
-    from caseflow.audit.heads import SignedHead
-    from caseflow.audit.publish import latest_head, leaf_hashes
-    from caseflow.audit.witness import BUNDLE_FORMAT
 
     row = latest_head(db.session)
     if row is None:
@@ -107,7 +108,6 @@ def audit_witness(source, state_path, name, token, log_key):
     file. Exit 2 on a fork, a rollback or a bad signature; 1 when the log cannot be read."""
     import socket
 
-    from caseflow.audit.witness import Alarm, SourceError, State, observe, open_source
 
     state = State.load(state_path)
     try:
@@ -132,7 +132,6 @@ def audit_new_key(path):
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from caseflow.audit.signing import _unb64, new_seed, public_text
 
     if os.path.exists(path):
         raise click.ClickException(f"{path} exists; not overwritten")
@@ -146,7 +145,6 @@ def audit_new_key(path):
 @audit_cli.command("public-key")
 def audit_public_key():
     """Print the public key that checks the heads and digests this application signs."""
-    from caseflow.audit.signing import signer
 
     key = signer().public
     if key is None:
@@ -163,8 +161,6 @@ def audit_public_key():
 def audit_verify_export(path, passphrase, keys):
     """Verify an exported workbook offline: every chain in its History sheet against its About digest,
     and every cell of every sheet against the seals signed on its About sheet."""
-    from caseflow.exports.protect import is_encrypted
-    from caseflow.exports.verify import UnreadableExport, verify_export
 
     if is_encrypted(path) and not passphrase:
         passphrase = click.prompt("passphrase of the encrypted workbook", hide_input=True)

@@ -18,7 +18,11 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import canonical_json, sha256_hex
+from caseflow.audit.heads import SignedHead
 from caseflow.audit.models import AuditEvent, ChainHead
+from caseflow.audit.publish import latest_head
+from caseflow.audit.signing import DIGEST_CONTEXT, signer
+from caseflow.audit.verify import replay_log
 
 TOKEN_RE = re.compile(r"^v1-(\d{8}T\d{6}(?:\.\d{6})?Z)-([0-9a-f]{64})$")
 #: a signed digest: v2-<UTC time>-<RFC 9162 Merkle root>-<Ed25519 signature of the statement>
@@ -72,8 +76,6 @@ def merkle_root_v2(heads: list[tuple[str, int, str]]) -> str:
 
 
 def statement(at: datetime, root: str) -> bytes:
-    from caseflow.audit.signing import DIGEST_CONTEXT
-
     return canonical_json([DIGEST_CONTEXT, at.strftime("%Y%m%dT%H%M%S.%fZ"), root])
 
 
@@ -94,7 +96,6 @@ class Digest:
     def signed_token(self) -> str | None:
         """The digest signed with the application's key (None without one): an auditor checks it with
         the public key alone, and nobody without the key can make one."""
-        from caseflow.audit.signing import signer
 
         sig = signer().sign(statement(self.at, self.root_v2))
         return f"v2-{self.at.strftime('%Y%m%dT%H%M%S.%fZ')}-{self.root_v2}-{sig}" if sig else None
@@ -147,8 +148,6 @@ def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
         return _check_tree_head(session, token)
     m = SIGNED_RE.match(token.strip())
     if m:
-        from caseflow.audit.signing import signer
-
         at = datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
         if not signer().verify(statement(at, m.group(2)), m.group(3)):
             raise ValueError(_("The signature of this digest does not verify with the trusted keys."))
@@ -160,11 +159,6 @@ def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:
 
 
 def _check_tree_head(session: Session, token: str) -> tuple[bool, Digest, str]:
-    from caseflow.audit.heads import SignedHead
-    from caseflow.audit.publish import latest_head
-    from caseflow.audit.signing import signer
-    from caseflow.audit.verify import replay_log
-
     head = SignedHead.parse(token)
     if not signer().verify(head.statement, head.signature):
         raise ValueError(_("The signature of this tree head does not verify with the trusted keys."))

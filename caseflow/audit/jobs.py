@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from caseflow.audit.heads import SignedHead
 from caseflow.audit.log import record
+from caseflow.audit.publish import publish
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.auth.models import User
 from caseflow.jobs.operations import Outcome, job_kind
@@ -27,8 +29,6 @@ def run_digest(session, job, progress) -> Outcome:
     """Once a day the latest signed tree head is also recorded on the system chain: a witness inside
     the log, and a line an auditor can copy elsewhere (the schedule publishes heads every five
     minutes besides)."""
-    from caseflow.audit.heads import SignedHead
-    from caseflow.audit.publish import publish
 
     token = SignedHead.of(publish(session).head).token
 

@@ -29,6 +29,7 @@ from caseflow.audit.merkle import Frontier, consistency_proof
 from caseflow.audit.models import AuditEvent, ChainHead, LogLeaf, TreeHead, WitnessConfirmation, event_columns
 from caseflow.audit.signing import head_message, signer
 from caseflow.db import utcnow
+from caseflow.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,6 @@ def record_confirmation(session: Session, data: dict, user) -> tuple[WitnessConf
     verify, or the witness's name was first used with another key. A head this log never published
     (another root for that size) is kept all the same, with ``matches`` False: it is the evidence of
     a fork."""
-    from caseflow.errors import ValidationFailed
 
     known = session.scalar(select(WitnessConfirmation.witness_key).where(WitnessConfirmation.witness == data["witness"])
                            .order_by(WitnessConfirmation.id).limit(1))

@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from caseflow.audit import sealing
 from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
-from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, event_columns
+from caseflow.audit.heads import SignedHead, event_leaf
+from caseflow.audit.merkle import Frontier
+from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, LogLeaf, TreeHead, event_columns
+from caseflow.audit.signing import head_message, signer
 from caseflow.db import write_intent
 
 #: checks of records against their chains, registered by the domain packages (see cases/checks.py)
@@ -199,7 +202,6 @@ def stream_events(session: Session, chain: str | None = None, batch: int = 5000)
 def unsigned_heads(rows) -> list[Break]:
     """With a signing key, every head must carry a signature that verifies: a head moved (or an event
     appended and its head moved) by anyone without the key shows here."""
-    from caseflow.audit.signing import head_message, signer
 
     keys = signer()
     if not keys.trusted:
@@ -270,7 +272,6 @@ def verify_database(session: Session, chain: str | None = None) -> Report:
 def log_leaves(session: Session, size: int | None = None):
     """(position, stored leaf hash, chain, seq, event hash) in log order; the event's part is None
     when the event the leaf names is gone."""
-    from caseflow.audit.models import LogLeaf
 
     stmt = (select(LogLeaf.position, LogLeaf.leaf_hash, AuditEvent.chain, AuditEvent.seq, AuditEvent.hash)
             .outerjoin(AuditEvent, AuditEvent.id == LogLeaf.event_id).order_by(LogLeaf.position))
@@ -283,8 +284,6 @@ def log_leaves(session: Session, size: int | None = None):
 def replay_log(session: Session, sizes, size: int | None = None, max_breaks: int = 20):
     """Recompute the log from the events themselves (never from the stored leaf hashes): returns
     ({size: root} for each of ``sizes`` reached, the breaks found on the way, the log's size)."""
-    from caseflow.audit.heads import event_leaf
-    from caseflow.audit.merkle import Frontier
 
     frontier, breaks, wanted = Frontier(), [], iter(sorted(set(sizes)))
     nxt = next(wanted, None)
@@ -317,9 +316,6 @@ def replay_log(session: Session, sizes, size: int | None = None, max_breaks: int
 def verify_log(session: Session) -> list[Break]:
     """Every signed tree head against the log recomputed from the events: its signature, its root
     at its size (so each head is consistent with every later one), times that never go back."""
-    from caseflow.audit.heads import SignedHead
-    from caseflow.audit.models import TreeHead
-    from caseflow.audit.signing import signer
 
     keys = signer()
     heads = [SignedHead.of(h) for h in session.scalars(select(TreeHead).order_by(TreeHead.tree_size))]

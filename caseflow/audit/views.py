@@ -13,7 +13,9 @@ from caseflow.audit.digest import check_against
 from caseflow.audit.heads import SignedHead
 from caseflow.audit.publish import NoSigningKey, latest_head, publish, witness_summary
 from caseflow.audit.verify import verify_at_one_moment
+from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
+from caseflow.jobs.operations import enqueue, start
 from caseflow.policy import requires
 from caseflow.web import after_commit
 
@@ -49,7 +51,6 @@ def publish_now():
     from flask import flash
     from flask_babel import gettext as _
 
-    from caseflow.errors import ValidationFailed
 
     if not VerifyForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
@@ -72,8 +73,6 @@ def verify_job():
     the verdict, and the check is recorded."""
     from flask_babel import gettext as _
 
-    from caseflow.errors import ValidationFailed
-    from caseflow.jobs.operations import enqueue, start
 
     if not VerifyForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))

@@ -5,6 +5,16 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
+from caseflow.auth.models import ApiToken, User
+from caseflow.auth.operations import (
+    create_token,
+    create_user,
+    get_organisation,
+    revoke_token,
+    set_active,
+    set_password,
+    set_role,
+)
 from caseflow.commands import CommandGroup, in_transaction, read_password, user_by_email
 from caseflow.extensions import db
 
@@ -23,7 +33,6 @@ tokens_cli = CommandGroup("tokens", help="Personal API tokens.")
 @in_transaction
 def users_create(email, full_name, role, organisation, locale, password_stdin):
     """Create a user (the password is prompted for)."""
-    from caseflow.auth.operations import create_user, get_organisation
 
     org = get_organisation(db.session, organisation)
     user = create_user(db.session, email=email, full_name=full_name, role=role, organisation=org,
@@ -36,7 +45,6 @@ def users_create(email, full_name, role, organisation, locale, password_stdin):
 @in_transaction
 def users_disable(email):
     """Disable a user; their open sessions end at once."""
-    from caseflow.auth.operations import set_active
 
     set_active(db.session, user_by_email(email), False)
     click.echo(f"disabled {email}")
@@ -46,8 +54,6 @@ def users_disable(email):
 @click.argument("email")
 @in_transaction
 def users_enable(email):
-    from caseflow.auth.operations import set_active
-
     set_active(db.session, user_by_email(email), True)
     click.echo(f"enabled {email}")
 
@@ -57,8 +63,6 @@ def users_enable(email):
 @click.argument("role", type=click.Choice(["admin", "registrar", "reviewer", "assessor", "partner", "auditor"]))
 @in_transaction
 def users_set_role(email, role):
-    from caseflow.auth.operations import set_role
-
     set_role(db.session, user_by_email(email), role)
     click.echo(f"{email} is now {role}")
 
@@ -68,16 +72,12 @@ def users_set_role(email, role):
 @click.option("--password-stdin", is_flag=True)
 @in_transaction
 def users_set_password(email, password_stdin):
-    from caseflow.auth.operations import set_password
-
     set_password(db.session, user_by_email(email), read_password(password_stdin))
     click.echo(f"password set for {email}; their sessions were ended")
 
 
 @users_cli.command("list")
 def users_list():
-    from caseflow.auth.models import User
-
     for u in db.session.scalars(select(User).order_by(User.email)):
         state = "active" if u.active else "disabled"
         click.echo(f"{u.email:40} {u.role:10} {state:8} {u.organisation.name}")
@@ -90,7 +90,6 @@ def users_list():
 @in_transaction
 def tokens_create(as_email, name, days):
     """Create a token; it is printed once and stored only as a digest."""
-    from caseflow.auth.operations import create_token
 
     token, plain = create_token(db.session, user_by_email(as_email), name, days)
     click.echo(plain)
@@ -102,8 +101,6 @@ def tokens_create(as_email, name, days):
 @in_transaction
 def tokens_revoke(prefix):
     """Revoke the token whose first characters are PREFIX (as listed by `tokens list`)."""
-    from caseflow.auth.models import ApiToken
-    from caseflow.auth.operations import revoke_token
 
     tokens = list(db.session.scalars(select(ApiToken).where(ApiToken.prefix.startswith(prefix))))
     if len(tokens) != 1:
@@ -114,8 +111,6 @@ def tokens_revoke(prefix):
 
 @tokens_cli.command("list")
 def tokens_list():
-    from caseflow.auth.models import ApiToken
-
     for t in db.session.scalars(select(ApiToken).order_by(ApiToken.created_at)):
         state = "revoked" if t.revoked_at else ("expired" if not t.usable else "active")
         click.echo(f"{t.prefix}…  {t.user.email:34} {t.name:20} {state:8} expires {t.expires_at:%Y-%m-%d}")

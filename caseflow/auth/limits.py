@@ -13,10 +13,11 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from caseflow.auth.operations import account_key
+from caseflow.auth.views import PENDING
+
 
 def _account_key() -> str:
-    from caseflow.auth.operations import account_key
-
     return "account:" + account_key(request.form.get("email", ""))
 
 
@@ -43,6 +44,5 @@ def init_limits(app: Flask) -> Limiter:
 def _pending_key() -> str:
     from flask import session
 
-    from caseflow.auth.views import PENDING
 
     return f"second-factor:{(session.get(PENDING) or {}).get('user')}"

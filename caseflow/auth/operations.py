@@ -15,7 +15,7 @@ from caseflow.auth.models import LOCALES, ApiToken, FailedSignIn, LoginSession, 
 from caseflow.auth.passwords import hash_password, needs_rehash, verify_password
 from caseflow.auth.roles import OrgKind, Role
 from caseflow.db import utcnow
-from caseflow.errors import NotFound, ValidationFailed
+from caseflow.errors import Forbidden, NotFound, ValidationFailed
 
 
 @dataclass
@@ -158,7 +158,6 @@ def set_active(session, user: User, active: bool, actor=None) -> None:
 def set_role(session, user: User, role: str, actor=None) -> None:
     """Another person's role: nobody changes their own (an administrator who made themselves auditor
     would read identities), so two people are needed to give an account another role."""
-    from caseflow.errors import Forbidden
 
     if actor is not None and actor.id == user.id:
         raise Forbidden(_("Nobody may change their own role: another administrator must."))

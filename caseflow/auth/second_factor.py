@@ -21,8 +21,9 @@ from sqlalchemy import delete, select
 from caseflow import clock
 from caseflow.audit.log import record
 from caseflow.auth.models import RecoveryCode, User
+from caseflow.auth.operations import revoke_sessions
 from caseflow.auth.passwords import hash_password, verify_password
-from caseflow.db import utcnow
+from caseflow.db import is_sqlite, utcnow
 from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.protection.keys import keyring
 
@@ -111,7 +112,6 @@ def check(session, user: User, code: str) -> str | None:
     """``totp`` or ``recovery_code`` when the code is good (and now spent), else None; each
     outcome recorded. The person's row is locked first: the same code sent twice at once is
     accepted once."""
-    from caseflow.db import is_sqlite
 
     def locked(stmt, table):
         return stmt if is_sqlite(session) else stmt.with_for_update(of=table)  # not the joined organisation
@@ -143,7 +143,6 @@ def check(session, user: User, code: str) -> str | None:
 def reset(session, user: User, actor) -> None:
     """An administrator's reset (a lost phone): the secret and the recovery codes go, the person's
     sessions end, and they enrol again at their next sign-in."""
-    from caseflow.auth.operations import revoke_sessions
 
     if actor is not None and actor.id == user.id:
         raise Forbidden(_("Nobody may reset their own second factor: another administrator must."))

@@ -11,8 +11,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from caseflow.auth import operations
 from caseflow.auth import second_factor as second_factor_ops
 from caseflow.auth.forms import CodeForm, LanguageForm, LoginForm, LogoutForm
+from caseflow.auth.models import User
 from caseflow.db import utcnow
+from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
+from caseflow.protection.keys import SealError, keyring
 
 bp = Blueprint("auth", __name__)
 
@@ -76,7 +79,6 @@ def _signed_in(user, method: str | None, target: str):
 
 def _pending_user():
     """The person between their password and their second factor (five minutes at most), or None."""
-    from caseflow.auth.models import User
 
     pending = session.get(PENDING)
     if not pending or utcnow().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
@@ -115,8 +117,6 @@ def enrol():
     """First sign-in of a role that needs a second factor: scan, type a code, keep the recovery codes."""
     from markupsafe import Markup
 
-    from caseflow.errors import ValidationFailed
-    from caseflow.protection.keys import keyring
 
     user = _pending_user()
     if user is None:
@@ -153,7 +153,6 @@ def enrol():
 @login_required
 def recovery_codes():
     """The ten recovery codes, shown once, right after enrolment."""
-    from caseflow.protection.keys import SealError, keyring
 
     sealed = session.pop("recovery_codes", None)
     target = session.pop("after_codes", None) or url_for("reports.dashboard")

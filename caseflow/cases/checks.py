@@ -24,6 +24,7 @@ from caseflow.cases.models import Case
 from caseflow.handover import evolve as _handover  # noqa: F401
 from caseflow.reintegration import evolve as _reintegration  # noqa: F401
 from caseflow.review import evolve as _review  # noqa: F401
+from caseflow.workflow.engine import catalogue
 from caseflow.workflow.fold import Record, differences, fold, projections
 
 
@@ -52,8 +53,6 @@ def record_differences(case, x: Record, rows: dict) -> list[tuple[str, str, str]
 
 @record_check
 def cases_match_their_history(session, chain: str | None) -> list[Break]:
-    from caseflow.workflow.engine import catalogue
-
     wfs = catalogue().versions
     cases_q = select(Case.id, Case.code, Case.workflow, Case.state, Case.version)
     events_q = (select(AuditEvent.chain, AuditEvent.seq, AuditEvent.action, AuditEvent.from_state,
@@ -86,7 +85,6 @@ def cases_meet_their_states(session, chain: str | None) -> list[Break]:
     """What each state requires of the record (its ``requires`` in the workflow file: a closed case
     has a reason), held on every case: the check the database's CHECK constraints made, now read
     from the workflow files so no state name is written in the schema."""
-    from caseflow.workflow.engine import catalogue
 
     table = Case.__table__.c
     breaks = []

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import click
 
+from caseflow.cases.queries import on_earlier_version
 from caseflow.commands import CommandGroup, in_transaction
 from caseflow.extensions import db
+from caseflow.workflow.diagram import render_svg
+from caseflow.workflow.engine import catalogue, workflows
+from caseflow.workflow.versions import migrate_cases
 
 workflows_cli = CommandGroup(
     "workflows",
@@ -17,7 +21,6 @@ workflows_cli = CommandGroup(
 @workflows_cli.command("list")
 def workflows_list():
     """The workflows in force, the versions cases may still run on, and the country overlay."""
-    from caseflow.workflow.engine import catalogue
 
     cat = catalogue()
     for (name, version), wf in sorted(cat.versions.items()):
@@ -34,8 +37,6 @@ def workflows_draw(folder, lang):
     """Write each workflow in force as FOLDER/<name>.svg (the pictures in the README)."""
     from pathlib import Path
 
-    from caseflow.workflow.diagram import render_svg
-    from caseflow.workflow.engine import workflows
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     for name, wf in sorted(workflows().items()):
@@ -59,8 +60,6 @@ def standalone_svg(svg: str) -> str:
 def workflows_migrate(name, dry_run):
     """Move the cases of NAME that run on an earlier version to the version in force, as its file's
     migrate_from says; one audited event per case, all cases or none."""
-    from caseflow.cases.queries import on_earlier_version
-    from caseflow.workflow.versions import migrate_cases
 
     result = migrate_cases(db.session, name, lambda wf: on_earlier_version(db.session, wf), dry_run=dry_run)
     for code, old, before, after in result.moved:

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from caseflow import vocab
+from caseflow.audit.hashing import plain
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
 from caseflow.labels import field_label
@@ -34,6 +35,8 @@ from caseflow.protection.identity import (
 )
 from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
 from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
+from caseflow.workflow.definition import WorkflowError
+from caseflow.workflow.engine import workflow_of
 
 
 def _in(column: str, codes) -> CheckConstraint:
@@ -236,8 +239,6 @@ class Case(SealedFields, Base):
         return (self.workflow_fields or {}).get(name)
 
     def _sealed_own_fields(self) -> tuple[str, ...]:
-        from caseflow.workflow.engine import workflow_of
-
         return workflow_of(self).sealed_own_fields()
 
     @property
@@ -250,8 +251,6 @@ class Case(SealedFields, Base):
         elif name in self._sealed_own_fields():  # a workflow's identifying field: sealed with the rest
             set_value(self, name, value)
         else:
-            from caseflow.audit.hashing import plain
-
             kept = dict(self.workflow_fields or {})
             if value is None:
                 kept.pop(name, None)
@@ -262,7 +261,6 @@ class Case(SealedFields, Base):
     def identifying_fields(self) -> tuple[str, ...]:
         """What identifies this person: the names and date of birth, and what the workflow's file
         marks identifying among its own fields (a service number)."""
-        from caseflow.workflow.engine import workflow_of
 
         return workflow_of(self).identifying_fields(IDENTIFYING_FIELDS)
 
@@ -285,7 +283,6 @@ def record_fields(wf) -> set[str]:
 
 def check_state_requirements(workflows) -> None:
     """At start-up: every field a state requires is one the case record has."""
-    from caseflow.workflow.definition import WorkflowError
 
     for wf in workflows:
         known = record_fields(wf)

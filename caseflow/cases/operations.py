@@ -12,11 +12,11 @@ from caseflow.cases.models import IDENTIFYING_FIELDS, Case, CaseCodeCounter
 from caseflow.cases.schemas import intake_schema, sealed_record_fields
 from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
-from caseflow.errors import Forbidden, NotFound, ValidationFailed
+from caseflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseflow.policy import require
 from caseflow.protection.identity import seal_with_master
 from caseflow.schemas import translate_errors
-from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of
+from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of, workflows
 
 
 def next_case_code(session, prefix: str, year: int) -> str:
@@ -104,8 +104,6 @@ def act(session, case: Case, trigger: str, actor, data: dict | None, *, expected
 
 
 def workflow_names() -> list[str]:
-    from caseflow.workflow.engine import workflows
-
     return list(workflows())
 
 
@@ -134,7 +132,6 @@ def check_purpose(case: Case | None, user, purpose: str | None) -> str:
     """A purpose the user's role may give (for this case's workflow, or any), or a 422 naming it."""
     from flask_babel import gettext as _
 
-    from caseflow.workflow.engine import workflow_of, workflows
 
     flows = [workflow_of(case)] if case is not None else list(workflows().values())
     if not any(purpose in {p.code for p in wf.purposes_for(user.role)} for wf in flows):
@@ -151,8 +148,6 @@ def reveal_identity(session, case: Case, user, purpose: str | None = None) -> di
     if not can_see_identity(user, case) or not can_view(user, case):
         raise Forbidden(_("Your role may not see who this child is."))
     if case.identity_erased:
-        from caseflow.errors import Conflict
-
         raise Conflict(_("This child's identity was erased at the end of its retention period."))
     purpose = check_purpose(case, user, purpose)
     record(session, "identity_viewed", actor=user, chain=case.audit_chain, case_id=case.id,

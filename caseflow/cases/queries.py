@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 
 from caseflow.cases.models import Case, CaseClock
-from caseflow.cases.scope import visible_to
+from caseflow.cases.scope import scope_key, visible_to
 from caseflow.db import utcnow
+from caseflow.protection.identity import search_tokens
+from caseflow.protection.models import IdentityToken
+from caseflow.reintegration.models import FollowUp
+from caseflow.workflow.engine import workflows
 
 PER_PAGE = 25
 #: exact counts stop here; beyond, a list says "10,000+" (an exact count(*) over 100,000 rows costs
@@ -30,7 +34,6 @@ SORTS = {
 
 def latest_risk():
     """The risk level of the case's latest follow-up visit (None before the first)."""
-    from caseflow.reintegration.models import FollowUp
 
     return (select(FollowUp.risk_level).where(FollowUp.case_id == Case.id)
             .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc()).limit(1).scalar_subquery())
@@ -72,8 +75,6 @@ def name_matches(text: str):
     through the blind index: no name is in clear anywhere to compare with."""
     from sqlalchemy import and_, exists, false
 
-    from caseflow.protection.identity import search_tokens
-    from caseflow.protection.models import IdentityToken
 
     tokens = search_tokens(text)
     if not tokens:
@@ -97,7 +98,6 @@ def case_page(session, user, *, state=None, region=None, sex=None, overdue=False
     if organisation_id:
         stmt = stmt.where(or_(Case.registering_org_id == organisation_id, Case.receiving_org_id == organisation_id))
     if name:  # only among the cases whose workflow lets this role see who the child is
-        from caseflow.workflow.engine import workflows
 
         stmt = stmt.where(Case.workflow.in_([n for n, wf in workflows().items() if user.role in wf.identity_roles()]))
         stmt = stmt.where(name_matches(name))
@@ -186,7 +186,6 @@ def _cached(session, key: tuple, compute, ttl_setting: str, default_ttl: int):
 def capped_count(session, user, stmt, filters: tuple, *, cacheable: bool = True) -> int:
     """How many cases match, counted up to COUNT_CAP + 1 and kept LIST_COUNT_TTL_SECONDS per remit
     and filters (a count of 10,000 rows on every page view would cost more than the page)."""
-    from caseflow.cases.scope import scope_key
 
     def count():
         return session.scalar(select(func.count()).select_from(
@@ -200,7 +199,6 @@ def capped_count(session, user, stmt, filters: tuple, *, cacheable: bool = True)
 def distinct_values(session, user, column) -> list[str]:
     """The values a filter offers, within the user's remit, read at most once a minute per remit
     (a DISTINCT over every case on each page view is most of a list's cost at 100,000 cases)."""
-    from caseflow.cases.scope import scope_key
 
     def values():
         return list(session.scalars(

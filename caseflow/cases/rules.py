@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from caseflow import vocab
+from caseflow.assessment.age import refresh_age
 from caseflow.audit.hashing import plain
 from caseflow.cases import checks  # noqa: F401 - registers the record checks with audit verify
 from caseflow.cases.schemas import (
@@ -19,7 +20,9 @@ from caseflow.cases.schemas import (
     coherence_errors,
     sealed_record_fields,
 )
+from caseflow.handover.models import Handover
 from caseflow.labels import field_label
+from caseflow.review.models import ReviewRound
 from caseflow.schemas import CommentSchema
 from caseflow.workflow.registry import anchor, due_date, effect, guard, register_schema
 
@@ -40,8 +43,6 @@ def intake_complete(ctx):
 def facts_in_use(session, case) -> bool:
     """Has a decision or a handover rested on the case's facts? (A decided review round, not one
     superseded; or a recorded handover.)"""
-    from caseflow.handover.models import Handover
-    from caseflow.review.models import ReviewRound
 
     decided = exists().where(ReviewRound.case_id == case.id, ReviewRound.decision.is_not(None))
     handed = exists().where(Handover.case_id == case.id)
@@ -56,7 +57,6 @@ def _record_after(case, data: dict) -> dict:
 def record_refusal(ctx) -> dict | None:
     """What the record would contradict after this change: the facts with each other, the
     encounter with a recorded handover, and a recorded encounter time removed."""
-    from caseflow.handover.models import Handover
 
     case, data = ctx.subject, ctx.data
     if case.identity_erased:  # an edit or a correction alike: an erased identity is never written again
@@ -117,8 +117,6 @@ def _apply_changes(ctx, keys) -> tuple[dict, dict]:
         target = identifying if key in secret else public
         target[key] = [plain(old), plain(new)]
     if public or identifying:
-        from caseflow.assessment.age import refresh_age
-
         before = case.age_at_encounter
         refresh_age(ctx.session, case)
         if case.age_at_encounter != before:

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, pre_load, validates_schema
 
 from caseflow import clock, vocab
+from caseflow.assessment.age import whole_years_between
 from caseflow.cases.models import IDENTIFYING_FIELDS
+from caseflow.labels import Words
 from caseflow.schemas import (
     InputSchema,
     YesNo,
@@ -20,6 +22,7 @@ from caseflow.schemas import (
     text,
     whole_number,
 )
+from caseflow.workflow import registry
 
 #: the oldest age a case of this kind records (claimed, or from a date of birth)
 MAX_AGE = 30
@@ -38,11 +41,8 @@ def coherence_errors(values: dict) -> dict[str, str]:
     dob = values.get("date_of_birth")
     if dob and enc and dob > enc.date():
         errors["date_of_birth"] = str(_l("The child cannot be born after the encounter."))
-    elif dob:
-        from caseflow.assessment.age import whole_years_between
-
-        if whole_years_between(dob, enc.date() if enc else clock.today()) > MAX_AGE:
-            errors["date_of_birth"] = str(_l("This date of birth gives an age over 30: check the year."))
+    elif dob and whole_years_between(dob, enc.date() if enc else clock.today()) > MAX_AGE:
+        errors["date_of_birth"] = str(_l("This date of birth gives an age over 30: check the year."))
     if values.get("girl_mother") and values.get("sex") == "male":
         errors["girl_mother"] = str(_l("Only for girls."))
     return errors
@@ -115,8 +115,6 @@ INTAKE_SECTIONS = (
 
 def own_field(spec):
     """The marshmallow field of a field a workflow file declares."""
-    from caseflow.labels import Words
-    from caseflow.workflow import registry
 
     if spec.type in registry.FIELD_TYPES:
         return registry.FIELD_TYPES[spec.type](spec)

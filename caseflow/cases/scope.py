@@ -17,9 +17,14 @@ from datetime import timedelta
 
 from sqlalchemy import and_, exists, false, or_, select, true
 
+from caseflow import clock
+from caseflow.assessment.models import AgeAssessment
 from caseflow.cases.models import Case
+from caseflow.extensions import db
 from caseflow.policy import scope_rule
+from caseflow.review.models import ReviewRound
 from caseflow.workflow import registry
+from caseflow.workflow.engine import workflow_of, workflows
 
 
 def _initial_states() -> dict[str, list[str]]:
@@ -43,15 +48,11 @@ def past_initial():
 
 def _remits(role: str) -> dict[str, tuple[str, object]]:
     """Workflow name -> (initial state, the in-force file's remit rule for the role, or None)."""
-    from caseflow.workflow.engine import workflows
 
     return {wf.name: (wf.initial, wf.remit.get(role)) for wf in workflows().values()}
 
 
 def _decided_since(days: int):
-    from caseflow import clock
-    from caseflow.review.models import ReviewRound
-
     cutoff = clock.now() - timedelta(days=days)
     return exists(select(ReviewRound.id).where(ReviewRound.case_id == Case.id, ReviewRound.decision.is_not(None),
                                                ReviewRound.closed_at >= cutoff))
@@ -77,21 +78,17 @@ def sees_in_time(role: str, case: Case) -> bool:
     """``in_remit_in_time`` for one case."""
     initial, rule = _remits(role).get(case.workflow, (None, None))
     if rule is None:
-        from caseflow.workflow.engine import workflow_of
-
         return case.state != workflow_of(case).initial
     if case.state in rule.states:
         return True
     if not rule.days_after_decision:
         return False
-    from caseflow.extensions import db
 
     return bool(db.session.scalar(select(_decided_since(rule.days_after_decision).where(Case.id == case.id))))
 
 
 def visible_to(user):
     """A WHERE clause restricting cases to the user's remit (the policy file's ``scope`` rule)."""
-    from caseflow.assessment.models import AgeAssessment
 
     rule = scope_rule(user)
     if rule == "all":
@@ -131,8 +128,6 @@ def can_view(user, case: Case) -> bool:
     if rule == "receiving_org":
         return case.receiving_org_id is not None and case.receiving_org_id == user.organisation_id
     if rule == "assigned_assessment":
-        from caseflow.assessment.models import AgeAssessment
-
         return any(a.assessor_org_id == user.organisation_id for a in AgeAssessment.for_case(case))
     return False
 
@@ -140,14 +135,11 @@ def can_view(user, case: Case) -> bool:
 def sees_section(user, case: Case, section: str | None) -> bool:
     """Need to know by stage: does this user see this section of the case in its current state (the
     workflow file's ``sections``)? The case's code and state are seen by whoever has it in remit."""
-    from caseflow.workflow.engine import workflow_of
 
     return workflow_of(case).sees_section(user.role, section, case.state, _kind(user))
 
 
 def hidden_sections(user, case: Case) -> list[str]:
-    from caseflow.workflow.engine import workflow_of
-
     wf = workflow_of(case)
     return [s for s in wf.sections if not wf.sees_section(user.role, s, case.state, _kind(user))]
 
@@ -160,7 +152,6 @@ def _kind(user) -> str | None:
 def can_see_identity(user, case: Case | None = None) -> bool:
     """May this user ask to see who the child is (each view is recorded, with its purpose)? Which
     roles may, and why, is each workflow file's ``identity``; without a case: in any workflow."""
-    from caseflow.workflow.engine import workflow_of, workflows
 
     if case is not None:
         return user.role in workflow_of(case).identity_roles()

@@ -7,8 +7,12 @@ import sys
 
 import click
 
+from caseflow.auth.operations import get_organisation
+from caseflow.cases.operations import check_purpose
 from caseflow.commands import CommandGroup, user_by_email
 from caseflow.db import write_intent
+from caseflow.exports.operations import check_may_export, export_to_file, parse_filters, record_export
+from caseflow.exports.workbook import count_events
 from caseflow.extensions import db
 
 export_cli = CommandGroup("export", help="Excel exports for auditors.")
@@ -57,10 +61,6 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
     the workbook is encrypted with the passphrase given (Excel and LibreOffice open it)."""
     from werkzeug.datastructures import MultiDict
 
-    from caseflow.auth.operations import get_organisation
-    from caseflow.cases.operations import check_purpose
-    from caseflow.exports.operations import check_may_export, export_to_file, parse_filters, record_export
-    from caseflow.exports.workbook import count_events
 
     user = user_by_email(as_email)
     form = MultiDict([("state", s) for s in state] + [("date_from", date_from or ""), ("date_to", date_to or ""),

@@ -10,11 +10,18 @@ from flask_babel import gettext as _
 
 from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
-from caseflow.cases.scope import can_see_identity
+from caseflow.audit.models import AuditEvent
+from caseflow.cases.models import Case
+from caseflow.cases.operations import check_purpose
+from caseflow.cases.scope import can_see_identity, hidden_sections, visible_to
 from caseflow.errors import Forbidden, ValidationFailed
+from caseflow.exports.protect import encrypt_in_place
 from caseflow.exports.workbook import ExportFilters, count_events, write_workbook
+from caseflow.extensions import db
+from caseflow.jobs.operations import start, temp_path
 from caseflow.policy import may
 from caseflow.schemas import parse_id
+from caseflow.workflow.engine import workflow_of
 
 
 def check_may_export(user, filters: ExportFilters, include_identity: bool) -> None:
@@ -31,11 +38,6 @@ def check_sees_whole_history(user, code: str) -> None:
     not see a section some of its events belong to exports none of it (need to know)."""
     from sqlalchemy import select
 
-    from caseflow.audit.models import AuditEvent
-    from caseflow.cases.models import Case
-    from caseflow.cases.scope import hidden_sections, visible_to
-    from caseflow.extensions import db
-    from caseflow.workflow.engine import workflow_of
 
     case = db.session.scalar(select(Case).where(Case.code == code, visible_to(user)))
     if case is None:
@@ -53,7 +55,6 @@ def export_to_file(session, user, filters: ExportFilters, include_identity: bool
                    passphrase: str | None = None) -> dict:
     """Write the workbook at ``path``; returns what ``record_export`` records. A workbook with
     identifying data is encrypted with ``passphrase``, which the caller shows once (never recorded)."""
-    from caseflow.exports.protect import encrypt_in_place
 
     check_may_export(user, filters, include_identity)
     if include_identity and not passphrase:
@@ -101,8 +102,6 @@ def parse_filters(form) -> ExportFilters:
 
 
 def temp_export_path() -> str:
-    from caseflow.jobs.operations import temp_path
-
     return temp_path(".xlsx")
 
 
@@ -114,12 +113,9 @@ def start_export_job(session, user, filters: ExportFilters, include_identity: bo
                      case=None):
     """A queued export job (the caller commits, then enqueues it): checked now, as the inline one is.
     With identifying data, a purpose the user's role may give, recorded with the export."""
-    from caseflow.jobs.operations import start
 
     check_may_export(user, filters, include_identity)
     params = {"filters": filters.describe(), "identity": include_identity}
     if include_identity:
-        from caseflow.cases.operations import check_purpose
-
         params["purpose"] = check_purpose(case, user, purpose)
     return start(session, "export", user, params, total=count_events(session, user, filters))

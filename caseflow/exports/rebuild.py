@@ -15,8 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from caseflow.cases.checks import record_of
 from caseflow.exports import columns
+from caseflow.exports.seal import cell_value
 from caseflow.spreadsheet import read_rows
+from caseflow.workflow.engine import catalogue
 
 NUMBER = re.compile(r"\d+")
 
@@ -35,8 +38,6 @@ def _hashed_second(text) -> str | None:
 
 
 def _cell_second(value) -> str | None:
-    from caseflow.exports.seal import cell_value
-
     return cell_value(value) if isinstance(value, datetime) else (None if value is None else str(value))
 
 
@@ -52,8 +53,6 @@ def expected_records(path, events_by_chain: dict) -> tuple[dict, list[str]]:
     """Each case of the Cases sheet replayed from its History events: code -> (workflow, Expected);
     and the rows whose Workflow cell names no workflow this application knows (nothing to replay
     them with: reported, never skipped in silence)."""
-    from caseflow.cases.checks import record_of
-    from caseflow.workflow.engine import catalogue
 
     versions = catalogue().versions
     by_label = {}
@@ -111,8 +110,6 @@ def rebuild_problems(path, events, titles: list[str]) -> list[str]:
 
 
 def _cases(c: Check) -> None:
-    from caseflow.workflow.engine import catalogue
-
     versions = catalogue().versions
     keys = [k for k, _h, _w in columns.CASES]
     state_at, handed_at = keys.index("state"), keys.index("handed_over_at")

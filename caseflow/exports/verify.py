@@ -12,8 +12,13 @@ from types import SimpleNamespace
 from zipfile import BadZipFile
 
 from caseflow.audit.digest import merkle_root
+from caseflow.audit.heads import verify_with
+from caseflow.audit.signing import trusted_public_keys
 from caseflow.audit.verify import Break, Report, verify_events
-from caseflow.exports.columns import HISTORY_KEYS
+from caseflow.exports.columns import HISTORY_KEYS, SHEETS
+from caseflow.exports.protect import WrongPassphrase, decrypted_copy, is_encrypted
+from caseflow.exports.rebuild import rebuild_problems
+from caseflow.exports.seal import SheetSeal, cell_value, first_difference, statement
 from caseflow.spreadsheet import read_rows
 
 ABOUT, HISTORY = 0, 2
@@ -78,7 +83,6 @@ def _int_or_none(value):
 def verify_export(path, passphrase: str | None = None, keys: list[str] | None = None) -> ExportReport:
     """Every chain of the workbook's History against its About digest; an encrypted workbook (one
     with identifying data) is opened with its passphrase first."""
-    from caseflow.exports.protect import WrongPassphrase, decrypted_copy, is_encrypted
 
     if is_encrypted(path):
         try:
@@ -111,7 +115,6 @@ def verify_export(path, passphrase: str | None = None, keys: list[str] | None = 
     if has_app_context() and report.ok:  # the workflows' replayers (the CLI always has them)
         from openpyxl import load_workbook
 
-        from caseflow.exports.rebuild import rebuild_problems
 
         wb = load_workbook(path, read_only=True)
         titles = wb.sheetnames
@@ -125,10 +128,6 @@ def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
     signature, checked with the audit keys this verifier trusts (never a key the file names)."""
     from openpyxl import load_workbook
 
-    from caseflow.audit.heads import verify_with
-    from caseflow.audit.signing import trusted_public_keys
-    from caseflow.exports.columns import SHEETS
-    from caseflow.exports.seal import cell_value, statement
 
     wb = load_workbook(path, read_only=True)
     titles = wb.sheetnames
@@ -163,8 +162,6 @@ def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
 
 
 def _check_sheet(path, index: int, title: str, key: str, summary: dict) -> str | None:
-    from caseflow.exports.seal import SheetSeal, first_difference
-
     try:
         seal = SheetSeal(key, [int(c) for c in summary["columns"]])
         rows = read_rows(path, index)

@@ -14,11 +14,12 @@ from caseflow.auth.models import Organisation
 from caseflow.cases.operations import get_case
 from caseflow.cases.scope import can_see_identity
 from caseflow.cases.views import purpose_choices
-from caseflow.errors import ValidationFailed
+from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
 from caseflow.jobs.models import Job
+from caseflow.jobs.operations import enqueue
 from caseflow.policy import requires
 from caseflow.web import after_commit
 from caseflow.workflow.engine import state_choices
@@ -70,8 +71,6 @@ def index():
         return render_template("exports/index.html", **_form_context(exc.errors, request.form)), 422
     include_identity = request.form.get("include_identity") == "1"
     if include_identity or operations.needs_background(db.session, current_user, filters):
-        from caseflow.jobs.operations import enqueue
-
         try:
             job = operations.start_export_job(db.session, current_user, filters, include_identity,
                                               purpose=request.form.get("purpose"))
@@ -95,11 +94,8 @@ def case_history(code):
     case = get_case(db.session, code, current_user)
     include_identity = request.form.get("include_identity") == "1"
     if include_identity:  # encrypted, with its passphrase shown once on the job's page
-        from caseflow.jobs.operations import enqueue
 
         if not can_see_identity(current_user, case):
-            from caseflow.errors import Forbidden
-
             raise Forbidden(_("Your role may not see who this child is."))
         job = operations.start_export_job(db.session, current_user, ExportFilters(codes=[case.code]), True,
                                           purpose=request.form.get("purpose"), case=case)

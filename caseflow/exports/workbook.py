@@ -15,17 +15,22 @@ from sqlalchemy.orm import selectinload
 from caseflow import vocab
 from caseflow.assessment.age import age_at, age_band
 from caseflow.assessment.models import AgeAssessment
+from caseflow.audit import sealing
 from caseflow.audit.digest import merkle_root
 from caseflow.audit.hashing import HASH_VERSION, canonical_json, format_ts
 from caseflow.audit.models import AuditEvent, event_columns
+from caseflow.audit.sealing import Erased
+from caseflow.audit.signing import signer
 from caseflow.auth.models import Organisation
 from caseflow.cases.history import merged, sealed_values, withheld_fields
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
 from caseflow.exports import columns
+from caseflow.exports.seal import SheetSeal, cell_value, statement
 from caseflow.handover.models import Handover
-from caseflow.i18n import label
+from caseflow.i18n import current_language, label
+from caseflow.labels import field_label
 from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound, Vote
 from caseflow.review.outcomes import VOTE_OUTCOMES
@@ -106,8 +111,6 @@ class Sheets:
 
 
 def open_sheets(book, include_identity: bool) -> Sheets:
-    from caseflow.exports.seal import SheetSeal
-
     about = book.sheet(_("About"), ["key", _("Field"), _("Value")], [22, 34, 90])
     case_cols = columns.CASES + (columns.IDENTITY_COLUMNS if include_identity else [])
     cases_sheet = book.sheet(_("Cases"), [str(h) for _k, h, _w in case_cols], [w for *_x, w in case_cols])
@@ -259,7 +262,6 @@ def about_rows(user, filters: ExportFilters, used_workflows: set, include_identi
 def write_workbook(session, target, *, user, filters: ExportFilters, include_identity: bool,
                    progress: Callable[[int], None] | None = None) -> ExportResult:
     """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
-    from caseflow.audit import sealing
 
     book = SafeWorkbook(target)
     sh = open_sheets(book, include_identity)
@@ -298,8 +300,6 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
 
 def sealed_about(about_rows, sealed) -> list[tuple]:
     """The sheets' seals and the signature over them and every About value (none without a key)."""
-    from caseflow.audit.signing import signer
-    from caseflow.exports.seal import cell_value, statement
 
     seals = canonical_json({s.seal.key: s.seal.summary() for s in sealed}).decode()
     rows = [("sheet_seals", _("Seals of the sheets (rows, Merkle root, columns)"), seals)]
@@ -325,7 +325,6 @@ def identity_cells(case, include_identity: bool) -> dict:
 def own_fields_text(case, wf, include_identity: bool) -> str | None:
     """The fields only this case's workflow records, in words ("Campaign: GAO-2026-1; Unit: …"); an
     identifying one (a service number) only in an export with identity."""
-    from caseflow.labels import field_label
 
     parts = []
     for name, spec in wf.fields.items():
@@ -346,7 +345,6 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
     The words show the free text of the sealed part (opened with the case's key, ``opener``), not
     what identifies the child; with identity, the whole part is written, opened, beside them. An
     erased case's part is left out (its digest stays, so the chain still verifies)."""
-    from caseflow.audit.sealing import Erased
 
     identifying = None
     if include_identity and ev.identifying_json not in (None, "null"):
@@ -384,7 +382,5 @@ def _group(rows, key=None) -> dict:
 
 
 def _lang() -> str:
-    from caseflow.i18n import current_language
-
     return current_language()
 

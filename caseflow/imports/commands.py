@@ -9,6 +9,7 @@ from flask import current_app
 
 from caseflow.commands import CommandGroup, in_transaction, user_by_email
 from caseflow.extensions import db
+from caseflow.imports.operations import file_digest, import_rows, preview
 
 import_cli = CommandGroup("import", help="Excel imports of detention lists.")
 
@@ -22,7 +23,6 @@ import_cli = CommandGroup("import", help="Excel imports of detention lists.")
 def import_cases(path, as_email, dry_run, workflow):
     """Import a detention list: all rows or none."""
 
-    from caseflow.imports.operations import file_digest, import_rows, preview
 
     name = os.path.basename(path)
     workflow = workflow or current_app.config["DEFAULT_WORKFLOW"]

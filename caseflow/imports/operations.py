@@ -14,16 +14,21 @@ from sqlalchemy import and_, or_, select
 from caseflow.audit.hashing import file_sha256
 from caseflow.audit.log import record
 from caseflow.cases.models import Case
-from caseflow.cases.operations import register_case
+from caseflow.cases.operations import record_identity_search, register_case
 from caseflow.cases.schemas import intake_schema
 from caseflow.cases.scope import visible_to
 from caseflow.db import utcnow
 from caseflow.errors import ValidationFailed
 from caseflow.imports.columns import REQUIRED_COLUMNS, cell_to_input, header_index
+from caseflow.jobs import storage
+from caseflow.jobs.models import StoredFile
 from caseflow.labels import field_label
 from caseflow.policy import require
+from caseflow.protection.identity import reference_token, token, words
+from caseflow.protection.models import IdentityToken
 from caseflow.schemas import translate_errors
 from caseflow.spreadsheet import UploadRefused, open_upload
+from caseflow.workflow.engine import get_workflow
 
 
 @dataclass
@@ -71,8 +76,6 @@ def upload_id(sha: str, user) -> str:
 def keep_upload(session, path, sha: str, user) -> None:
     """Keep a previewed list in the shared storage until it is imported (the confirm step, on any
     node, reads it back); a preview never confirmed is purged, audited, within the hour."""
-    from caseflow.jobs import storage
-    from caseflow.jobs.models import StoredFile
 
     file_id = upload_id(sha, user)
     old = session.get(StoredFile, file_id)
@@ -88,8 +91,6 @@ def keep_upload(session, path, sha: str, user) -> None:
 
 def stored_upload(session, sha: str, user) -> tuple[str, object]:
     """(a temporary copy of the kept upload, its row); the caller removes the copy."""
-    from caseflow.jobs import storage
-    from caseflow.jobs.models import StoredFile
 
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise ValidationFailed(_("Unknown upload."))
@@ -101,7 +102,6 @@ def stored_upload(session, sha: str, user) -> tuple[str, object]:
 
 def preview(session, path, filename: str, sha: str, user, workflow: str | None = None) -> Preview:
     """Every row checked as the chosen workflow's registration would check it; nothing written."""
-    from caseflow.workflow.engine import get_workflow
 
     try:
         headers, body = open_upload(path, max_rows=current_app.config["IMPORT_MAX_ROWS"])
@@ -144,7 +144,6 @@ def preview(session, path, filename: str, sha: str, user, workflow: str | None =
         rows.append(result)
     searched = mark_duplicates(session, rows, user)
     if searched:  # the names looked for among the user's cases: a search of identities, recorded
-        from caseflow.cases.operations import record_identity_search
 
         record_identity_search(session, user, purpose=wf.identity_uses.get("on_duplicate_check"),
                                where="import",
@@ -187,8 +186,6 @@ def same_person(given: str, family: str, born):
     """Cases with these names and this date of birth, through the blind index (no name in clear)."""
     from sqlalchemy import exists
 
-    from caseflow.protection.identity import token, words
-    from caseflow.protection.models import IdentityToken
 
     wanted = [token("name", w) for w in words(given) + words(family)]
     if born is not None:
@@ -200,8 +197,6 @@ def same_reference(reference: str):
     """Cases with this facility reference, through the blind index (the reference is sealed)."""
     from sqlalchemy import exists
 
-    from caseflow.protection.identity import reference_token
-    from caseflow.protection.models import IdentityToken
 
     return exists().where(IdentityToken.case_id == Case.id, IdentityToken.token == reference_token(reference))
 

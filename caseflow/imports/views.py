@@ -14,11 +14,14 @@ from flask_wtf import FlaskForm
 from caseflow.cases.schemas import intake_schema
 from caseflow.errors import NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.i18n import label
 from caseflow.imports import operations
 from caseflow.imports.columns import header_for
+from caseflow.jobs.storage import delete_file
 from caseflow.labels import field_label
 from caseflow.policy import requires
 from caseflow.spreadsheet import template_workbook
+from caseflow.workflow.engine import get_workflow, workflows
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,7 +43,6 @@ class UploadForm(FlaskForm):
 
 def chosen_workflow(value: str | None):
     """The workflow the listed cases follow (a form or URL value; none: the default one)."""
-    from caseflow.workflow.engine import get_workflow, workflows
 
     name = value or current_app.config["DEFAULT_WORKFLOW"]
     if name not in workflows():
@@ -49,9 +51,6 @@ def chosen_workflow(value: str | None):
 
 
 def _page(form, errors, wf):
-    from caseflow.i18n import label
-    from caseflow.workflow.engine import workflows
-
     return render_template("imports/index.html", form=form, errors=errors, wf=wf, all_workflows=workflows(),
                            label=label)
 
@@ -130,7 +129,6 @@ def confirm():
         created = operations.import_rows(db.session, path, filename, current_user, workflow=wf.name)
     finally:
         os.unlink(path)
-    from caseflow.jobs.storage import delete_file
 
     delete_file(db.session, kept, "imported")  # in the import's transaction: both, or neither
     codes = [c.code for c in created]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from caseflow.commands import CommandGroup
+from caseflow.jobs.tasks import daily_digest, publish_heads, purge, send_reminders
 
 jobs_cli = CommandGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
 
@@ -14,7 +15,6 @@ def jobs_tick():
     """Run the schedule's work once: reminders, purging expired files, sessions and tokens, a signed
     tree head, the day's digest. For one machine without `celery beat` (cron every 5 or 10 minutes);
     safe to run at any time."""
-    from caseflow.jobs.tasks import daily_digest, publish_heads, purge, send_reminders
 
     click.echo(f"reminders: {send_reminders()}")
     click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in purge().items()))

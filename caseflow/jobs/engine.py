@@ -15,6 +15,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+from caseflow.jobs.tasks import register_tasks
+
 
 def init_celery(app: Flask) -> Celery:
     class FlaskTask(Task):
@@ -41,7 +43,6 @@ def init_celery(app: Flask) -> Celery:
             "daily-digest": {"task": "caseflow.daily_digest", "schedule": crontab(hour=2, minute=0)},
         },
     )
-    from caseflow.jobs.tasks import register_tasks
 
     register_tasks(celery)
     app.extensions["celery"] = celery

@@ -20,6 +20,7 @@ from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.jobs import storage
 from caseflow.jobs.models import Job
+from caseflow.protection.keys import keyring
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -138,7 +139,6 @@ def get_job(session, job_id: str, user) -> Job:
 def take_passphrase(session, job: Job) -> str | None:
     """An encrypted file's passphrase, to the person who asked, once: it is gone from the job as it
     is read (lost, the file is exported again)."""
-    from caseflow.protection.keys import keyring
 
     sealed = (job.result or {}).get("passphrase")
     if job.state != "done" or not sealed:

@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from celery import Celery
 
+from caseflow.audit.publish import NoSigningKey, publish
+from caseflow.auth.models import ApiToken, LoginSession
+from caseflow.db import utcnow, write_intent
+from caseflow.extensions import db
+from caseflow.jobs import storage
+from caseflow.jobs.operations import enqueue, run, start
+from caseflow.notifications.operations import email
+from caseflow.notifications.operations import send_reminders as insert_reminders
+from caseflow.protection.operations import propose_erasures
+
 JOB_MODULES = ("caseflow.exports.jobs", "caseflow.audit.jobs")
 
 
@@ -16,8 +26,6 @@ def register_tasks(celery: Celery) -> None:
 
     @celery.task(name="caseflow.run_job", acks_late=True, reject_on_worker_lost=True, shared=False)
     def run_job(job_id: str) -> str:
-        from caseflow.jobs.operations import run
-
         return run(job_id)
 
     @celery.task(name="caseflow.send_reminders", shared=False)
@@ -39,8 +47,6 @@ def register_tasks(celery: Celery) -> None:
 
 def writing(fn):
     """Run ``fn(session)`` as one writing transaction and commit it."""
-    from caseflow.db import write_intent
-    from caseflow.extensions import db
 
     token = write_intent.set(True)
     try:
@@ -55,10 +61,6 @@ def writing(fn):
 
 
 def send_reminders() -> int:
-    from caseflow.extensions import db
-    from caseflow.notifications.operations import email
-    from caseflow.notifications.operations import send_reminders as insert_reminders
-
     made = writing(insert_reminders)
     writing(email)  # the new ones, and any a mail server that was down kept back
     db.rollback()
@@ -68,9 +70,6 @@ def send_reminders() -> int:
 def purge() -> dict:
     from sqlalchemy import delete
 
-    from caseflow.auth.models import ApiToken, LoginSession
-    from caseflow.db import utcnow
-    from caseflow.jobs import storage
 
     def run(session):
         from datetime import timedelta
@@ -85,7 +84,6 @@ def purge() -> dict:
                     LoginSession.created_at <= now - timedelta(hours=cfg["ABSOLUTE_TIMEOUT_HOURS"]))
         sessions = session.execute(delete(LoginSession).where(ended)).rowcount
         tokens = session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
-        from caseflow.protection.operations import propose_erasures
 
         proposed = len(propose_erasures(session))  # identities past retention, for two people to approve
         return {"files": files, "sessions": sessions, "tokens": tokens, "erasures proposed": proposed}
@@ -95,7 +93,6 @@ def purge() -> dict:
 
 def publish_heads() -> str:
     """Take the committed events into the log and sign a head (see audit/publish.py)."""
-    from caseflow.audit.publish import NoSigningKey, publish
 
     try:
         pub = writing(publish)
@@ -108,9 +105,6 @@ def daily_digest() -> str | None:
     """One digest job a day, whichever beat asks first (the job's key is the day)."""
     from sqlalchemy.exc import IntegrityError
 
-    from caseflow.db import utcnow
-    from caseflow.extensions import db
-    from caseflow.jobs.operations import enqueue, start
 
     key = f"digest:{utcnow().date().isoformat()}"
     try:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
 from caseflow.jobs import storage
 from caseflow.jobs.operations import file_available, get_job, take_passphrase
@@ -31,7 +32,6 @@ def show(job_id):
 @login_required
 def passphrase(job_id):
     """An encrypted file's passphrase, to whoever asked for the file, once: it leaves the job here."""
-    from caseflow.errors import ValidationFailed
 
     job = get_job(db.session, job_id, current_user)
     if not PassphraseForm().validate_on_submit():

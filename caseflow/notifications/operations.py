@@ -24,6 +24,7 @@ from caseflow.auth.models import User
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import can_view
 from caseflow.db import utcnow
+from caseflow.i18n import current_language
 from caseflow.notifications.models import Notification
 from caseflow.workflow.engine import workflow_of
 
@@ -96,7 +97,6 @@ def describe(n: Notification, case: Case) -> str:
     """The reminder in the reader's language: the clock, the case code (pseudonymous), the due time."""
     from flask_babel import format_datetime
 
-    from caseflow.i18n import current_language
 
     clock = workflow_of(case).clocks.get(n.clock)
     name = clock.label.get(current_language(), n.clock) if clock else n.clock

@@ -6,6 +6,8 @@ import click
 
 from caseflow.commands import CommandGroup, in_transaction
 from caseflow.extensions import db
+from caseflow.protection.keys import new_key_text
+from caseflow.protection.operations import propose_erasures, rotate_master_key
 
 protection_cli = CommandGroup("protection", help="Data protection: the master key, retention and erasure.")
 
@@ -13,7 +15,6 @@ protection_cli = CommandGroup("protection", help="Data protection: the master ke
 @protection_cli.command("new-key")
 def protection_new_key():
     """Print a new master key (32 random bytes, base64) for CASEFLOW_MASTER_KEY or its file."""
-    from caseflow.protection.keys import new_key_text
 
     click.echo(new_key_text())
 
@@ -23,7 +24,6 @@ def protection_new_key():
 def protection_rotate():
     """Seal again with the current master key what an earlier one (CASEFLOW_MASTER_KEY_PREVIOUS)
     sealed: case data keys and second-factor secrets; remake the name index. Recorded."""
-    from caseflow.protection.operations import rotate_master_key
 
     counts = rotate_master_key(db.session)
     click.echo(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
@@ -34,7 +34,6 @@ def protection_rotate():
 def protection_propose():
     """Propose the erasure of every identity past its workflow's retention (an auditor and an
     administrator then approve each on the data-protection page)."""
-    from caseflow.protection.operations import propose_erasures
 
     made = propose_erasures(db.session)
     click.echo(f"{len(made)} erasures proposed")

@@ -30,6 +30,7 @@ from sqlalchemy.orm import object_session
 
 from caseflow.audit.sealing import Erased, opens_events
 from caseflow.protection.keys import SealError, b64, keyring, unb64
+from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
 
 _CACHE = "_identity_values"
 _DIRTY = "_identity_dirty"
@@ -47,7 +48,6 @@ def _key_of(case, *, create: bool) -> bytes | None:
         if not create:
             return None
         raw = AESGCM.generate_key(bit_length=256)
-        from caseflow.protection.models import CaseKey
 
         case.key_row = CaseKey(wrapped=keyring().seal(raw, f"casekey:{case.code}"))
     elif row.wrapped is None:
@@ -89,7 +89,6 @@ def open_with_key(raw: bytes, token: str, context: str) -> bytes:
 
 def unwrap(session, case_id: int, code: str) -> bytes | None:
     """A case's data key from its row (None: erased, or never made)."""
-    from caseflow.protection.models import CaseKey
 
     row = session.get(CaseKey, case_id)
     if row is None or row.wrapped is None:
@@ -116,7 +115,6 @@ def _load_rows(case) -> None:
     that reads the date of birth costs one query."""
     from sqlalchemy.orm.attributes import set_committed_value
 
-    from caseflow.protection.models import CaseIdentity, CaseKey
 
     if case.id is None or ("key_row" in case.__dict__ and "identity_row" in case.__dict__):
         return
@@ -245,7 +243,6 @@ def settle(case) -> None:
 
 def reseal(case) -> None:
     """Seal the case's identity (and remake its index) from its opened values."""
-    from caseflow.protection.models import CaseIdentity, IdentityToken
 
     values = values_of(case)
     if values:

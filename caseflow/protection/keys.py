@@ -25,6 +25,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 
+from caseflow.config import ConfigError
+
 PREFIX = "s1"
 
 
@@ -81,8 +83,6 @@ def _decode(text: str, where: str) -> bytes:
 
 
 def init_keys(app: Flask) -> Keyring:
-    from caseflow.config import ConfigError
-
     text = os.environ.get("CASEFLOW_MASTER_KEY") or app.config.get("MASTER_KEY")
     path = os.environ.get("CASEFLOW_MASTER_KEY_FILE") or app.config.get("MASTER_KEY_FILE")
     if not text and path:

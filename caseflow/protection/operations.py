@@ -15,11 +15,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseflow.audit.log import record
+from caseflow.auth.models import User
 from caseflow.cases.models import Case
-from caseflow.db import utcnow
+from caseflow.db import is_sqlite, utcnow
 from caseflow.errors import Conflict, Forbidden, NotFound
 from caseflow.policy import may
+from caseflow.protection.identity import _CACHE, _KEY, reseal, values_of
+from caseflow.protection.keys import keyring
 from caseflow.protection.models import CaseKey, Erasure
+from caseflow.protection.sealed import forget_opened
+from caseflow.workflow.engine import append_event, catalogue, workflow_of
 
 RETENTION_SETTING = "identity_retention_days"
 #: the roles whose approvals, together, erase an identity
@@ -27,7 +32,6 @@ RETENTION_SETTING = "identity_retention_days"
 
 def due_cases(session, now=None) -> list[tuple[Case, object]]:
     """Cases past their workflow's retention, not erased, with no erasure under way: (case, since)."""
-    from caseflow.workflow.engine import catalogue
 
     now = now or utcnow()
     out = []
@@ -69,7 +73,6 @@ def propose_erasures(session, actor=None) -> list[Erasure]:
 def approve(session, erasure_id: int, user) -> Erasure:
     """One of the two approvals; the second one erases. The row is locked: an auditor and an
     administrator approving at the same moment make one erasure, not two half-approvals."""
-    from caseflow.db import is_sqlite
 
     stmt = select(Erasure).where(Erasure.id == erasure_id).execution_options(populate_existing=True)
     erasure = session.scalar(stmt if is_sqlite(session) else stmt.with_for_update())
@@ -90,11 +93,6 @@ def approve(session, erasure_id: int, user) -> Erasure:
 
 
 def erase(session, erasure: Erasure, case: Case, actor) -> None:
-    from caseflow.auth.models import User
-    from caseflow.protection.identity import _CACHE, _KEY
-    from caseflow.protection.sealed import forget_opened
-    from caseflow.workflow.engine import append_event, workflow_of
-
     wf = workflow_of(case)
     if case.state not in wf.final_states:  # reopened since it was proposed: nothing is erased
         raise Conflict(_("The case is open again: its identity is kept."))
@@ -119,9 +117,6 @@ def erase(session, erasure: Erasure, case: Case, actor) -> None:
 def rotate_master_key(session, actor=None) -> dict:
     """Everything sealed with an earlier master key, sealed again with the current one (the case
     data keys, the second-factor secrets), and the blind index remade with the key derived from it."""
-    from caseflow.auth.models import User
-    from caseflow.protection.identity import reseal, values_of
-    from caseflow.protection.keys import keyring
 
     ring = keyring()
     counts = {"case_keys": 0, "second_factors": 0, "indexed_cases": 0}

@@ -26,6 +26,7 @@ from caseflow.extensions import db
 from caseflow.policy import requires
 from caseflow.protection import operations
 from caseflow.protection.models import Erasure
+from caseflow.spreadsheet import SafeWorkbook
 from caseflow.templating import words
 from caseflow.web import writes
 
@@ -120,8 +121,6 @@ def approve(erasure_id):
 @requires("data_protection")
 @writes  # the report is recorded
 def workbook():
-    from caseflow.spreadsheet import SafeWorkbook
-
     start, end = _period()
     f = facts(start, end)
     fd, path = tempfile.mkstemp(suffix=".xlsx")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from caseflow.cases.rules import end_of_day
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reintegration.schemas import FollowUpSchema, ReferralSchema, ReferralUpdateSchema
@@ -72,7 +73,6 @@ def next_visit_due(case):
     """The next visit the case worker set at the last visit."""
     from sqlalchemy.orm import object_session
 
-    from caseflow.cases.rules import end_of_day
 
     nxt = object_session(case).scalar(
         select(FollowUp.next_visit_date).where(FollowUp.case_id == case.id)

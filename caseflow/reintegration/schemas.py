@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, validates_schema
 
 from caseflow import vocab
+from caseflow.reintegration.models import Referral
 from caseflow.schemas import InputSchema, choice, past_date, planned_date, record_id, required_text, text
 
 
@@ -21,7 +22,6 @@ def referral_choices(session, case) -> list[tuple[str, str]]:
     """The case's referrals, as its update form offers them (never a number to type)."""
     from flask_babel import format_date
 
-    from caseflow.reintegration.models import Referral
 
     return [(str(r.id), f"{vocab.SERVICE_TYPES.get(r.service_type, r.service_type)} — {r.provider} "
                         f"({format_date(r.referred_on)}, {vocab.REFERRAL_STATUSES.get(r.status, r.status)})")

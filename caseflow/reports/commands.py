@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from caseflow.commands import CommandGroup, in_transaction, user_by_email
+from caseflow.db import utcnow
 from caseflow.extensions import db
+from caseflow.reports.facts import backfill
+from caseflow.reports.operations import make_period_report
+from caseflow.reports.workbook import write_csv, write_xlsx
 
 report_cli = CommandGroup("report", help="Statistics for the Secretary-General's reports.")
 
@@ -24,9 +28,6 @@ def report_period(date_from, date_to, as_of, by, as_email, lang, output):
     """Write the period report (recorded like one made on the page)."""
     from flask_babel import force_locale
 
-    from caseflow.db import utcnow
-    from caseflow.reports.operations import make_period_report
-    from caseflow.reports.workbook import write_csv, write_xlsx
 
     user = user_by_email(as_email)
     fmt = "csv" if output.lower().endswith(".csv") else "xlsx"
@@ -47,6 +48,5 @@ def report_period(date_from, date_to, as_of, by, as_email, lang, output):
 def report_backfill_facts():
     """File the statistical facts of cases registered before they were kept (once, after migration
     0012); each gets a `facts_recorded` event. Safe to run twice."""
-    from caseflow.reports.facts import backfill
 
     click.echo(f"facts filed for {backfill(db.session)} cases")

@@ -30,6 +30,7 @@ from caseflow.cases.models import Case
 from caseflow.handover.models import Handover
 from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound
+from caseflow.workflow.engine import append_event, catalogue, workflow_of
 
 #: fact key → the case column it is read from
 CASE_COLUMNS = {
@@ -122,7 +123,6 @@ def note(session, case, touched: frozenset[str] | None = None) -> Noted | None:
     """The facts the event about to be appended changed on ``case`` (``touched``: the parts its
     effects say they changed; None: any), or None when it changed none (a vote) or its workflow is
     not one the period statistics count (a screening)."""
-    from caseflow.workflow.engine import workflow_of
 
     if not workflow_of(case).period_statistics:
         return None
@@ -149,7 +149,6 @@ FACTS_RECORDED = "facts_recorded"
 def backfill(session) -> int:
     """Cases with no kept facts (registered before migration 0012): an event on each one's chain
     files its facts as they are now, from now on. Returns how many; a second run finds none."""
-    from caseflow.workflow.engine import append_event, catalogue
 
     counted = sorted({wf.name for wf in catalogue().versions.values() if wf.period_statistics})
     missing = select(Case.id).where(Case.workflow.in_(counted),

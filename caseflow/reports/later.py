@@ -11,8 +11,11 @@ from sqlalchemy import select
 
 from caseflow.audit.models import AuditEvent
 from caseflow.cases.models import Case
+from caseflow.cases.scope import visible_to
 from caseflow.reports.models import CaseFacts
 from caseflow.reports.remit import and_scope
+from caseflow.templating import action_label
+from caseflow.workflow.engine import get_workflow
 
 #: facts whose later change rewrites what a past period counted (its dimensions and its times)
 RESTATING = {
@@ -31,10 +34,6 @@ def _before(value, upper: datetime) -> bool:
 
 
 def later_changes(session, p, user) -> tuple[list[dict], int]:
-    from caseflow.cases.scope import visible_to
-    from caseflow.templating import action_label
-    from caseflow.workflow.engine import get_workflow
-
     stmt = (select(Case.code, Case.workflow, AuditEvent.occurred_at, AuditEvent.action, AuditEvent.details,
                    CaseFacts.facts, CaseFacts.event_id)
             .join(CaseFacts, CaseFacts.case_id == Case.id)

@@ -32,7 +32,10 @@ from sqlalchemy import Text, cast, or_, select
 
 from caseflow import vocab
 from caseflow.assessment.age import age_band
+from caseflow.audit.digest import digest_at
+from caseflow.audit.hashing import format_ts
 from caseflow.reports.disclosure import Protected, perturb, protected_count, record_key
+from caseflow.reports.later import later_changes
 from caseflow.reports.models import CaseFacts
 from caseflow.reports.remit import and_scope, remit_organisation
 from caseflow.review.outcomes import VOTE_OUTCOMES
@@ -210,7 +213,6 @@ DIMENSION_FACTS = ("sex", "age", "region", "authority", "facility", "charge", "n
 
 def tally(rows, p: Period, secret: bytes = b"") -> Tally:
     """``rows``: (case id, facts) of every case in the remit as of the report's time."""
-    from caseflow.audit.hashing import format_ts
 
     lo, hi = format_ts(p.lower), format_ts(p.upper)
     first = list(DIMENSIONS).index(p.by[0]) if p.by else None
@@ -407,8 +409,6 @@ def facts_as_of(session, at: datetime, user):
 def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     from flask import current_app
 
-    from caseflow.audit.digest import digest_at
-    from caseflow.reports.later import later_changes
 
     t = tally(facts_as_of(session, p.as_of, user), p, record_secret(current_app.config["SECRET_KEY"]))
     tables = [figures_by(t, None, min_cell), *(figures_by(t, d, min_cell) for d in DIMENSIONS)]

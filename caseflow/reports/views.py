@@ -8,11 +8,18 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from caseflow.cases.queries import counts_by_state, overdue_clocks
+from caseflow.db import utcnow
+from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
 from caseflow.i18n import current_language
 from caseflow.policy import may
-from caseflow.reports.charts import cases_by_state_chart, handover_chart
+from caseflow.reports.charts import cases_by_state_chart, column_chart, handover_chart, stacked_chart
+from caseflow.reports.operations import make_period_report
+from caseflow.reports.period import DIMENSIONS
 from caseflow.reports.queries import waiting_for
+from caseflow.reports.remit import remit_organisation
+from caseflow.reports.schemas import default_period
+from caseflow.reports.workbook import about_rows, write_csv, write_xlsx
 from caseflow.web import writes
 from caseflow.workflow.engine import get_workflow, workflows
 
@@ -60,13 +67,6 @@ def dashboard():
 @writes
 def period():
     """The period report: the form; with a period, its tables and charts (or the workbook, or CSV)."""
-    from caseflow.db import utcnow
-    from caseflow.errors import ValidationFailed
-    from caseflow.reports.operations import make_period_report
-    from caseflow.reports.period import DIMENSIONS
-    from caseflow.reports.remit import remit_organisation
-    from caseflow.reports.schemas import default_period
-    from caseflow.reports.workbook import about_rows, write_csv, write_xlsx
 
     remit_organisation(current_user)
     args = request.args
@@ -99,8 +99,6 @@ def period():
 
 
 def period_charts(report) -> dict:
-    from caseflow.reports.charts import column_chart, stacked_chart
-
     tables = {t.key: t for t in report.tables}
     out = {}
     monthly = tables.get("monthly")

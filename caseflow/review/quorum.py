@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from caseflow.auth.roles import OrgKind
+
 
 @dataclass(frozen=True)
 class Position:
@@ -106,8 +108,6 @@ def quorum_status(rule: dict, votes) -> QuorumStatus:
     else:
         absent = [k for k in rule.get("require_kinds", []) if k not in kinds]
         if absent:
-            from caseflow.auth.roles import OrgKind
-
             missing = _("No vote yet from: %(kinds)s.", kinds=", ".join(str(OrgKind(k).label) for k in absent))
     majority_by = rule.get("majority_by", "institution")
     positions = _positions(votes)

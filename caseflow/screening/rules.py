@@ -10,7 +10,9 @@ from marshmallow import ValidationError, fields
 
 from caseflow.assessment.age import ADULT, age_at
 from caseflow.assessment.rules import latest_concluded, open_request
+from caseflow.extensions import db
 from caseflow.screening.models import Campaign
+from caseflow.screening.operations import create_campaign
 from caseflow.screening.schemas import ClearanceSchema, SeparationSchema
 from caseflow.workflow.registry import effect, field_type, guard, record_maker, register_schema
 
@@ -19,8 +21,6 @@ register_schema("clearance", ClearanceSchema)
 
 @record_maker("campaign")
 def make_campaign(session, data, actor):
-    from caseflow.screening.operations import create_campaign
-
     return create_campaign(session, data, actor)
 register_schema("separation", SeparationSchema)
 
@@ -29,8 +29,6 @@ class CampaignCode(fields.String):
     """The code of a screening campaign that exists; the form offers them all."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from caseflow.extensions import db
-
         code = super()._deserialize(value, attr, data, **kwargs).strip()
         if Campaign.by_code(db.session, code) is None:
             raise ValidationError(_("No screening campaign has this code."))

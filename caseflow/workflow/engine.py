@@ -28,6 +28,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from caseflow.audit.log import record
+from caseflow.audit.models import AuditEvent
 from caseflow.db import utcnow
 from caseflow.errors import Conflict, Forbidden, GuardRefused, NotFound, StaleVersion, ValidationFailed
 from caseflow.i18n import current_language, label
@@ -273,7 +274,6 @@ def stale(session, wf: Workflow, subject) -> StaleVersion:
     """Who changed the case, what and when, since the version the user saw."""
     from flask_babel import format_datetime
 
-    from caseflow.audit.models import AuditEvent
 
     last = session.scalar(select(AuditEvent).where(AuditEvent.chain == subject.audit_chain)
                           .order_by(AuditEvent.seq.desc()).limit(1))
