@@ -6,12 +6,10 @@ registers them."""
 from __future__ import annotations
 
 import functools
-import sys
 
 import click
 from flask.cli import AppGroup
 
-from caseflow.auth.operations import find_user
 from caseflow.db import write_intent
 from caseflow.errors import DomainError
 from caseflow.extensions import db
@@ -61,16 +59,3 @@ class CommandGroup(AppGroup):
             raise
         except Exception as exc:  # noqa: BLE001 - the line says what failed (the app context rolled back)
             raise click.ClickException(one_line(exc)) from None
-
-
-def read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-def user_by_email(email):
-    user = find_user(db.session, email)
-    if user is None:
-        raise click.ClickException(f"no user {email}")
-    return user

@@ -20,7 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime, String, TypeDecorator
 
 from caseflow import clock
-from caseflow.audit.hashing import canonical_json
+from caseflow.canonical import canonical_json
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

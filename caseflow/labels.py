@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from caseflow.i18n import label
-from caseflow.workflow import registry
 
 FIELD_LABELS = {
     "given_name": _l("Given name"),
@@ -185,11 +184,25 @@ def rule_label(name: str) -> str:
     if name.startswith("majority_"):
         from flask_babel import gettext
 
-
         outcome = name.removeprefix("majority_")
-        return gettext("the round has reached “%(outcome)s”", outcome=registry.term("outcome", outcome))
+        return gettext("the round has reached “%(outcome)s”", outcome=term("outcome", outcome))
     return str(RULE_LABELS.get(name, name))
 
 
 def setting_label(name: str) -> str:
     return str(SETTING_LABELS.get(name, name))
+
+
+#: ``name -> {code: label}``: the words of a rules package's codes that a workflow file names (the
+#: review's outcomes in ``quorum.least_restrictive_first``), for the pages that show the file
+VOCABULARIES: dict[str, dict] = {}
+
+
+def vocabulary(name: str, terms: dict) -> dict:
+    VOCABULARIES[name] = terms
+    return terms
+
+
+def term(vocabulary_name: str, code: str) -> str:
+    """A code in words (the code itself when no package gave it words)."""
+    return str(VOCABULARIES.get(vocabulary_name, {}).get(code, code))

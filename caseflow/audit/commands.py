@@ -16,8 +16,6 @@ from caseflow.audit.verify import verify_at_one_moment
 from caseflow.audit.witness import BUNDLE_FORMAT, Alarm, SourceError, State, observe, open_source
 from caseflow.commands import CommandGroup
 from caseflow.db import write_intent
-from caseflow.exports.protect import is_encrypted
-from caseflow.exports.verify import UnreadableExport, verify_export
 from caseflow.extensions import db
 
 audit_cli = CommandGroup("audit", help="The tamper-evident audit log.")
@@ -150,29 +148,3 @@ def audit_public_key():
     if key is None:
         raise click.ClickException("no audit signing key is configured")
     click.echo(key)
-
-
-@audit_cli.command("verify-export")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--passphrase", envvar="CASEFLOW_EXPORT_PASSPHRASE", default=None,
-              help="an encrypted workbook's passphrase (or CASEFLOW_EXPORT_PASSPHRASE; asked for when needed)")
-@click.option("--key", "keys", multiple=True, help="an audit public key to trust (`flask audit public-key`), "
-                                                  "besides the configured ones")
-def audit_verify_export(path, passphrase, keys):
-    """Verify an exported workbook offline: every chain in its History sheet against its About digest,
-    and every cell of every sheet against the seals signed on its About sheet."""
-
-    if is_encrypted(path) and not passphrase:
-        passphrase = click.prompt("passphrase of the encrypted workbook", hide_input=True)
-    try:
-        result = verify_export(path, passphrase, list(keys))
-    except UnreadableExport as exc:
-        raise click.ClickException(str(exc)) from None
-    ident = result.about.get("identifying_data", "?")
-    click.echo(f"checked {result.report.events} events in {result.report.chains} chains "
-               f"(identifying data in the file: {ident})")
-    if not result.ok:
-        for problem in result.problems()[:5]:
-            click.echo(f"BROKEN: {problem}", err=True)
-        sys.exit(1)
-    click.echo(f"OK: digest {result.root_found} matches the About sheet; every sheet matches its signed seal")

@@ -19,55 +19,15 @@ on generated events, and injective over the event's fields.
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from json.encoder import encode_basestring
 
 import orjson
 
+from caseflow.canonical import ENCODER, NotCanonical, canonical_json, format_ts, plain  # noqa: F401 - the log's words
+
 HASH_VERSION = 2
 HASH_VERSIONS = (1, 2)
-
-
-class NotCanonical(TypeError):
-    """A value that has no stable encoding (a float, an object)."""
-
-
-_ZERO = timedelta(0)
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def format_ts(value: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (hot path of verification: no strftime)."""
-    if value.tzinfo is None:
-        raise NotCanonical("naive datetime in audit content")
-    if value.utcoffset() != _ZERO:
-        value = value.astimezone(UTC)
-    return value.isoformat(timespec="microseconds")[:26] + "Z"
-
-
-def plain(value):
-    """Turn a value into JSON-safe, float-free data (dates to ISO text)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, datetime):
-        return format_ts(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [plain(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if hasattr(value, "value") and isinstance(value.value, str):  # enums
-        return value.value
-    if isinstance(value, float):
-        raise NotCanonical("floats are not allowed in audit content; use text or integers")
-    raise NotCanonical(f"cannot encode {type(value).__name__} in audit content")
-
-
-def canonical_json(obj) -> bytes:
-    return _ENCODER.encode(obj).encode()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -173,7 +133,7 @@ def event_bytes_by_hand(ev) -> bytes:
         + '],"at":' + encode_basestring(at)
         + (',"case":' + _i(getattr(ev, "case_id", None)) if version >= 2 else "")
         + ',"chain":' + encode_basestring(ev.chain)
-        + ',"details":' + (getattr(ev, "details_json", None) or _ENCODER.encode(ev.details or {}))
+        + ',"details":' + (getattr(ev, "details_json", None) or ENCODER.encode(ev.details or {}))
         + ',"from":' + _s(ev.from_state)
         + ',"ident":' + encode_basestring(ev.ident_digest or "")
         + ',"prev":' + encode_basestring(ev.prev_hash)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from sqlalchemy import select
 
@@ -9,17 +11,32 @@ from caseflow.auth.models import ApiToken, User
 from caseflow.auth.operations import (
     create_token,
     create_user,
+    find_user,
     get_organisation,
     revoke_token,
     set_active,
     set_password,
     set_role,
 )
-from caseflow.commands import CommandGroup, in_transaction, read_password, user_by_email
+from caseflow.commands import CommandGroup, in_transaction
 from caseflow.extensions import db
 
 users_cli = CommandGroup("users", help="User accounts.")
 tokens_cli = CommandGroup("tokens", help="Personal API tokens.")
+
+
+
+def read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def user_by_email(email):
+    user = find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
 
 
 @users_cli.command("create")

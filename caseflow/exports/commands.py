@@ -1,4 +1,5 @@
-"""Operators' commands for the auditor's Excel export."""
+"""Operators' commands for the auditor's Excel export, and its offline verification (``audit
+verify-export``, in the audit group)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import sys
 
 import click
 
+from caseflow.audit.commands import audit_cli
+from caseflow.auth.commands import user_by_email
 from caseflow.auth.operations import get_organisation
 from caseflow.cases.operations import check_purpose
-from caseflow.commands import CommandGroup, user_by_email
+from caseflow.commands import CommandGroup
 from caseflow.db import write_intent
 from caseflow.exports.operations import check_may_export, export_to_file, parse_filters, record_export
+from caseflow.exports.protect import is_encrypted
+from caseflow.exports.verify import UnreadableExport, verify_export
 from caseflow.exports.workbook import count_events
 from caseflow.extensions import db
 
@@ -97,3 +102,29 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
     sealed = "; encrypted with the passphrase given" if identity else ""
     click.echo(f"wrote {output}: {rows['cases']} cases, {rows['history']} history rows; sha256 {outcome['sha256']}"
                f"{sealed}")
+
+
+@audit_cli.command("verify-export")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--passphrase", envvar="CASEFLOW_EXPORT_PASSPHRASE", default=None,
+              help="an encrypted workbook's passphrase (or CASEFLOW_EXPORT_PASSPHRASE; asked for when needed)")
+@click.option("--key", "keys", multiple=True, help="an audit public key to trust (`flask audit public-key`), "
+                                                  "besides the configured ones")
+def audit_verify_export(path, passphrase, keys):
+    """Verify an exported workbook offline: every chain in its History sheet against its About digest,
+    and every cell of every sheet against the seals signed on its About sheet."""
+
+    if is_encrypted(path) and not passphrase:
+        passphrase = click.prompt("passphrase of the encrypted workbook", hide_input=True)
+    try:
+        result = verify_export(path, passphrase, list(keys))
+    except UnreadableExport as exc:
+        raise click.ClickException(str(exc)) from None
+    ident = result.about.get("identifying_data", "?")
+    click.echo(f"checked {result.report.events} events in {result.report.chains} chains "
+               f"(identifying data in the file: {ident})")
+    if not result.ok:
+        for problem in result.problems()[:5]:
+            click.echo(f"BROKEN: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: digest {result.root_found} matches the About sheet; every sheet matches its signed seal")

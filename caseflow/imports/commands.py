@@ -7,7 +7,8 @@ import os
 import click
 from flask import current_app
 
-from caseflow.commands import CommandGroup, in_transaction, user_by_email
+from caseflow.auth.commands import user_by_email
+from caseflow.commands import CommandGroup, in_transaction
 from caseflow.extensions import db
 from caseflow.imports.operations import file_digest, import_rows, preview
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from caseflow.commands import CommandGroup, in_transaction, user_by_email
+from caseflow.auth.commands import user_by_email
+from caseflow.commands import CommandGroup, in_transaction
 from caseflow.db import utcnow
 from caseflow.extensions import db
 from caseflow.reports.facts import backfill

@@ -3,9 +3,9 @@
 
 from flask_babel import lazy_gettext as _l
 
-from caseflow.workflow import registry
+from caseflow.labels import vocabulary
 
-VOTE_OUTCOMES = registry.vocabulary("outcome", {
+VOTE_OUTCOMES = vocabulary("outcome", {
     "release": _l("Release and handover to civilian child protection"),
     "diversion": _l("Diversion or restorative measure"),
     "juvenile_justice": _l("Referral to juvenile justice"),

@@ -45,9 +45,6 @@ SETTING_RULES: dict[str, Callable] = {}
 #: ``fn(actor, subject) -> bool``: whether a subject is within an actor's remit (who sees which
 #: records), registered once by the package that decides it; without one, nothing may be acted on
 REMIT: list[Callable] = []
-#: ``name -> {code: label}``: the words of a rules package's codes that a workflow file names (the
-#: review's outcomes in ``quorum.least_restrictive_first``), for the pages that show the file
-VOCABULARIES: dict[str, dict] = {}
 #: ``effect -> fn(record, event, payload, details, effect)``: how an event that ran the effect is
 #: folded into the record a subject's rows should hold (``workflow.fold``); one per effect that writes
 EVOLVERS: dict[str, Callable] = {}
@@ -136,16 +133,6 @@ def record_maker(name: str):
 
 def field_type(name: str):
     return lambda fn: _register(FIELD_TYPES, "field type", name, fn)
-
-
-def vocabulary(name: str, terms: dict) -> dict:
-    VOCABULARIES[name] = terms
-    return terms
-
-
-def term(vocabulary_name: str, code: str) -> str:
-    """A code in words (the code itself when no package gave it words)."""
-    return str(VOCABULARIES.get(vocabulary_name, {}).get(code, code))
 
 
 def remit(fn):

@@ -8,8 +8,7 @@ from markupsafe import Markup
 
 from caseflow.auth.roles import ORG_KIND_LABELS
 from caseflow.i18n import current_language
-from caseflow.labels import rule_label, setting_label
-from caseflow.workflow import registry
+from caseflow.labels import rule_label, setting_label, term
 from caseflow.workflow.diagram import render_svg
 from caseflow.workflow.engine import get_workflow, workflows
 
@@ -33,7 +32,7 @@ def show(name):
     wf = get_workflow(name)
     svg = Markup(render_svg(wf, current_language()))  # noqa: S704 - built from escaped labels only
     tiers = wf.quorum.get("least_restrictive_first") or []
-    order = " < ".join(" / ".join(registry.term("outcome", o) for o in tier) for tier in tiers)
+    order = " < ".join(" / ".join(term("outcome", o) for o in tier) for tier in tiers)
     def kind_labels(kinds) -> str:
         return ", ".join(str(ORG_KIND_LABELS.get(k, k)) for k in kinds)
 
