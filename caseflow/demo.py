@@ -118,7 +118,6 @@ def _demo_cases(session, orgs) -> None:
     import yaml
     from flask import current_app
 
-
     now = utcnow()
     folder = Path(current_app.config["WORKFLOWS_DIR"]) / "demo"
     for path in sorted(folder.glob("*.yaml")):

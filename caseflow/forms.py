@@ -6,12 +6,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mf
 from sqlalchemy import select
 
 from caseflow.auth.models import Organisation
-from caseflow.cases.schemas import INTAKE_SECTIONS
 from caseflow.labels import HELP, field_label
+
+#: the registration in sections (GOV.UK: a long form in parts, each under its heading); a workflow's
+#: own fields, and any field not named here, come last under "Other details"
+INTAKE_SECTIONS = (
+    (_l("The child"), ("given_name", "family_name", "other_names", "sex", "date_of_birth", "claimed_age",
+                       "age_estimated", "nationality", "languages")),
+    (_l("Where and how the child was met"), ("region", "cercle", "commune", "encounter_type", "encounter_at",
+                                             "encounter_place", "apprehending_unit")),
+    (_l("Detention"), ("detaining_authority", "facility_type", "facility_reference", "separated_from_adults",
+                       "legal_counsel", "family_notified_at", "unicef_notified_at", "custody_start", "custody_end",
+                       "ill_treatment_reported")),
+    (_l("Charges and association"), ("charges", "charge_category", "alleged_group", "association_roles",
+                                     "girl_mother")),
+    (_l("Protection and consent"), ("protection_concerns", "consent_services", "consent_reporting", "consent_by")),
+)
+
 
 
 @dataclass
@@ -146,7 +162,6 @@ def in_sections(fields: list[FormField]) -> list[tuple[str | None, list[FormFiel
     """The fields of a long form grouped under the registration's headings (INTAKE_SECTIONS), the
     rest under "Other details"; a form with none of them stays one group without a heading."""
     from flask_babel import gettext as _
-
 
     by_name = {f.name: f for f in fields}
     groups, placed = [], set()

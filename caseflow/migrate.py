@@ -53,7 +53,6 @@ def schema_diff(engine: Engine) -> list:
     """Differences between the migrated database and the models (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
 
-
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(ctx, Base.metadata)

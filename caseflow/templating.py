@@ -138,7 +138,6 @@ class Words:
         from flask import g
         from sqlalchemy import select
 
-
         names = g.get("caseflow_org_names")
         if names is None or org_id not in names:
             names = g.caseflow_org_names = dict(db.session.execute(select(Organisation.id, Organisation.name)).all())
@@ -149,7 +148,6 @@ class Words:
         """A referral as what it is (its service and the day it was made), never its database id."""
         from flask import g
         from sqlalchemy import select
-
 
         known = g.setdefault("caseflow_referrals", {})
         if referral_id not in known:
@@ -273,7 +271,6 @@ def next_step(case) -> str | None:
     workflow, from its state, open to their role (the vote, when the state offers one)."""
     from flask_login import current_user
 
-
     wf = workflow_of(case)
     mine = [t for t in wf.from_state(case.state) if current_user.role in t.roles]
     voting = next((t for t in mine if not t.changes_state and not t.version_check), None)
@@ -345,7 +342,6 @@ def _sections(fields):
 def unread_reminders() -> int:
     """The bell's count on every page (one indexed count)."""
     from flask_login import current_user
-
 
     if not current_user or not current_user.is_authenticated:
         return 0

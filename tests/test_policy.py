@@ -12,6 +12,21 @@ from tests.conftest import app_config, csrf_token, login, make_app
 POLICY = PROJECT_ROOT / "workflows" / "policy" / "policy.yaml"
 
 
+@pytest.fixture
+def apps(database):
+    """``apps(**config)``: an app on the test database; its connections closed after the test."""
+    made = []
+
+    def make(**extra):
+        app = make_app(database, **extra)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["caseflow.db"]["engine"].dispose()
+
+
 def policy_file(tmp_path, change) -> str:
     raw = yaml.safe_load(POLICY.read_text())
     change(raw)
@@ -32,13 +47,13 @@ def test_a_mistake_in_the_policy_stops_start_up_naming_the_key(tmp_path, databas
     assert key in str(err.value)
 
 
-def test_moving_a_permission_is_a_change_of_the_file(tmp_path, database):
+def test_moving_a_permission_is_a_change_of_the_file(tmp_path, apps):
     """The shipped file lets only auditors open the export page; a file that adds reviewers lets them."""
-    shipped = make_app(database)
+    shipped = apps()
     client = shipped.test_client()
     login(client, "reviewer.un@caseflow.demo")
     assert client.get("/exports/").status_code == 403
-    moved = make_app(database, POLICY_FILE=policy_file(
+    moved = apps(POLICY_FILE=policy_file(
         tmp_path, lambda raw: raw["may"]["export_many"].append("reviewer")))
     client = moved.test_client()
     login(client, "reviewer.un@caseflow.demo")
@@ -46,8 +61,8 @@ def test_moving_a_permission_is_a_change_of_the_file(tmp_path, database):
     assert page.status_code == 200 and 'href="/exports/"' in page.get_data(as_text=True)  # and in the menu
 
 
-def test_a_role_the_scope_does_not_name_sees_no_case(tmp_path, database):
-    without = make_app(database, POLICY_FILE=policy_file(tmp_path, lambda raw: raw["scope"].pop("registrar")))
+def test_a_role_the_scope_does_not_name_sees_no_case(tmp_path, apps):
+    without = apps(POLICY_FILE=policy_file(tmp_path, lambda raw: raw["scope"].pop("registrar")))
     from sqlalchemy import select
 
     from caseflow.auth.models import User
@@ -60,7 +75,7 @@ def test_a_role_the_scope_does_not_name_sees_no_case(tmp_path, database):
         case = Case(registering_org_id=registrar.organisation_id)  # one the shipped file lets them see
         assert not can_view(registrar, case)
         assert db.session.scalar(select(Case.id).where(visible_to(registrar)).limit(1)) is None
-    with make_app(database).app_context():
+    with apps().app_context():
         registrar = db.session.scalar(select(User).where(User.email == "registrar@caseflow.demo"))
         assert can_view(registrar, Case(registering_org_id=registrar.organisation_id))
     client = without.test_client()

@@ -370,9 +370,9 @@ def test_a_witness_over_the_network_and_two_publishers_at_once(live_app, live_se
 
     from click.testing import CliRunner
 
+    from caseflow.audit.commands import audit_witness
     from caseflow.audit.publish import proof_between
     from caseflow.auth.operations import create_token
-    from caseflow.audit.commands import audit_witness
     from caseflow.db import write_intent
     from caseflow.extensions import db
     from tests.test_concurrency import case_under_review_with_votes, committed

@@ -327,7 +327,6 @@ def export_cases(state=None, date_from=None, date_to=None, region=None, organisa
     """The auditor's workbook, with the same filters as the export page; the export is recorded."""
     import os
 
-
     filters = ExportFilters(states=state or [], date_from=date_from, date_to=date_to, region=region,
                             organisation_id=organisation_id, codes=code or [])
     require(current_user, "export_many", _("Only auditors export cases."))
@@ -360,7 +359,6 @@ def organisations():
     """The organisations a payload may name (``receiving_org_id``: partners; ``assessor_org_id``:
     assessors), and the caller's own; auditors and administrators see them all."""
     from sqlalchemy import or_, select
-
 
     stmt = select(Organisation).order_by(Organisation.name)
     if scope_rule(current_user) != "all" and not may(current_user, "manage_people"):

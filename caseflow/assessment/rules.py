@@ -47,7 +47,6 @@ def assessment_requested_of_them(stmt, user):
     """An assessor is waited for where their organisation was asked and has not concluded."""
     from sqlalchemy import exists, select
 
-
     return stmt.where(exists(select(AgeAssessment.id).where(
         AgeAssessment.case_id == Case.id, AgeAssessment.status == "requested",
         AgeAssessment.assessor_org_id == user.organisation_id)))

@@ -81,7 +81,6 @@ def audit_bundle(path):
     import base64
     import json
 
-
     row = latest_head(db.session)
     if row is None:
         raise click.ClickException("no tree head has been published yet (flask audit heads)")
@@ -106,7 +105,6 @@ def audit_witness(source, state_path, name, token, log_key):
     file. Exit 2 on a fork, a rollback or a bad signature; 1 when the log cannot be read."""
     import socket
 
-
     state = State.load(state_path)
     try:
         seen = observe(state, open_source(source, token), name or socket.gethostname(), log_key)
@@ -129,7 +127,6 @@ def audit_new_key(path):
     CASEFLOW_AUDIT_SIGNING_KEY_FILE at it; keep the old public key in CASEFLOW_AUDIT_TRUSTED_KEYS."""
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 
     if os.path.exists(path):
         raise click.ClickException(f"{path} exists; not overwritten")

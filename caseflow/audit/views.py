@@ -51,7 +51,6 @@ def publish_now():
     from flask import flash
     from flask_babel import gettext as _
 
-
     if not VerifyForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))
     try:
@@ -72,7 +71,6 @@ def verify_job():
     """The whole database verified by a worker (a large database outlasts a request); its page shows
     the verdict, and the check is recorded."""
     from flask_babel import gettext as _
-
 
     if not VerifyForm().validate_on_submit():
         raise ValidationFailed(_("The form expired; please reload the page."))

@@ -44,5 +44,4 @@ def init_limits(app: Flask) -> Limiter:
 def _pending_key() -> str:
     from flask import session
 
-
     return f"second-factor:{(session.get(PENDING) or {}).get('user')}"

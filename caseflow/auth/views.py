@@ -117,7 +117,6 @@ def enrol():
     """First sign-in of a role that needs a second factor: scan, type a code, keep the recovery codes."""
     from markupsafe import Markup
 
-
     user = _pending_user()
     if user is None:
         flash(_("Sign in again: the second step waited too long."), "error")

@@ -37,7 +37,6 @@ def workflows_draw(folder, lang):
     """Write each workflow in force as FOLDER/<name>.svg (the pictures in the README)."""
     from pathlib import Path
 
-
     Path(folder).mkdir(parents=True, exist_ok=True)
     for name, wf in sorted(workflows().items()):
         path = Path(folder) / f"{name}.svg"

@@ -132,7 +132,6 @@ def check_purpose(case: Case | None, user, purpose: str | None) -> str:
     """A purpose the user's role may give (for this case's workflow, or any), or a 422 naming it."""
     from flask_babel import gettext as _
 
-
     flows = [workflow_of(case)] if case is not None else list(workflows().values())
     if not any(purpose in {p.code for p in wf.purposes_for(user.role)} for wf in flows):
         raise ValidationFailed(_("Say why you need to see who the child is."),

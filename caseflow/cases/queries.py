@@ -75,7 +75,6 @@ def name_matches(text: str):
     through the blind index: no name is in clear anywhere to compare with."""
     from sqlalchemy import and_, exists, false
 
-
     tokens = search_tokens(text)
     if not tokens:
         return false()

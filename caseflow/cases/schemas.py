@@ -97,22 +97,6 @@ class IntakeSchema(InputSchema):
 #: every intake field, in form order
 INTAKE_FIELDS = tuple(IntakeSchema().fields)
 
-#: the registration in sections (GOV.UK: a long form in parts, each under its heading); a workflow's
-#: own fields, and any field not named here, come last under "Other details"
-INTAKE_SECTIONS = (
-    (_l("The child"), ("given_name", "family_name", "other_names", "sex", "date_of_birth", "claimed_age",
-                       "age_estimated", "nationality", "languages")),
-    (_l("Where and how the child was met"), ("region", "cercle", "commune", "encounter_type", "encounter_at",
-                                             "encounter_place", "apprehending_unit")),
-    (_l("Detention"), ("detaining_authority", "facility_type", "facility_reference", "separated_from_adults",
-                       "legal_counsel", "family_notified_at", "unicef_notified_at", "custody_start", "custody_end",
-                       "ill_treatment_reported")),
-    (_l("Charges and association"), ("charges", "charge_category", "alleged_group", "association_roles",
-                                     "girl_mother")),
-    (_l("Protection and consent"), ("protection_concerns", "consent_services", "consent_reporting", "consent_by")),
-)
-
-
 def own_field(spec):
     """The marshmallow field of a field a workflow file declares."""
 

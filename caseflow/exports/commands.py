@@ -66,7 +66,6 @@ def export_cases(as_email, state, date_from, date_to, region, organisation, code
     the workbook is encrypted with the passphrase given (Excel and LibreOffice open it)."""
     from werkzeug.datastructures import MultiDict
 
-
     user = user_by_email(as_email)
     form = MultiDict([("state", s) for s in state] + [("date_from", date_from or ""), ("date_to", date_to or ""),
                       ("region", region or ""), ("codes", " ".join(codes))])

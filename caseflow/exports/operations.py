@@ -38,7 +38,6 @@ def check_sees_whole_history(user, code: str) -> None:
     not see a section some of its events belong to exports none of it (need to know)."""
     from sqlalchemy import select
 
-
     case = db.session.scalar(select(Case).where(Case.code == code, visible_to(user)))
     if case is None:
         return

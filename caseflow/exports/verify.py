@@ -115,7 +115,6 @@ def verify_export(path, passphrase: str | None = None, keys: list[str] | None = 
     if has_app_context() and report.ok:  # the workflows' replayers (the CLI always has them)
         from openpyxl import load_workbook
 
-
         wb = load_workbook(path, read_only=True)
         titles = wb.sheetnames
         wb.close()
@@ -127,7 +126,6 @@ def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
     """Every sealed sheet against its seal, and the About sheet and the seals against their
     signature, checked with the audit keys this verifier trusts (never a key the file names)."""
     from openpyxl import load_workbook
-
 
     wb = load_workbook(path, read_only=True)
     titles = wb.sheetnames

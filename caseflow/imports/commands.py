@@ -24,7 +24,6 @@ import_cli = CommandGroup("import", help="Excel imports of detention lists.")
 def import_cases(path, as_email, dry_run, workflow):
     """Import a detention list: all rows or none."""
 
-
     name = os.path.basename(path)
     workflow = workflow or current_app.config["DEFAULT_WORKFLOW"]
     result = preview(db.session, path, name, file_digest(path), user_by_email(as_email), workflow)

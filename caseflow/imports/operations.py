@@ -186,7 +186,6 @@ def same_person(given: str, family: str, born):
     """Cases with these names and this date of birth, through the blind index (no name in clear)."""
     from sqlalchemy import exists
 
-
     wanted = [token("name", w) for w in words(given) + words(family)]
     if born is not None:
         wanted.append(token("dob", born.isoformat()))
@@ -196,7 +195,6 @@ def same_person(given: str, family: str, born):
 def same_reference(reference: str):
     """Cases with this facility reference, through the blind index (the reference is sealed)."""
     from sqlalchemy import exists
-
 
     return exists().where(IdentityToken.case_id == Case.id, IdentityToken.token == reference_token(reference))
 

@@ -70,7 +70,6 @@ def send_reminders() -> int:
 def purge() -> dict:
     from sqlalchemy import delete
 
-
     def run(session):
         from datetime import timedelta
 
@@ -104,7 +103,6 @@ def publish_heads() -> str:
 def daily_digest() -> str | None:
     """One digest job a day, whichever beat asks first (the job's key is the day)."""
     from sqlalchemy.exc import IntegrityError
-
 
     key = f"digest:{utcnow().date().isoformat()}"
     try:

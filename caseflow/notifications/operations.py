@@ -97,7 +97,6 @@ def describe(n: Notification, case: Case) -> str:
     """The reminder in the reader's language: the clock, the case code (pseudonymous), the due time."""
     from flask_babel import format_datetime
 
-
     clock = workflow_of(case).clocks.get(n.clock)
     name = clock.label.get(current_language(), n.clock) if clock else n.clock
     if n.kind == "overdue":

@@ -115,7 +115,6 @@ def _load_rows(case) -> None:
     that reads the date of birth costs one query."""
     from sqlalchemy.orm.attributes import set_committed_value
 
-
     if case.id is None or ("key_row" in case.__dict__ and "identity_row" in case.__dict__):
         return
     session = object_session(case)

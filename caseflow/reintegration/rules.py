@@ -73,7 +73,6 @@ def next_visit_due(case):
     """The next visit the case worker set at the last visit."""
     from sqlalchemy.orm import object_session
 
-
     nxt = object_session(case).scalar(
         select(FollowUp.next_visit_date).where(FollowUp.case_id == case.id)
         .order_by(FollowUp.visit_date.desc(), FollowUp.id.desc()).limit(1))

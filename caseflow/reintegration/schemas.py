@@ -22,7 +22,6 @@ def referral_choices(session, case) -> list[tuple[str, str]]:
     """The case's referrals, as its update form offers them (never a number to type)."""
     from flask_babel import format_date
 
-
     return [(str(r.id), f"{vocab.SERVICE_TYPES.get(r.service_type, r.service_type)} — {r.provider} "
                         f"({format_date(r.referred_on)}, {vocab.REFERRAL_STATUSES.get(r.status, r.status)})")
             for r in Referral.for_case(session, case.id)]

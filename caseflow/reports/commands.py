@@ -29,7 +29,6 @@ def report_period(date_from, date_to, as_of, by, as_email, lang, output):
     """Write the period report (recorded like one made on the page)."""
     from flask_babel import force_locale
 
-
     user = user_by_email(as_email)
     fmt = "csv" if output.lower().endswith(".csv") else "xlsx"
     args = {"from": date_from, "to": date_to, "by": by} | ({"as_of": as_of} if as_of else {})

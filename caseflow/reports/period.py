@@ -409,7 +409,6 @@ def facts_as_of(session, at: datetime, user):
 def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     from flask import current_app
 
-
     t = tally(facts_as_of(session, p.as_of, user), p, record_secret(current_app.config["SECRET_KEY"]))
     tables = [figures_by(t, None, min_cell), *(figures_by(t, d, min_cell) for d in DIMENSIONS)]
     if len(p.by) == 2:

@@ -45,7 +45,6 @@ def not_yet_voted(stmt, user):
     """A reviewer is waited for where a round is open and they have not voted in it."""
     from sqlalchemy import exists
 
-
     open_round = select(ReviewRound.id).where(ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None))
     voted = exists(select(Vote.id).join(ReviewRound, Vote.round_id == ReviewRound.id).where(
         ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None), Vote.voter_id == user.id))

@@ -274,7 +274,6 @@ def stale(session, wf: Workflow, subject) -> StaleVersion:
     """Who changed the case, what and when, since the version the user saw."""
     from flask_babel import format_datetime
 
-
     last = session.scalar(select(AuditEvent).where(AuditEvent.chain == subject.audit_chain)
                           .order_by(AuditEvent.seq.desc()).limit(1))
     extra = {"state": subject.state, "version": subject.version}
