@@ -119,3 +119,10 @@ def test_imports_of_the_package_are_at_the_top_of_each_module():
                 found += [f"{path.relative_to(PACKAGE)}:{n.lineno}" for n in ast.walk(node)
                           if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("caseflow")]
     assert found == []
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    long = [f"{p.relative_to(PACKAGE)}:{n.name} ({n.end_lineno - n.lineno + 1})"
+            for p in sorted(PACKAGE.rglob("*.py")) for n in ast.walk(ast.parse(p.read_text()))
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.end_lineno - n.lineno + 1 > 60]
+    assert long == []

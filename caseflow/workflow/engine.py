@@ -212,27 +212,7 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
     if reason:
         refuse(reason)
 
-    proxy = _Proxy(subject.state)
-    if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
-        raise Conflict(_("The workflow refused this change."))
-    with session.no_autoflush:
-        # The new state first, then the effects; what a state requires (a closed case has a reason, a
-        # release names a receiver) is checked once they have all run, so their order is free.
-        if transition.changes_state:
-            subject.state = proxy.state
-            subject.state_entered_at = now
-        ran = list(transition.effects)
-        for name in transition.effects:
-            registry.EFFECTS[name](ctx)
-        for rule in transition.reroutes:
-            if registry.CONDITIONS[rule.condition](ctx):
-                ctx.details["rerouted"] = {"because": rule.condition, "to": rule.dest}
-                subject.state = rule.dest
-                subject.state_entered_at = now
-                for name in rule.effects:
-                    registry.EFFECTS[name](ctx)
-                ran += rule.effects
-                break
+    ran = apply_transition(ctx, event)
     missing = missing_for_state(wf, subject)
     if missing:  # what the database's CHECK constraints said, now said by the workflow file
         raise GuardRefused(_("A case cannot be “%(state)s” without: %(fields)s.",
@@ -248,6 +228,31 @@ def fire(session, subject, trigger: str, actor, data: dict | None = None, *,
     append_event(session, subject, trigger, actor=actor, from_state=ctx.source, details=details,
                  identifying=ctx.identifying or None, touched=registry.touched_by(ran))
     return ctx
+
+
+def apply_transition(ctx: Context, event) -> list[str]:
+    """Move the subject and run the transition's effects (and a reroute's); the effects that ran.
+    The new state first, then the effects; what a state requires (a closed case has a reason, a
+    release names a receiver) is checked once they have all run, so their order is free."""
+    subject, transition = ctx.subject, ctx.transition
+    proxy = _Proxy(subject.state)
+    if not event.trigger(proxy):  # the Machine checks the table once more and moves the proxy
+        raise Conflict(_("The workflow refused this change."))
+    with ctx.session.no_autoflush:
+        if transition.changes_state:
+            subject.state, subject.state_entered_at = proxy.state, ctx.now
+        ran = list(transition.effects)
+        for name in transition.effects:
+            registry.EFFECTS[name](ctx)
+        for rule in transition.reroutes:
+            if registry.CONDITIONS[rule.condition](ctx):
+                ctx.details["rerouted"] = {"because": rule.condition, "to": rule.dest}
+                subject.state, subject.state_entered_at = rule.dest, ctx.now
+                for name in rule.effects:
+                    registry.EFFECTS[name](ctx)
+                ran += rule.effects
+                break
+    return ran
 
 
 def append_event(session, subject, action: str, *, actor, details: dict, from_state: str | None = None,
