@@ -183,3 +183,39 @@ def test_an_erased_identity_is_never_written_again(session, users, make_case, cl
         fire(session, case, trigger, users["registrar"], payload)
     assert set(err.value.errors) & {"given_name", "date_of_birth"}
     assert case.given_name is None and case.identity_erased
+
+
+def test_text_written_after_an_erasure_survives_the_master_key_rotation(app, session, users, make_case, clock):
+    """A case reopened after its erasure: what is written about it from then on is sealed with the
+    master key (never in clear); rotating the master key seals it again, so the old key can go."""
+    from caseflow.cases.models import Case
+    from caseflow.protection.keys import Keyring, key_id, keyring
+    from caseflow.protection.operations import rotate_master_key
+
+    case = closed_case(session, users, make_case)
+    clock.advance(timedelta(days=1826))
+    [erasure] = propose_erasures(session)
+    approve(session, erasure.id, users["auditor"])
+    approve(session, erasure.id, users["admin"])
+    fire(session, case, "reopen", users["registrar"], {"reason": "The family came back to the office."})
+    assert case.state == "under_review"
+    fire(session, case, "cast_vote", users["reviewer.un"],
+         {"outcome": "release", "offence_category": "support_tasks", "reasons": "Bourem family found"})
+    session.flush()
+    stored = session.execute(text("SELECT reasons FROM review_votes ORDER BY id DESC LIMIT 1")).scalar_one()
+    assert stored.startswith("s1.") and "Bourem" not in stored
+    old = keyring()
+    new_key = b"\x09" * 32
+    app.extensions["caseflow.keyring"] = Keyring(key_id(new_key), {key_id(new_key): new_key, **old.keys})
+    try:
+        assert rotate_master_key(session)["text_after_erasure"] >= 1
+        app.extensions["caseflow.keyring"] = Keyring(key_id(new_key), {key_id(new_key): new_key})  # old key gone
+        session.flush()
+        session.expire_all()
+        from caseflow.review.models import Vote
+
+        again = session.scalar(select(Case).where(Case.code == case.code))
+        vote = session.scalars(select(Vote).order_by(Vote.id.desc())).first()
+        assert vote.reasons == "Bourem family found" and again.identity_erased
+    finally:
+        app.extensions["caseflow.keyring"] = old

@@ -23,7 +23,7 @@ from caseflow.policy import may
 from caseflow.protection.identity import _CACHE, _KEY, reseal, values_of
 from caseflow.protection.keys import keyring
 from caseflow.protection.models import CaseKey, Erasure
-from caseflow.protection.sealed import forget_opened
+from caseflow.protection.sealed import forget_opened, reseal_master_sealed
 from caseflow.workflow.engine import append_event, catalogue, workflow_of
 
 RETENTION_SETTING = "identity_retention_days"
@@ -116,10 +116,12 @@ def erase(session, erasure: Erasure, case: Case, actor) -> None:
 
 def rotate_master_key(session, actor=None) -> dict:
     """Everything sealed with an earlier master key, sealed again with the current one (the case
-    data keys, the second-factor secrets), and the blind index remade with the key derived from it."""
+    data keys, the second-factor secrets, text written about a case after its erasure), and the
+    blind index remade with the key derived from it. (The identifying parts of events sealed with the
+    master key — a search's names — stay as the append-only log wrote them.)"""
 
     ring = keyring()
-    counts = {"case_keys": 0, "second_factors": 0, "indexed_cases": 0}
+    counts = {"case_keys": 0, "second_factors": 0, "indexed_cases": 0, "text_after_erasure": 0}
     for row, code in session.execute(select(CaseKey, Case.code).join(Case, Case.id == CaseKey.case_id)
                                      .where(CaseKey.wrapped.is_not(None))):
         if not ring.is_current(row.wrapped):
@@ -129,6 +131,7 @@ def rotate_master_key(session, actor=None) -> dict:
         if not ring.is_current(user.totp_secret):
             user.totp_secret = ring.seal(ring.open(user.totp_secret, f"totp:{user.id}"), f"totp:{user.id}")
             counts["second_factors"] += 1
+    counts["text_after_erasure"] = reseal_master_sealed(session, ring)
     session.flush()
     for case in session.scalars(select(Case).join(CaseKey, CaseKey.case_id == Case.id)
                                 .where(CaseKey.wrapped.is_not(None))):

@@ -17,7 +17,7 @@ another field or another case does not open there.
 
 from __future__ import annotations
 
-from sqlalchemy import Text
+from sqlalchemy import Text, select
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -106,6 +106,13 @@ class SealedFields:
     """A model with sealed fields: its constructor sets them after everything else (the case they
     are sealed for must be known first), and ``sealed_field_names`` lists them."""
 
+    #: every model with sealed fields (``reseal_master_sealed`` visits them)
+    models: list[type] = []
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        SealedFields.models.append(cls)
+
     def __init__(self, **kw):
         sealed = {k: kw.pop(k) for k in list(kw) if isinstance(type(self).__dict__.get(k), Sealed)}
         super().__init__(**kw)
@@ -115,3 +122,23 @@ class SealedFields:
     @classmethod
     def sealed_field_names(cls) -> tuple[str, ...]:
         return tuple(k for klass in cls.__mro__ for k, v in vars(klass).items() if isinstance(v, Sealed))
+
+
+def reseal_master_sealed(session, ring) -> int:
+    """What was written about cases after their erasure is sealed with the master key (``s1.``):
+    sealed again with the current one, so the previous key can go. Returns how many values."""
+    count = 0
+    for model in SealedFields.models:
+        for name in model.sealed_field_names():
+            attr = vars(model)[name].column_attr if name in vars(model) else None
+            if attr is None:
+                continue
+            column = getattr(model, attr)
+            for row in session.scalars(select(model).where(column.like("s1.%"))):
+                token = getattr(row, attr)
+                if ring.is_current(token):
+                    continue
+                context = vars(model)[name]._context(row, row.sealing_case())
+                setattr(row, attr, ring.seal(ring.open(token, context), context))
+                count += 1
+    return count
