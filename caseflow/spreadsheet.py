@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 
 import xlsxwriter
@@ -143,16 +144,29 @@ class SafeWorkbook:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def read_rows(path, sheet_index: int):
-    """Values of one sheet of a workbook, row by row (read-only mode: streaming)."""
+@contextmanager
+def reading(path):
+    """A workbook open for streaming (read-only mode), closed afterwards — its file too, even when
+    openpyxl gives up half-way through a broken one (it would leave its file open otherwise)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        ws = wb.worksheets[sheet_index]
-        yield from ws.iter_rows(values_only=True)
-    finally:
-        wb.close()
+    with open(path, "rb") as fh:
+        wb = load_workbook(fh, read_only=True, data_only=False)
+        try:
+            yield wb
+        finally:
+            wb.close()
+
+
+def sheet_names(path) -> list[str]:
+    with reading(path) as wb:
+        return wb.sheetnames
+
+
+def read_rows(path, sheet_index: int):
+    """Values of one sheet of a workbook, row by row (read-only mode: streaming)."""
+    with reading(path) as wb:
+        yield from wb.worksheets[sheet_index].iter_rows(values_only=True)
 
 
 class UploadRefused(ValueError):
@@ -176,7 +190,6 @@ def open_upload(path, *, max_rows: int):
     import zipfile
 
     from flask_babel import gettext as _
-    from openpyxl import load_workbook
 
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -202,21 +215,13 @@ def open_upload(path, *, max_rows: int):
             if merged:
                 raise UploadRefused(_("The sheet has merged cells (%(cells)s); unmerge them and try again.",
                                       cells=", ".join(merged[:5])))
-        wb = load_workbook(path, read_only=True, data_only=False)  # streaming: rows are read as counted
+        with reading(path) as wb:  # streaming: rows are read as counted
+            return _read_rows(wb.worksheets[0], max_rows)
     except UploadRefused:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise UploadRefused(_("The workbook is damaged and could not be read (%(kind)s).",
                               kind=exc.__class__.__name__)) from None
-    try:
-        return _read_rows(wb.worksheets[0], max_rows)
-    except UploadRefused:
-        raise
-    except Exception as exc:
-        raise UploadRefused(_("The workbook is damaged and could not be read (%(kind)s).",
-                              kind=exc.__class__.__name__)) from None
-    finally:
-        wb.close()
 
 
 def _merged_ranges(z) -> list[str]:

@@ -19,7 +19,7 @@ from caseflow.exports.columns import HISTORY_KEYS, SHEETS
 from caseflow.exports.protect import WrongPassphrase, decrypted_copy, is_encrypted
 from caseflow.exports.rebuild import rebuild_problems
 from caseflow.exports.seal import SheetSeal, cell_value, first_difference, statement
-from caseflow.spreadsheet import read_rows
+from caseflow.spreadsheet import read_rows, sheet_names
 
 ABOUT, HISTORY = 0, 2
 
@@ -113,23 +113,14 @@ def verify_export(path, passphrase: str | None = None, keys: list[str] | None = 
     from flask import has_app_context
 
     if has_app_context() and report.ok:  # the workflows' replayers (the CLI always has them)
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True)
-        titles = wb.sheetnames
-        wb.close()
-        cells += rebuild_problems(path, events, titles)
+        cells += rebuild_problems(path, events, sheet_names(path))
     return ExportReport(report, about, expected, found, cells)
 
 
 def check_cells(path, extra_keys: list[str] | None = None) -> list[str]:
     """Every sealed sheet against its seal, and the About sheet and the seals against their
     signature, checked with the audit keys this verifier trusts (never a key the file names)."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
-    titles = wb.sheetnames
-    wb.close()
+    titles = sheet_names(path)
     about_rows = read_rows(path, ABOUT)
     next(about_rows, None)  # its header
     about = {r[0]: cell_value(r[2]) for r in about_rows if r and r[0] and len(r) > 2}
