@@ -1,5 +1,6 @@
 """The CLI: users (passwords from a prompt or stdin, never arguments), demo data, audit."""
 
+import os
 import re
 
 import pytest
@@ -72,9 +73,8 @@ def export_events(app):
 
 
 def test_an_identifying_export_is_encrypted_with_the_passphrase_given(live_app, tmp_path, monkeypatch):
-    from openpyxl import load_workbook
-
     from caseflow.exports.protect import WrongPassphrase, decrypted_copy
+    from caseflow.spreadsheet import reading
     from tests.test_real_server import committed_case
 
     code = committed_case(live_app)  # registered as Awa Traoré
@@ -91,7 +91,9 @@ def test_an_identifying_export_is_encrypted_with_the_passphrase_given(live_app, 
     except WrongPassphrase:
         pass
     plain = decrypted_copy(str(out), "correct horse battery staple")
-    cells = [c for ws in load_workbook(plain, read_only=True) for row in ws.iter_rows(values_only=True) for c in row]
+    with reading(plain) as wb:
+        cells = [c for ws in wb for row in ws.iter_rows(values_only=True) for c in row]
+    os.unlink(plain)
     assert "Traoré" in cells
     last = export_events(live_app)[-1]
     assert last["identifying_data"] is True and last["purpose"] == "audit"
@@ -101,7 +103,7 @@ def test_an_identifying_export_is_encrypted_with_the_passphrase_given(live_app, 
     r = run(live_app, "export", "cases", "--as", "auditor@caseflow.demo", "--code", code, "--identity",
             "--purpose", "audit", "-o", str(tmp_path / "from-env.xlsx"))
     assert r.exit_code == 0, r.output
-    decrypted_copy(str(tmp_path / "from-env.xlsx"), "another long passphrase")
+    os.unlink(decrypted_copy(str(tmp_path / "from-env.xlsx"), "another long passphrase"))
 
 
 @pytest.mark.parametrize("extra, says", [
