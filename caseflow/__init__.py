@@ -142,25 +142,25 @@ def register_workflows(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from caseflow.admin.views import bp as admin_bp
-    from caseflow.audit.views import bp as audit_bp
-    from caseflow.auth.views import bp as auth_bp
-    from caseflow.cases.views import bp as cases_bp
-    from caseflow.exports.views import bp as exports_bp
-    from caseflow.imports.views import bp as imports_bp
-    from caseflow.jobs.views import bp as jobs_bp
-    from caseflow.notifications.views import bp as notifications_bp
-    from caseflow.protection.views import bp as protection_bp
-    from caseflow.reports.views import bp as reports_bp
-    from caseflow.screening.views import bp as screening_bp
-    from caseflow.workflow.views import bp as workflow_bp
+    from caseflow.views.admin import bp as admin_bp
+    from caseflow.views.audit import bp as audit_bp
+    from caseflow.views.auth import bp as auth_bp
+    from caseflow.views.cases import bp as cases_bp
+    from caseflow.views.exports import bp as exports_bp
+    from caseflow.views.imports import bp as imports_bp
+    from caseflow.views.jobs import bp as jobs_bp
+    from caseflow.views.notifications import bp as notifications_bp
+    from caseflow.views.protection import bp as protection_bp
+    from caseflow.views.reports import bp as reports_bp
+    from caseflow.views.screening import bp as screening_bp
+    from caseflow.views.workflow import bp as workflow_bp
 
     for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp, jobs_bp,
                notifications_bp, screening_bp, protection_bp):
         app.register_blueprint(bp)
     from caseflow.api import init_api
     from caseflow.api.docs import bp as api_docs_bp
-    from caseflow.auth.tokens_views import bp as tokens_bp
+    from caseflow.views.tokens import bp as tokens_bp
 
     app.register_blueprint(tokens_bp)
     app.register_blueprint(api_docs_bp)

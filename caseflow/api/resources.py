@@ -43,8 +43,8 @@ from caseflow.exports.workbook import ExportFilters
 from caseflow.extensions import db
 from caseflow.handover.models import Handover
 from caseflow.i18n import current_language
+from caseflow.jobs import storage
 from caseflow.jobs.operations import enqueue, file_available, get_job, take_passphrase
-from caseflow.jobs.views import file_response
 from caseflow.policy import may, require, scope_rule
 from caseflow.reports.operations import make_period_report
 from caseflow.reports.period import as_dict
@@ -463,4 +463,4 @@ def job_file(job_id):
     j = get_job(db.session, job_id, current_user)
     if not file_available(j):
         raise NotFound(_("This job has no file (not ready yet, or deleted after its retention period)."))
-    return file_response(j)
+    return storage.download(j.file)

@@ -14,7 +14,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from caseflow.auth.operations import account_key
-from caseflow.auth.views import PENDING
+from caseflow.auth.second_factor import PENDING
 
 
 def _account_key() -> str:

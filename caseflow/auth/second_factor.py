@@ -27,6 +27,11 @@ from caseflow.db import is_sqlite, utcnow
 from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.protection.keys import keyring
 
+#: the Flask session key of a sign-in whose password was right and whose second factor is awaited
+PENDING = "second_factor_pending"
+#: how long the second step may take
+PENDING_SECONDS = 300
+
 STEP = 30
 RECOVERY_CODES = 10
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed from paper

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -47,13 +47,4 @@ def file(job_id):
     job = get_job(db.session, job_id, current_user)
     if not file_available(job):
         return redirect(url_for("jobs.show", job_id=job.id))
-    return file_response(job)
-
-
-def file_response(job) -> Response:
-    """The stored file, streamed chunk by chunk (a large workbook never sits in memory whole)."""
-    engine = current_app.extensions["caseflow.db"]["engine"]
-    f = job.file
-    return Response(stream_with_context(storage.chunks(engine, f.id)), mimetype=f.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{f.name}"',
-                             "Content-Length": str(f.size), "X-Content-SHA256": f.sha256})
+    return storage.download(job.file)

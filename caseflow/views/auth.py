@@ -12,6 +12,7 @@ from caseflow.auth import operations
 from caseflow.auth import second_factor as second_factor_ops
 from caseflow.auth.forms import CodeForm, LanguageForm, LoginForm, LogoutForm
 from caseflow.auth.models import User
+from caseflow.auth.second_factor import PENDING, PENDING_SECONDS
 from caseflow.db import utcnow
 from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
@@ -57,11 +58,6 @@ def login():
         return render_template("auth/login.html", form=form), 422
     return render_template("auth/login.html", form=form)
 
-
-#: the Flask session key of a sign-in whose password was right and whose second factor is awaited
-PENDING = "second_factor_pending"
-#: how long the second step may take
-PENDING_SECONDS = 300
 
 
 def _signed_in(user, method: str | None, target: str):

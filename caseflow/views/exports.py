@@ -13,7 +13,6 @@ from sqlalchemy import select
 from caseflow.auth.models import Organisation
 from caseflow.cases.operations import get_case
 from caseflow.cases.scope import can_see_identity
-from caseflow.cases.views import purpose_choices
 from caseflow.errors import Forbidden, ValidationFailed
 from caseflow.exports import operations
 from caseflow.exports.workbook import ExportFilters
@@ -21,6 +20,7 @@ from caseflow.extensions import db
 from caseflow.jobs.models import Job
 from caseflow.jobs.operations import enqueue
 from caseflow.policy import requires
+from caseflow.views.cases import purpose_choices
 from caseflow.web import after_commit
 from caseflow.workflow.engine import state_choices
 
