@@ -45,8 +45,8 @@ def build(url: str, n: int) -> dict:
     from caseflow.auth.models import Organisation, User
     from caseflow.auth.operations import create_token
     from caseflow.cases.models import Case, CaseClock
-    from caseflow.protection.models import CaseKey
     from caseflow.review.models import ReviewRound
+    from caseflow.sealing.models import CaseKey
 
     with bench_database(url) as db:
         registrar = db.session.scalar(select(User).where(User.email == "registrar@caseflow.demo"))
@@ -96,7 +96,7 @@ def sealed_text(rows: list[dict], field: str, value: str) -> dict[str, str]:
     wrapped, by code, for its ``case_keys`` row) and the value under the field's context."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from caseflow.protection.keys import b64, keyring
+    from caseflow.sealing.keys import b64, keyring
 
     ring, wrapped = keyring(), {}
     for r in rows:

@@ -54,7 +54,7 @@ def web(url: str, log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def worker(url: str, name: str, log: Path) -> subprocess.Popen:
-    return spawn([sys.executable, "-m", "celery", "-A", "caseflow.jobs", "worker", "--pool", "solo", "-n",
+    return spawn([sys.executable, "-m", "celery", "-A", "caseflow.worker", "worker", "--pool", "solo", "-n",
                   f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"], url, log)
 
 

@@ -71,7 +71,7 @@ def register_extensions(app: Flask) -> None:
 
     init_signing(app)
     from caseflow.policy import init_policy
-    from caseflow.protection.keys import init_keys
+    from caseflow.sealing.keys import init_keys
 
     init_keys(app)
 

@@ -7,7 +7,7 @@ process-wide setting on purpose: a live test server's threads see the same time 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 _frozen: datetime | None = None
 _offset = timedelta(0)
@@ -43,3 +43,8 @@ def advance(delta: timedelta) -> None:
 def reset() -> None:
     global _frozen, _offset
     _frozen, _offset = None, timedelta(0)
+
+
+def end_of_day(day) -> datetime:
+    """A due date means by the end of that day (UTC)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)

@@ -106,7 +106,7 @@ HELP = {
 }
 
 
-class Words:
+class FileLabel:
     """Labels a workflow file gives ({en, fr}), read in the reader's language when shown."""
 
     __slots__ = ("labels",)
@@ -118,7 +118,7 @@ class Words:
         return label(self.labels)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Words) and other.labels == self.labels
+        return isinstance(other, FileLabel) and other.labels == self.labels
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.labels.items())))
@@ -128,7 +128,7 @@ def learn_workflow_fields(workflows) -> None:
     """The labels of the fields workflow files declare join the one table (at start-up)."""
     for wf in workflows:
         for name, spec in wf.fields.items():
-            FIELD_LABELS.setdefault(name, Words(spec.label))
+            FIELD_LABELS.setdefault(name, FileLabel(spec.label))
 
 
 def field_label(name: str) -> str:

@@ -8,11 +8,12 @@ from caseflow.db import Base
 from caseflow.handover.models import Handover
 from caseflow.jobs.models import FileChunk, Job, StoredFile
 from caseflow.notifications.models import Notification
-from caseflow.protection.models import CaseIdentity, CaseKey, Erasure, IdentityToken
+from caseflow.protection.models import Erasure
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reports.models import CaseFacts
 from caseflow.review.models import ReviewRound, Vote
 from caseflow.screening.models import Campaign
+from caseflow.sealing.models import CaseIdentity, CaseKey, IdentityToken
 
 __all__ = [
     "AgeAssessment", "ApiToken", "AuditEvent", "Base", "Case", "CaseFacts", "CaseClock", "CaseCodeCounter", "ChainHead",

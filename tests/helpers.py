@@ -97,6 +97,6 @@ def opened(session, ev) -> dict:
     """An event's identifying part, opened with its case's key (as the auditor's export does)."""
     import json
 
-    from caseflow.protection.identity import open_event_part
+    from caseflow.sealing.identity import open_event_part
 
     return json.loads(open_event_part(session, json.dumps(ev.identifying), ev.case_id, ev.chain, ev.seq, {}))

@@ -157,7 +157,7 @@ def test_the_history_speaks_words_not_ids_iso_dates_or_keys(app, client, auth, s
     from sqlalchemy import select
 
     from caseflow.audit.models import AuditEvent
-    from caseflow.templating import details_in_words
+    from caseflow.cases.words import details_in_words
     from caseflow.workflow.engine import fire
     from tests.helpers import referral
 
@@ -217,7 +217,7 @@ def test_the_age_basis_and_an_imports_source_read_as_words(app, session, users, 
 
     from caseflow.audit.models import AuditEvent
     from caseflow.cases.operations import register_case
-    from caseflow.templating import details_in_words
+    from caseflow.cases.words import details_in_words
     from caseflow.workflow.engine import fire
     from tests.conftest import complete_intake
     from tests.helpers import assessment_result, request_assessment
@@ -238,7 +238,7 @@ def test_the_age_basis_and_an_imports_source_read_as_words(app, session, users, 
 def test_actions_a_refusal_offers_are_named_not_keyed(app):
     from flask_babel import force_locale
 
-    from caseflow.templating import actions_in_words
+    from caseflow.cases.words import actions_in_words
 
     with app.test_request_context(), force_locale("fr"):
         assert actions_in_words(["submit_for_review", "cast_vote"]) == "Soumettre à l'examen conjoint, Voter"

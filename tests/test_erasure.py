@@ -118,8 +118,8 @@ def test_the_erased_case_page_says_so_and_takes_no_new_name(client, auth, sessio
 
 def test_rotating_the_master_key_keeps_every_identity_open(app, session, users, make_case):
     from caseflow.cases.queries import name_matches
-    from caseflow.protection.keys import Keyring, key_id, keyring
     from caseflow.protection.operations import rotate_master_key
+    from caseflow.sealing.keys import Keyring, key_id, keyring
 
     case = closed_case(session, users, make_case)
     session.flush()
@@ -192,8 +192,8 @@ def test_text_written_after_an_erasure_survives_the_master_key_rotation(app, ses
     """A case reopened after its erasure: what is written about it from then on is sealed with the
     master key (never in clear); rotating the master key seals it again, so the old key can go."""
     from caseflow.cases.models import Case
-    from caseflow.protection.keys import Keyring, key_id, keyring
     from caseflow.protection.operations import rotate_master_key
+    from caseflow.sealing.keys import Keyring, key_id, keyring
 
     case = closed_case(session, users, make_case)
     clock.advance(timedelta(days=1826))

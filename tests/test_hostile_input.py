@@ -135,7 +135,7 @@ CASE_QUERIES_REVIEWED = {
     "caseflow/reports/facts.py": "system: the operator's backfill of facts, and one case's facts in its own event",
     "caseflow/reports/figures.py": "visible_to",
     "caseflow/exports/operations.py": "visible_to",
-    "caseflow/protection/identity.py": "system: the case of an event being sealed or opened, by its id",
+    "caseflow/sealing/identity.py": "system: the case of an event being sealed or opened, by its id",
     "caseflow/protection/operations.py": "system: retention, erasure, key rotation (case codes only)",
     "caseflow/workflow/versions.py": "system: the operator's `flask workflows migrate`",
 }

@@ -1,4 +1,4 @@
-"""Jobs on the real engine: Celery workers started by the test (``celery -A caseflow.jobs worker``)
+"""Jobs on the real engine: Celery workers started by the test (``celery -A caseflow.worker worker``)
 against the Redis at 127.0.0.1:6379, on a Redis database number of its own, and a database of its
 own that two app instances share. An export started on one instance downloads from the other; a
 worker killed with SIGKILL mid-export leaves a job another worker finishes, once; expired files go,
@@ -79,7 +79,7 @@ class Worker:
                            DATABASE_URL=queue_db.url, CASEFLOW_CELERY_BROKER_URL=broker,
                            CASEFLOW_CELERY_VISIBILITY_TIMEOUT="3", **{k: str(v) for k, v in env.items()})
         self.proc = subprocess.Popen(  # noqa: S603 - our own worker command
-            [sys.executable, "-m", "celery", "-A", "caseflow.jobs", "worker", "--pool", "solo", "--loglevel",
+            [sys.executable, "-m", "celery", "-A", "caseflow.worker", "worker", "--pool", "solo", "--loglevel",
              "INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=PROJECT_ROOT, env=environment, stdout=self._out, stderr=subprocess.STDOUT,
             start_new_session=True)

@@ -698,7 +698,7 @@ def test_not_a_child_only_for_an_assessed_adult_after_the_window(session, users,
 def test_the_history_says_which_new_facts_set_the_votes_aside(app, session, users, make_case, frozen):
     from flask_babel import force_locale
 
-    from caseflow.templating import details_in_words
+    from caseflow.cases.words import details_in_words
 
     case = make_case(claimed_age=16)
     submit(session, case, users)

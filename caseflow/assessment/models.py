@@ -8,9 +8,8 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from caseflow.auth.models import Organisation, User
-from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
-from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
+from caseflow.sealing.sealed import Sealed, SealedFields, sealed_text
 
 
 class AgeAssessment(SealedFields, Base):
@@ -56,7 +55,7 @@ class AgeAssessment(SealedFields, Base):
     assessor_org: Mapped[Organisation] = relationship(foreign_keys=[assessor_org_id])
     assessor: Mapped[User | None] = relationship(foreign_keys=[assessor_id])
 
-    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    case = relationship("Case", foreign_keys=[case_id])  # by name: a stage sits below the case record
 
     def sealing_case(self):
         """The case whose key seals this row's text."""

@@ -12,7 +12,6 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS, OrgKind
-from caseflow.cases.models import Case
 from caseflow.workflow.registry import effect, guard, register_schema, waiting
 
 register_schema("assessment_request", AssessmentRequestSchema)
@@ -43,12 +42,12 @@ def _assessor_org_refusal(ctx, org_id):
 
 
 @waiting("assessor")
-def assessment_requested_of_them(stmt, user):
+def assessment_requested_of_them(stmt, user, case_id):
     """An assessor is waited for where their organisation was asked and has not concluded."""
     from sqlalchemy import exists, select
 
     return stmt.where(exists(select(AgeAssessment.id).where(
-        AgeAssessment.case_id == Case.id, AgeAssessment.status == "requested",
+        AgeAssessment.case_id == case_id, AgeAssessment.status == "requested",
         AgeAssessment.assessor_org_id == user.organisation_id)))
 
 

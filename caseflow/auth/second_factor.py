@@ -25,7 +25,7 @@ from caseflow.auth.operations import revoke_sessions
 from caseflow.auth.passwords import hash_password, verify_password
 from caseflow.db import is_sqlite, utcnow
 from caseflow.errors import Forbidden, ValidationFailed
-from caseflow.protection.keys import keyring
+from caseflow.sealing.keys import keyring
 
 #: the Flask session key of a sign-in whose password was right and whose second factor is awaited
 PENDING = "second_factor_pending"

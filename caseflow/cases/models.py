@@ -24,7 +24,7 @@ from caseflow.audit.hashing import plain
 from caseflow.auth.models import Organisation, User
 from caseflow.db import Base, UTCDateTime, is_sqlite, utcnow
 from caseflow.labels import field_label
-from caseflow.protection.identity import (
+from caseflow.sealing.identity import (
     IdentityField,
     event_sealer,
     is_erased,
@@ -33,8 +33,8 @@ from caseflow.protection.identity import (
     settle,
     values_of,
 )
-from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
-from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
+from caseflow.sealing.models import CaseIdentity, CaseKey, IdentityToken
+from caseflow.sealing.sealed import Sealed, SealedFields, sealed_text
 from caseflow.workflow.definition import WorkflowError
 from caseflow.workflow.engine import workflow_of
 

@@ -14,8 +14,8 @@ from caseflow.cases.scope import can_see_identity, can_view
 from caseflow.db import is_sqlite, utcnow, write_intent
 from caseflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from caseflow.policy import require
-from caseflow.protection.identity import seal_with_master
 from caseflow.schemas import translate_errors
+from caseflow.sealing.identity import seal_with_master
 from caseflow.workflow.engine import append_event, fire, get_workflow, update_clocks, workflow_of, workflows
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import and_, func, or_, select
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import scope_key, visible_to
 from caseflow.db import utcnow
-from caseflow.protection.identity import search_tokens
-from caseflow.protection.models import IdentityToken
 from caseflow.reintegration.models import FollowUp
+from caseflow.sealing.identity import search_tokens
+from caseflow.sealing.models import IdentityToken
 from caseflow.workflow.engine import workflows
 
 PER_PAGE = 25

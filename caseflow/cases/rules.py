@@ -3,8 +3,6 @@ intake edits, corrections of the facts decisions used, and closure."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
@@ -17,9 +15,12 @@ from caseflow.cases.schemas import (
     ClosureSchema,
     CorrectionSchema,
     IntakeEditSchema,
+    JusticeTransferSchema,
     coherence_errors,
     sealed_record_fields,
+    split_changes,
 )
+from caseflow.clock import end_of_day
 from caseflow.handover.models import Handover
 from caseflow.labels import field_label
 from caseflow.review.models import ReviewRound
@@ -186,11 +187,6 @@ def close_case(ctx):
 
 # --- clocks ------------------------------------------------------------------------------------
 
-def end_of_day(day) -> datetime:
-    """A due date means by the end of that day (UTC)."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
-
-
 @anchor("encounter")
 def encounter(case):
     return case.encounter_at
@@ -204,3 +200,44 @@ def state_entered(case):
 @due_date("next_review_date")
 def next_review_due(case):
     return end_of_day(case.next_review_date) if case.next_review_date else None
+
+
+# --- custody that changes on the record: the transfer to the juvenile justice system --------------
+# The custody continues (the child is still detained, by another authority, in another facility),
+# so the transfer changes the case record itself; the time since the encounter is measured as a
+# handover's is.
+
+register_schema("justice_transfer", JusticeTransferSchema)
+
+
+@guard("transfer_after_encounter")
+def transfer_after_encounter(ctx):
+    """As for a handover: the clock starts at the encounter, and a transfer cannot come before it."""
+    if ctx.subject.encounter_at is None:
+        return _("The encounter time is not recorded: correct the record first.")
+    if ctx.data is not None and ctx.data["transferred_at"] < ctx.subject.encounter_at:
+        return {"transferred_at": _("The transfer cannot be before the encounter.")}
+    return None
+
+
+@effect("record_justice_transfer", needs=("settings.handover_time_limit_hours",), touches=("case",))
+def record_justice_transfer(ctx):
+    """The child leaves the detaining force for the juvenile justice system: the custody continues
+    (the child is still detained, by another authority, in another facility, both recorded as they
+    change), and the time since the encounter is measured against the handover limit, as a
+    handover's is, late flag included."""
+    case, data = ctx.subject, ctx.data
+    limit = ctx.settings["handover_time_limit_hours"]
+    changes = {}
+    for field, new in (("detaining_authority", data["receiving_authority"]), ("facility_type", data["facility_type"]),
+                       ("facility_reference", data.get("facility_reference"))):
+        old = getattr(case, field)
+        if plain(old) != plain(new):
+            setattr(case, field, new)
+            changes[field] = [plain(old), plain(new)]
+    seconds = int((data["transferred_at"] - case.encounter_at).total_seconds())
+    changes, sealed = split_changes(ctx.workflow, changes)
+    if sealed:
+        ctx.identifying["changes"] = sealed
+    ctx.details.update({"changes": changes, "hours_since_encounter": seconds // 3600, "elapsed_seconds": seconds,
+                        "limit_hours": limit, "late": seconds > limit * 3600})

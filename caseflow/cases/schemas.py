@@ -8,7 +8,7 @@ from marshmallow import ValidationError, pre_load, validates_schema
 from caseflow import clock, vocab
 from caseflow.assessment.age import whole_years_between
 from caseflow.cases.models import IDENTIFYING_FIELDS
-from caseflow.labels import Words
+from caseflow.labels import FileLabel
 from caseflow.schemas import (
     InputSchema,
     YesNo,
@@ -103,7 +103,7 @@ def own_field(spec):
     if spec.type in registry.FIELD_TYPES:
         return registry.FIELD_TYPES[spec.type](spec)
     if spec.type == "choice":
-        return choice({code: Words(lbl) for code, lbl in spec.choices.items()})
+        return choice({code: FileLabel(lbl) for code, lbl in spec.choices.items()})
     if spec.type == "date":
         return past_date()
     if spec.type == "whole_number":
@@ -193,6 +193,18 @@ class ClosureSchema(InputSchema):
 
     reason = choice({k: v for k, v in vocab.CLOSURE_REASONS.items() if k != "determined_adult"}, required=True)
     notes = text(2000)
+
+
+class JusticeTransferSchema(InputSchema):
+    """The child's transfer from the detaining force to the juvenile justice system: who handed the
+    child over, to which authority, when, and the facility the child is held in from then on."""
+
+    transferred_at = past_datetime(required=True)
+    handing_officer = required_text(200)
+    handing_unit = required_text(200)
+    receiving_authority = required_text(200)
+    facility_type = choice(vocab.FACILITY_TYPES, required=True)
+    facility_reference = text(80)
 
 
 def sealed_record_fields(wf) -> frozenset[str]:

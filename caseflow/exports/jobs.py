@@ -7,7 +7,7 @@ from caseflow.exports.operations import export_to_file, record_export
 from caseflow.exports.protect import new_passphrase
 from caseflow.exports.workbook import ExportFilters
 from caseflow.jobs.operations import XLSX, Outcome, job_kind, temp_path
-from caseflow.protection.keys import keyring
+from caseflow.sealing.keys import keyring
 
 
 @job_kind("export")

@@ -25,6 +25,7 @@ from caseflow.auth.models import Organisation
 from caseflow.cases.history import merged, sealed_values, withheld_fields
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
+from caseflow.cases.words import Words, details_in_words, words
 from caseflow.db import utcnow
 from caseflow.exports import columns
 from caseflow.exports.seal import SheetSeal, cell_value, statement
@@ -35,7 +36,6 @@ from caseflow.reintegration.models import Referral
 from caseflow.review.models import ReviewRound, Vote
 from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.spreadsheet import SafeWorkbook
-from caseflow.templating import Words, details_in_words, words
 from caseflow.version import VERSION
 from caseflow.workflow.engine import get_workflow
 

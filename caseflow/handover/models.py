@@ -8,9 +8,8 @@ from sqlalchemy import Boolean, ForeignKey, Integer, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow.auth.models import Organisation
-from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
-from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
+from caseflow.sealing.sealed import Sealed, SealedFields, sealed_text
 
 
 def format_elapsed(seconds: int | None) -> str:
@@ -50,7 +49,7 @@ class Handover(SealedFields, Base):
 
     receiving_org: Mapped[Organisation] = relationship()
 
-    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    case = relationship("Case", foreign_keys=[case_id])  # by name: a stage sits below the case record
 
     def sealing_case(self):
         """The case whose key seals this row's text."""

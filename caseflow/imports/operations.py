@@ -24,9 +24,9 @@ from caseflow.jobs import storage
 from caseflow.jobs.models import StoredFile
 from caseflow.labels import field_label
 from caseflow.policy import require
-from caseflow.protection.identity import reference_token, token, words
-from caseflow.protection.models import IdentityToken
 from caseflow.schemas import translate_errors
+from caseflow.sealing.identity import reference_token, token, words
+from caseflow.sealing.models import IdentityToken
 from caseflow.spreadsheet import UploadRefused, open_upload
 from caseflow.workflow.engine import get_workflow
 

@@ -20,7 +20,7 @@ from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.jobs import storage
 from caseflow.jobs.models import Job
-from caseflow.protection.keys import keyring
+from caseflow.sealing.keys import keyring
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

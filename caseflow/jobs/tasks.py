@@ -15,7 +15,7 @@ from caseflow.notifications.operations import email
 from caseflow.notifications.operations import send_reminders as insert_reminders
 from caseflow.protection.operations import propose_erasures
 
-JOB_MODULES = ("caseflow.exports.jobs", "caseflow.audit.jobs")
+JOB_MODULES = ("caseflow.exports.jobs", "caseflow.jobs.audit")
 
 
 def register_tasks(celery: Celery) -> None:

@@ -6,8 +6,8 @@ import click
 
 from caseflow.commands import CommandGroup, in_transaction
 from caseflow.extensions import db
-from caseflow.protection.keys import new_key_text
 from caseflow.protection.operations import propose_erasures, rotate_master_key
+from caseflow.sealing.keys import new_key_text
 
 protection_cli = CommandGroup("protection", help="Data protection: the master key, retention and erasure.")
 

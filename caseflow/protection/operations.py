@@ -20,10 +20,11 @@ from caseflow.cases.models import Case
 from caseflow.db import is_sqlite, utcnow
 from caseflow.errors import Conflict, Forbidden, NotFound
 from caseflow.policy import may
-from caseflow.protection.identity import _CACHE, _KEY, reseal, values_of
-from caseflow.protection.keys import keyring
-from caseflow.protection.models import CaseKey, Erasure
-from caseflow.protection.sealed import forget_opened, reseal_master_sealed
+from caseflow.protection.models import Erasure
+from caseflow.sealing.identity import _CACHE, _KEY, reseal, values_of
+from caseflow.sealing.keys import keyring
+from caseflow.sealing.models import CaseKey
+from caseflow.sealing.sealed import forget_opened, reseal_master_sealed
 from caseflow.workflow.engine import append_event, catalogue, workflow_of
 
 RETENTION_SETTING = "identity_retention_days"

@@ -8,9 +8,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow import vocab
-from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
-from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
+from caseflow.sealing.sealed import Sealed, SealedFields, sealed_text
 
 
 def _in(column, codes):
@@ -34,7 +33,7 @@ class Referral(SealedFields, Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    case = relationship("Case", foreign_keys=[case_id])  # by name: a stage sits below the case record
 
     def sealing_case(self):
         """The case whose key seals this row's text."""
@@ -60,7 +59,7 @@ class FollowUp(SealedFields, Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    case = relationship("Case", foreign_keys=[case_id])  # by name: a stage sits below the case record
 
     def sealing_case(self):
         """The case whose key seals this row's text."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from caseflow.cases.rules import end_of_day
+from caseflow.clock import end_of_day
 from caseflow.handover.models import Handover
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reintegration.schemas import FollowUpSchema, ReferralSchema, ReferralUpdateSchema

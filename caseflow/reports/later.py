@@ -12,9 +12,9 @@ from sqlalchemy import select
 from caseflow.audit.models import AuditEvent
 from caseflow.cases.models import Case
 from caseflow.cases.scope import visible_to
+from caseflow.cases.words import action_label
 from caseflow.reports.models import CaseFacts
 from caseflow.reports.remit import and_scope
-from caseflow.templating import action_label
 from caseflow.workflow.engine import get_workflow
 
 #: facts whose later change rewrites what a past period counted (its dimensions and its times)

@@ -33,5 +33,5 @@ def waiting_for(session, user, limit: int = 50) -> list[Case]:
     stmt = select(Case).where(visible_to(user), where)
     narrow = registry.WAITING.get(user.role)
     if narrow is not None:
-        stmt = narrow(stmt, user)
+        stmt = narrow(stmt, user, Case.id)
     return list(session.scalars(stmt.order_by(Case.created_at).limit(limit)))

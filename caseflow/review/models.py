@@ -9,10 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseflow import vocab
 from caseflow.auth.models import Organisation, User
-from caseflow.cases.models import Case
 from caseflow.db import Base, UTCDateTime
-from caseflow.protection.sealed import Sealed, SealedFields, sealed_text
 from caseflow.review.outcomes import VOTE_OUTCOMES
+from caseflow.sealing.sealed import Sealed, SealedFields, sealed_text
 
 
 def _in(column, codes):
@@ -48,7 +47,7 @@ class ReviewRound(SealedFields, Base):
     votes: Mapped[list[Vote]] = relationship(back_populates="round", order_by="Vote.id")
     recusals: Mapped[list[Recusal]] = relationship(back_populates="round", order_by="Recusal.id")
 
-    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    case = relationship("Case", foreign_keys=[case_id])  # by name: a stage sits below the case record
 
     def sealing_case(self):
         """The case whose key seals this row's text."""

@@ -14,7 +14,6 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS
-from caseflow.cases.models import Case
 from caseflow.review.models import Recusal, ReviewRound, Vote
 from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.review.quorum import quorum_status
@@ -41,13 +40,13 @@ register_schema("recusal", RecusalSchema)
 
 
 @waiting("reviewer")
-def not_yet_voted(stmt, user):
+def not_yet_voted(stmt, user, case_id):
     """A reviewer is waited for where a round is open and they have not voted in it."""
     from sqlalchemy import exists
 
-    open_round = select(ReviewRound.id).where(ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None))
+    open_round = select(ReviewRound.id).where(ReviewRound.case_id == case_id, ReviewRound.closed_at.is_(None))
     voted = exists(select(Vote.id).join(ReviewRound, Vote.round_id == ReviewRound.id).where(
-        ReviewRound.case_id == Case.id, ReviewRound.closed_at.is_(None), Vote.voter_id == user.id))
+        ReviewRound.case_id == case_id, ReviewRound.closed_at.is_(None), Vote.voter_id == user.id))
     return stmt.where(exists(open_round), ~voted)
 
 

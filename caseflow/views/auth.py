@@ -16,7 +16,7 @@ from caseflow.auth.second_factor import PENDING, PENDING_SECONDS
 from caseflow.db import utcnow
 from caseflow.errors import ValidationFailed
 from caseflow.extensions import db
-from caseflow.protection.keys import SealError, keyring
+from caseflow.sealing.keys import SealError, keyring
 
 bp = Blueprint("auth", __name__)
 

@@ -21,13 +21,13 @@ from caseflow.audit.models import AuditEvent
 from caseflow.auth.models import User
 from caseflow.auth.roles import ROLE_LABELS, Role
 from caseflow.cases.models import Case
+from caseflow.cases.words import words
 from caseflow.errors import DomainError, ValidationFailed
 from caseflow.extensions import db
 from caseflow.policy import requires
 from caseflow.protection import operations
 from caseflow.protection.models import Erasure
 from caseflow.spreadsheet import SafeWorkbook
-from caseflow.templating import words
 from caseflow.web import writes
 
 bp = Blueprint("protection", __name__, url_prefix="/protection")

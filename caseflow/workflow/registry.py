@@ -116,7 +116,8 @@ def setting_problem(name: str, value) -> str | None:
 
 
 def waiting(role: str):
-    """Narrows "waiting for me" for a role, beyond the states whose ``waits_for`` names it."""
+    """Narrows "waiting for me" for a role, beyond the states whose ``waits_for`` names it:
+    ``fn(stmt, user, case_id)``, where ``case_id`` is the listed subject's id column."""
     return lambda fn: _register(WAITING, "waiting rule", role, fn)
 
 

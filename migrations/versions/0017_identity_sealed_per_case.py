@@ -93,8 +93,8 @@ def _seal_existing() -> None:
 
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from caseflow.protection.identity import _encode, tokens_of
-    from caseflow.protection.keys import b64, keyring
+    from caseflow.sealing.identity import _encode, tokens_of
+    from caseflow.sealing.keys import b64, keyring
 
     now = datetime.now(UTC).replace(tzinfo=None)
     for case_id, code, given, family, other, born in rows:

@@ -55,7 +55,7 @@ def _keys(bind):
     """case id -> (code, data key or None once erased), a key made for a case that had none."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from caseflow.protection.keys import keyring
+    from caseflow.sealing.keys import keyring
 
     now = datetime.now(UTC).replace(tzinfo=None)
     out = {}
@@ -85,7 +85,7 @@ def _seal_existing() -> None:
                            "which knows the master key")
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from caseflow.protection.keys import b64, keyring
+    from caseflow.sealing.keys import b64, keyring
 
     keys = _keys(bind)
     for table, columns, case in held:
@@ -106,7 +106,7 @@ def _seal_existing() -> None:
                     sealed[name] = "c1." + b64(nonce + AESGCM(raw).encrypt(nonce, str(value).encode(),
                                                                            context.encode()))
             if table == "cases" and values[names.index("facility_reference")] is not None:
-                from caseflow.protection.identity import reference_token
+                from caseflow.sealing.identity import reference_token
 
                 bind.execute(sa.text("INSERT INTO identity_tokens (case_id, token) VALUES (:c, :t)"),
                              {"c": case_id, "t": reference_token(str(values[names.index("facility_reference")]))})

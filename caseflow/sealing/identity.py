@@ -29,8 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from caseflow.audit.sealing import Erased, opens_events
-from caseflow.protection.keys import SealError, b64, keyring, unb64
-from caseflow.protection.models import CaseIdentity, CaseKey, IdentityToken
+from caseflow.sealing.keys import SealError, b64, keyring, unb64
+from caseflow.sealing.models import CaseIdentity, CaseKey, IdentityToken
 
 _CACHE = "_identity_values"
 _DIRTY = "_identity_dirty"

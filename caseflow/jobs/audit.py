@@ -1,4 +1,5 @@
-"""Audit work as jobs: verifying the whole database, and the daily signed tree head recorded in the log."""
+"""Audit work as jobs: verifying the whole database, and the daily signed tree head recorded in the log
+(here, not in audit/: the queue records its files in the audit log, so the log sits below it)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from caseflow.audit.sealing import Erased
-from caseflow.protection.identity import open_with_case, seal_with_case
+from caseflow.sealing.identity import open_with_case, seal_with_case
 
 #: a value sealed with its case's key, or (written after the case's erasure) with the master key
 TOKEN_PREFIXES = ("c1.", "s1.")

@@ -1,1 +1,0 @@
-"""Administration: users and organisations. Administrators see no child data."""
