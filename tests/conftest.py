@@ -37,9 +37,10 @@ def pytest_report_header(config):
 
 
 class TestDatabase:
-    """A database made for this run: migrated, with the demo people; dropped at the end."""
+    """A database made for this run, migrated (to ``revision``: a migration's test stops before it);
+    dropped at the end."""
 
-    def __init__(self, tmp_path_factory, name: str):
+    def __init__(self, tmp_path_factory, name: str, revision: str = "head"):
         self.name = name
         if PG_URL:
             self.admin_url = normalise_url(PG_URL)
@@ -49,7 +50,7 @@ class TestDatabase:
         else:
             self.url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'caseflow.sqlite3'}"
         engine = make_engine(self.url)
-        upgrade(engine)
+        upgrade(engine, revision)
         engine.dispose()
 
     def drop(self) -> None:
@@ -97,6 +98,25 @@ def make_app(database: TestDatabase, **extra):
         finally:
             write_intent.reset(token)
     return app
+
+
+def apps_on(database: TestDatabase):
+    """For a fixture: ``make(**config)`` makes apps on ``database`` (several make several nodes);
+    close() disposes of their connections (a pooled connection left to the garbage collector warns
+    in a later test)."""
+    made = []
+
+    def make(**extra):
+        app = make_app(database, **extra)
+        made.append(app)
+        return app
+
+    def close():
+        for app in made:
+            app.extensions["caseflow.db"]["engine"].dispose()
+
+    make.close = close
+    return make
 
 
 @pytest.fixture(autouse=True)

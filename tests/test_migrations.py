@@ -53,20 +53,9 @@ def test_rows_written_before_0020_are_sealed_by_it_and_still_read(tmp_path_facto
     from caseflow.review.models import Vote
     from tests import conftest
 
-    database = conftest.TestDatabase.__new__(conftest.TestDatabase)
-    database.name = "before0020"
-    if conftest.PG_URL:
-        from sqlalchemy.engine import make_url
-
-        database.admin_url = conftest.normalise_url(conftest.PG_URL)
-        database.dbname = f"caseflow_test_before0020_{datetime.now():%H%M%S%f}"
-        database._admin(f'CREATE DATABASE "{database.dbname}"')
-        database.url = make_url(database.admin_url).set(database=database.dbname).render_as_string(hide_password=False)
-    else:
-        database.url = f"sqlite:///{tmp_path_factory.mktemp('before0020') / 'caseflow.sqlite3'}"
+    database = conftest.TestDatabase(tmp_path_factory, "before0020", revision="0019")
     engine = make_engine(database.url)
     try:
-        upgrade(engine, "0019")
         now = datetime(2026, 5, 1, 8, 0)
         with engine.begin() as c:
             c.execute(text("INSERT INTO organisations (id, name, kind, active, created_at) "
@@ -103,5 +92,4 @@ def test_rows_written_before_0020_are_sealed_by_it_and_still_read(tmp_path_facto
         app.extensions["caseflow.db"]["engine"].dispose()
     finally:
         engine.dispose()
-        if conftest.PG_URL:
-            database.drop()
+        database.drop()

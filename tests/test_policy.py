@@ -7,7 +7,7 @@ import yaml
 from caseflow import create_app
 from caseflow.config import PROJECT_ROOT
 from caseflow.policy import PolicyError
-from tests.conftest import app_config, csrf_token, login, make_app
+from tests.conftest import app_config, apps_on, csrf_token, login
 
 POLICY = PROJECT_ROOT / "workflows" / "policy" / "policy.yaml"
 
@@ -15,16 +15,9 @@ POLICY = PROJECT_ROOT / "workflows" / "policy" / "policy.yaml"
 @pytest.fixture
 def apps(database):
     """``apps(**config)``: an app on the test database; its connections closed after the test."""
-    made = []
-
-    def make(**extra):
-        app = make_app(database, **extra)
-        made.append(app)
-        return app
-
+    make = apps_on(database)
     yield make
-    for app in made:
-        app.extensions["caseflow.db"]["engine"].dispose()
+    make.close()
 
 
 def policy_file(tmp_path, change) -> str:

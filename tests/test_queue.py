@@ -27,7 +27,7 @@ from caseflow.extensions import db
 from caseflow.jobs.models import FileChunk, Job, StoredFile
 from caseflow.notifications.models import Notification
 from tests import conftest
-from tests.conftest import csrf_token, login, make_app
+from tests.conftest import csrf_token, login
 from tests.test_concurrency import case_under_review_with_votes, committed
 
 REDIS = os.environ.get("CASEFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -55,16 +55,9 @@ def queue_db(tmp_path_factory):
 def new_app(queue_db):
     """``new_app(**config)``: an app instance on the queue database (several make several nodes);
     their connections are closed after the test."""
-    made = []
-
-    def make(**extra):
-        app = make_app(queue_db, **extra)
-        made.append(app)
-        return app
-
+    make = conftest.apps_on(queue_db)
     yield make
-    for app in made:
-        app.extensions["caseflow.db"]["engine"].dispose()
+    make.close()
 
 
 def app_on(new_app, broker, **extra):
