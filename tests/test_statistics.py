@@ -453,3 +453,13 @@ def test_cases_from_before_the_facts_were_kept_are_filed_once(app, session, user
     # filed from now on: a report as of before the backfill is unchanged
     before = report_at(session, users, as_of=t("2026-05-02T10:00:00"), **{"from": "2026-05-01", "to": "2026-05-01"})
     assert cells(before, "summary")["Newly detained"]["Total"] == 0
+
+
+def test_every_part_an_effect_says_it_touches_is_read_by_its_stage(app):
+    """An effect's ``touches=`` names a part of the facts that a stage reads (``@registry.facts``),
+    and every part is touched by some effect: a misspelt part would leave the facts unread."""
+    from caseflow.workflow import registry
+
+    touched = {part for parts in registry.TOUCHES.values() for part in parts}
+    assert touched and touched <= set(registry.FACT_PARTS), touched - set(registry.FACT_PARTS)
+    assert set(registry.FACT_PARTS) <= touched

@@ -1,5 +1,6 @@
 """The age assessments' part of a case's record as its events make it (status, appeal, range) —
-and the same read from ``age_assessments``."""
+and the same read from ``age_assessments``; and what the statistics count of them (when each was
+requested and concluded, appeal, consent, the minimum age)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,11 @@ def rows(session, ids: list[int]) -> dict[int, list]:
 
 
 registry.projection(Projection("assessments", 30, list, rows, same("assessments")))
+
+
+@registry.facts("assessments")
+def facts(session, case) -> dict:
+    rows = session.scalars(select(AgeAssessment).where(AgeAssessment.case_id == case.id).order_by(AgeAssessment.id))
+    return {"assessments": [
+        {"requested_at": a.requested_at, "appeal": bool(a.is_appeal), "concluded_at": a.concluded_at,
+         "consent": a.consent, "min_age": a.min_age} for a in rows]}

@@ -1,6 +1,7 @@
 """The case's own part of its record as its events make it (the receiving organisation, the
 closure's reason) — and the same read from ``cases``. The other parts are their stages'
-(``<stage>/evolve.py``); ``cases/checks.py`` holds them all against the rows."""
+(``<stage>/evolve.py``); ``cases/checks.py`` holds them all against the rows. The statistics' facts
+of the case's own columns are here too, each stage's beside its evolve steps."""
 
 from __future__ import annotations
 
@@ -51,3 +52,18 @@ def differences(want: dict, have: dict) -> list[tuple[str, str, str]]:
 
 
 registry.projection(Projection("case", 10, _part, rows, differences))
+
+
+#: fact key → the case column it is read from
+CASE_COLUMNS = {
+    "workflow": "workflow", "sex": "sex", "age": "age_at_encounter", "region": "region",
+    "authority": "detaining_authority", "facility": "facility_type", "charge": "charge_category",
+    "nationality": "nationality", "encounter_at": "encounter_at", "custody_start": "custody_start",
+    "custody_end": "custody_end", "closed_at": "closed_at", "closed_reason": "closed_reason",
+    "registering_org_id": "registering_org_id", "receiving_org_id": "receiving_org_id",
+}
+
+
+@registry.facts("case")
+def facts(session, case) -> dict:
+    return {key: getattr(case, column) for key, column in CASE_COLUMNS.items()}

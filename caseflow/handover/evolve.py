@@ -1,5 +1,6 @@
 """The handovers' part of a case's record as its events make it (when each took place) — and the
-same read from ``handovers``."""
+same read from ``handovers``; and what the statistics count of it (when, the time since the
+encounter, late or not)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,10 @@ def rows(session, ids: list[int]) -> dict[int, list]:
 
 
 registry.projection(Projection("handovers", 40, list, rows, same("handovers")))
+
+
+@registry.facts("handover")
+def facts(session, case) -> dict:
+    h = Handover.latest(session, case.id)
+    return {"handover": None if h is None else
+            {"at": h.handed_over_at, "elapsed_seconds": h.elapsed_seconds, "late": bool(h.late)}}

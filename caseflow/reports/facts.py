@@ -10,8 +10,11 @@ them into the event's details (``"facts": {key: new value}``), so they are hashe
 Folding the ``facts`` changes of a chain's events gives the current row back (``fold``): the figures
 rest on the audit trail, and ``audit verify`` reports a row that differs from it.
 
-Only what a change touched is read again: each effect says which parts it changes
-(``@effect(..., touches=...)``) and the engine hands that to ``note`` (a vote touches none).
+Each part of the facts is read from its rows by the stage that owns them, in its ``evolve.py``
+(``@registry.facts``): the case's own columns (``cases/evolve.py``), the age assessments, the
+decisions, the handover — a new stage adds its part there, and nothing here changes. Only what a
+change touched is read again: each effect says which parts it changes (``@effect(..., touches=...)``)
+and the engine hands that to ``note`` (a vote touches none).
 ``tests/test_workflow_stateful.py`` holds the kept facts equal to the facts read afresh after
 every step, so an effect that forgets to say what it touches fails there.
 """
@@ -24,59 +27,18 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from caseflow.assessment.models import AgeAssessment
 from caseflow.audit.hashing import plain
 from caseflow.cases.models import Case
-from caseflow.handover.models import Handover
 from caseflow.reports.models import CaseFacts
-from caseflow.review.models import ReviewRound
+from caseflow.workflow import registry
 from caseflow.workflow.engine import append_event, catalogue, workflow_of
-
-#: fact key → the case column it is read from
-CASE_COLUMNS = {
-    "workflow": "workflow", "sex": "sex", "age": "age_at_encounter", "region": "region",
-    "authority": "detaining_authority", "facility": "facility_type", "charge": "charge_category",
-    "nationality": "nationality", "encounter_at": "encounter_at", "custody_start": "custody_start",
-    "custody_end": "custody_end", "closed_at": "closed_at", "closed_reason": "closed_reason",
-    "registering_org_id": "registering_org_id", "receiving_org_id": "receiving_org_id",
-}
-
-
-def _assessments(session, case) -> dict:
-    rows = session.scalars(select(AgeAssessment).where(AgeAssessment.case_id == case.id).order_by(AgeAssessment.id))
-    return {"assessments": [
-        {"requested_at": a.requested_at, "appeal": bool(a.is_appeal), "concluded_at": a.concluded_at,
-         "consent": a.consent, "min_age": a.min_age} for a in rows]}
-
-
-def _decisions(session, case) -> dict:
-    rows = session.execute(
-        select(ReviewRound.decision, ReviewRound.closed_at)
-        .where(ReviewRound.case_id == case.id, ReviewRound.decision.is_not(None))
-        .order_by(ReviewRound.closed_at, ReviewRound.number))
-    return {"decisions": [[outcome, at] for outcome, at in rows]}
-
-
-def _handover(session, case) -> dict:
-    h = Handover.latest(session, case.id)
-    return {"handover": None if h is None else
-            {"at": h.handed_over_at, "elapsed_seconds": h.elapsed_seconds, "late": bool(h.late)}}
-
-
-def _case(session, case) -> dict:
-    return {key: getattr(case, column) for key, column in CASE_COLUMNS.items()}
-
-
-#: each part of the facts, and how it is read from the rows; an effect says which it changes
-#: (``@effect(..., touches=...)``), so an event reads again only what its effects changed
-PARTS = {"case": _case, "assessments": _assessments, "decisions": _decisions, "handover": _handover}
 
 
 def read_all(session, case) -> dict:
     """Every part of the case's facts, read from the rows now."""
     facts: dict = {}
-    for part in sorted(PARTS):
-        facts.update(plain(PARTS[part](session, case)))
+    for part in sorted(registry.FACT_PARTS):
+        facts.update(plain(registry.FACT_PARTS[part](session, case)))
     return facts
 
 
@@ -126,16 +88,16 @@ def note(session, case, touched: frozenset[str] | None = None) -> Noted | None:
 
     if not workflow_of(case).period_statistics:
         return None
-    parts = set(PARTS) if touched is None else set(touched) & set(PARTS)
+    parts = set(registry.FACT_PARTS) if touched is None else set(touched) & set(registry.FACT_PARTS)
     if not parts:
         return None  # a vote, a recusal: nothing read, nothing written
     session.flush()
     previous = current(session, case.id)
     if previous is None:
-        parts = set(PARTS)  # a new case, or one from before the facts were kept: all of them
+        parts = set(registry.FACT_PARTS)  # a new case, or one from before the facts were kept: all of them
     facts = dict(previous.facts) if previous is not None else {}
     for part in sorted(parts):
-        facts.update(plain(PARTS[part](session, case)))
+        facts.update(plain(registry.FACT_PARTS[part](session, case)))
     changes = diff(previous.facts if previous is not None else {}, facts)
     if not changes:
         return None

@@ -1,5 +1,6 @@
 """The joint review's part of a case's record as its events make it: the rounds, their votes and
-decisions — and the same read from the rows (``review_rounds``, ``review_votes``)."""
+decisions — and the same read from the rows (``review_rounds``, ``review_votes``); and what the
+statistics count of them (each decision and when it was taken)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,12 @@ def differences(want: list[Round], have: list[Round]) -> list[tuple[str, str, st
 
 
 registry.projection(Projection("rounds", 20, list, rows, differences))
+
+
+@registry.facts("decisions")
+def facts(session, case) -> dict:
+    rows = session.execute(
+        select(ReviewRound.decision, ReviewRound.closed_at)
+        .where(ReviewRound.case_id == case.id, ReviewRound.decision.is_not(None))
+        .order_by(ReviewRound.closed_at, ReviewRound.number))
+    return {"decisions": [[outcome, at] for outcome, at in rows]}

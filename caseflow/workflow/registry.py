@@ -36,8 +36,8 @@ WAITING: dict[str, Callable] = {}
 #: appended (``touched``: what the effects that ran say they changed; None: anything may have): a
 #: noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
 OBSERVERS: list[Callable] = []
-#: ``effect -> parts``: what an effect changes that observers keep (the statistics' facts: "case",
-#: "assessments", "decisions", "handover"), so that an event that changes none reads none
+#: ``effect -> parts``: what an effect changes that observers keep (the statistics' facts: the parts
+#: of ``FACT_PARTS``), so that an event that changes none reads none
 TOUCHES: dict[str, tuple[str, ...]] = {}
 #: ``setting -> fn(value) -> problem | None``: what a rules package asks of a setting it reads (a
 #: floor set by a norm), checked when a workflow file or a country overlay is loaded
@@ -50,6 +50,10 @@ REMIT: list[Callable] = []
 EVOLVERS: dict[str, Callable] = {}
 #: ``part -> Projection``: one part of a subject's record, as its events make it and as its rows hold it
 PROJECTIONS: dict[str, object] = {}
+#: ``part -> fn(session, subject) -> {fact: value}``: one part of a subject's statistical facts, read
+#: from its rows by the stage that owns them (beside its evolve step); effects name the parts they
+#: change (``touches=``)
+FACT_PARTS: dict[str, Callable] = {}
 
 
 def _register(table: dict, kind: str, name: str, obj):
@@ -76,6 +80,11 @@ def evolves(*effects: str):
 def projection(part):
     """Register a ``fold.Projection`` (what one part of the record holds, from events and rows)."""
     return _register(PROJECTIONS, "projection", part.name, part)
+
+
+def facts(part: str):
+    """``@facts("handover")``: how one part of a subject's statistical facts is read from its rows."""
+    return lambda fn: _register(FACT_PARTS, "facts part", part, fn)
 
 
 def guard(name: str, *, needs: tuple[str, ...] = ()):
