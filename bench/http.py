@@ -116,7 +116,7 @@ def registration_trail(session, rows: list[dict], ids: dict, registrar) -> None:
     from caseflow.audit.hashing import HASH_VERSION, event_hash, plain
     from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead
     from caseflow.audit.signing import head_message, signer
-    from caseflow.reports.facts import CASE_COLUMNS
+    from caseflow.cases.evolve import CASE_COLUMNS
     from caseflow.reports.models import CaseFacts
 
     keys, events, facts = signer(), [], {}
