@@ -104,6 +104,34 @@ def test_transition_answers(client, token, session, make_case):
     assert r.status_code == 404
 
 
+def test_the_actions_open_now_come_when_asked(client, token, session, make_case):
+    """A case's answer carries the actions open to the caller (each transition's guards evaluated)
+    only with ?include=actions; a transition's answer has the new state and version either way, and
+    an unknown include is refused before anything is fired."""
+    case = make_case()
+    session.commit()
+    url, reg = f"/api/v1/cases/{case.code}", token("registrar")
+    assert "available_transitions" not in client.get(url, headers=reg).get_json()
+    offered = {a["trigger"]: a for a in client.get(f"{url}?include=actions", headers=reg).get_json()
+               ["available_transitions"]}
+    assert offered["submit_for_review"]["allowed"] is True
+    r = client.post(f"{url}/transitions/submit_for_review?include=everything", json={},
+                    headers={**reg, "If-Match": '"1"'})
+    assert r.status_code == 422 and "include" in r.get_json()["errors"]
+    session.expire_all()
+    assert client.get(url, headers=reg).get_json()["state"] == "registered"  # nothing was fired
+    r = client.post(f"{url}/transitions/submit_for_review", json={}, headers={**reg, "If-Match": '"1"'})
+    body = r.get_json()
+    assert r.status_code == 200 and body["state"] == "under_review" and body["version"] == 2
+    assert "available_transitions" not in body and r.headers["ETag"] == '"2"'
+    r = client.post(f"{url}/transitions/recuse?include=actions", json={"reason": "I know the family of the child."},
+                    headers={**token("reviewer.justice"), "If-Match": '"2"'})
+    assert r.status_code == 200 and any(a["trigger"] == "withdraw_recusal" and a["allowed"]
+                                        for a in r.get_json()["available_transitions"])
+    fr = client.get(f"{url}?include=all", headers={**reg, "Accept-Language": "fr"}).get_json()
+    assert "Valeur inconnue" in fr["detail"]
+
+
 def test_list_filters_and_pages(client, token, session, make_case):
     for _ in range(3):
         make_case(region="Kidal")

@@ -58,6 +58,17 @@ from caseflow.workflow.engine import (
 )
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Cases, transitions, history, exports")
+
+#: the ``include`` query parameter, for the answers that carry a case
+INCLUDE = {"in": "query", "name": "include", "required": False, "schema": {"type": "string", "enum": ["actions"]},
+           "description": "actions: the transitions open to you now, each allowed or with the reason why not"}
+
+
+@blp.before_request
+def check_include():
+    """An unknown ``include`` is refused before anything is done (a transition is not fired and then
+    answered with an error)."""
+    includes()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -145,7 +156,7 @@ def handover_out(case) -> dict | None:
             "hours_since_encounter": h.hours_since_encounter, "late": h.late}
 
 
-def case_out(case, memo: dict | None = None) -> dict:
+def case_out(case, memo: dict | None = None, actions: bool = False) -> dict:
     wf = workflow_of(case)
     lang, now = current_language(), utcnow()
     return {
@@ -165,9 +176,26 @@ def case_out(case, memo: dict | None = None) -> dict:
         "clocks": [{"name": c.name, "label": wf.clocks[c.name].label[lang] if c.name in wf.clocks else c.name,
                     "started_at": c.started_at, "due_at": c.due_at,
                     "overdue": bool(c.due_at and c.due_at < now)} for c in case.clocks if c.stopped_at is None],
-        "available_transitions": [{"trigger": a.trigger, "label": a.label, "allowed": a.allowed, "reason": a.reason}
-                                  for a in available_transitions(db.session, case, current_user, memo=memo)],
-    }
+    } | ({"available_transitions": [
+        {"trigger": a.trigger, "label": a.label, "allowed": a.allowed, "reason": a.reason}
+        for a in available_transitions(db.session, case, current_user, memo=memo)]} if actions else {})
+
+
+#: what ``?include=`` may add to a case's answer
+INCLUDES = frozenset({"actions"})
+
+
+def includes() -> frozenset[str]:
+    """``?include=actions``: what the answer adds on request. The actions open to the caller (every
+    transition's guards evaluated) cost more than the rest of the answer, so an answer carries them
+    only when asked; a transition's answer has the new state and version either way."""
+    asked = frozenset(v.strip() for v in request.args.get("include", "").split(",") if v.strip())
+    unknown = asked - INCLUDES
+    if unknown:
+        message = _("Unknown value for include: %(values)s (known: %(known)s).",
+                    values=", ".join(sorted(unknown)), known=", ".join(sorted(INCLUDES)))
+        raise ValidationFailed(message, errors={"include": [message]})
+    return asked
 
 
 #: one instance for every answer (marshmallow's fields are built per instance; dumping keeps no state)
@@ -176,7 +204,7 @@ CASE_OUT = out.CaseOut()
 
 def case_response(case, status: int = 200, memo: dict | None = None):
     """The case as CaseOut, with its version as the ETag."""
-    response = current_app.json.response(CASE_OUT.dump(case_out(case, memo)))
+    response = current_app.json.response(CASE_OUT.dump(case_out(case, memo, actions="actions" in includes())))
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
     return response
@@ -235,18 +263,19 @@ def create_case():
 
 
 @blp.route("/cases/<code>")
+@blp.doc(parameters=[INCLUDE])
 @blp.response(200, out.CaseOut)
 @problems(404)
 @api_login_required
 def get_case(code):
-    """One case: state, version (also the ETag), clocks and what you may do now."""
+    """One case: state, version (also the ETag), clocks; what you may do now with ``?include=actions``."""
     case = operations.get_case(db.session, code, current_user)
     return case_response(case)
 
 
 @blp.route("/cases/<code>", methods=["PATCH"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": IntakeEditSchema}}},
-         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}, INCLUDE])
 @blp.response(200, out.CaseOut)
 @problems(400, 403, 404, 409, 412, 422, 428)
 @api_login_required
@@ -261,7 +290,7 @@ def patch_case(code):
 
 @blp.route("/cases/<code>/transitions/<trigger>", methods=["POST"])
 @blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": {"type": "object"}}}},
-         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+         parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}, INCLUDE])
 @blp.response(200, out.CaseOut)
 @problems(400, 403, 404, 409, 412, 422, 428)
 @api_login_required
@@ -275,7 +304,8 @@ def transition(code, trigger):
 
 
 @blp.route("/cases/<code>/votes", methods=["POST"])
-@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": VoteSchema}}})
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": VoteSchema}}},
+         parameters=[INCLUDE])
 @blp.response(200, out.CaseOut)
 @problems(400, 403, 404, 409, 422)
 @api_login_required

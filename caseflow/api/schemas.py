@@ -83,7 +83,8 @@ class CaseOut(Schema):
     handover = fields.Nested(HandoverOut, allow_none=True)
     closed_reason = fields.String(allow_none=True)
     clocks = fields.List(fields.Nested(ClockOut))
-    available_transitions = fields.List(fields.Nested(AvailabilityOut))
+    available_transitions = fields.List(fields.Nested(AvailabilityOut),
+                                        metadata={"description": "only with ?include=actions"})
 
 
 class CaseSummaryOut(Schema):

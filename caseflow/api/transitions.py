@@ -8,13 +8,14 @@ from flask import Flask
 from flask_smorest import Blueprint
 
 from caseflow.api import schemas as out
-from caseflow.api.resources import PROBLEMS, transition
+from caseflow.api.resources import INCLUDE, PROBLEMS, check_include, transition
 from caseflow.workflow.engine import payload_schema
 
 
 def transitions_blueprint(app: Flask) -> Blueprint:
     blp = Blueprint("transitions", __name__, url_prefix="/api/v1",
                     description="Each workflow action, with its payload (generated from the workflow files)")
+    blp.before_request(check_include)
     payloads: dict[str, dict[str, type]] = {}
     labels: dict[str, list[str]] = {}
     for wf in app.extensions["caseflow.workflows"].values():
@@ -32,7 +33,8 @@ def transitions_blueprint(app: Flask) -> Blueprint:
 
         view.__name__ = f"transition_{trigger}"
         view.__doc__ = f"{'; '.join(labels[trigger])}.\n\nThe payload below, with the case's version in If-Match."
-        doc = {"parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}],
+        doc = {"parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}},
+                              INCLUDE],
                "responses": {c: PROBLEMS[c] for c in (400, 401, 403, 404, 409, 412, 422, 428)}}
         if classes:
             body = classes[0] if len(classes) == 1 else {"oneOf": classes}
