@@ -8,8 +8,8 @@ could do. Goal: at least 0.9 times XlsxWriter alone, peak memory under 250 MB an
 
 Each measurement runs in a fresh process, and its peak is the writing's own: the process's high-water
 mark is reset once the application is made (Linux's ``/proc/self/clear_refs``; the application's
-start-up peaked higher than any export, which made every side print the same figure) and read when the file is written. What the process held before
-writing is printed beside it.
+start-up peaked higher than any export, which made every side print the same figure) and read when
+the file is written. What the process held before writing is printed beside it.
 """
 
 from __future__ import annotations

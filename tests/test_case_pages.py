@@ -382,6 +382,23 @@ def test_the_list_shows_stage_due_dates_and_sorts_by_its_columns(client, auth, s
     assert rows_of(client, "?sort=due")[:2] == [first.code, second.code]  # the most overdue first
     assert rows_of(client, "?sort=code")[:2] == sorted([first.code, second.code])
     assert 'aria-sort="ascending"' in client.get("/cases/?sort=code").get_data(as_text=True)
+    row = page.split(f">{first.code}</a>")[1].split("</tr>")[0]
+    assert '<strong class="overdue">Overdue since <time datetime="' in row
+    assert "overdue" not in page.split(f">{second.code}</a>")[1].split("</tr>")[0]
+    auth.logout()
+    auth.login("registrar")  # reads French: the rows' words are the reader's
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Étape 1 sur 5" in page and "En retard depuis" in page and "Stage 1 of 5" not in page
+
+
+def test_a_list_row_writes_what_a_record_holds_as_text(client, auth, session, make_case):
+    """The rows are prepared in Python (not cell by cell in the template): what a record holds is still
+    escaped, never markup."""
+    case = make_case(region='<img src=x onerror="alert(1)">')
+    session.commit()
+    auth.login("auditor")
+    row = client.get("/cases/").get_data(as_text=True).split(f">{case.code}</a>")[1].split("</tr>")[0]
+    assert "<img" not in row and "&lt;img src=x" in row
 
 
 def test_the_filters_fold_open_when_one_is_set(client, auth, session, make_case):

@@ -32,6 +32,7 @@ from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.review.models import ReviewRound
 from caseflow.review.quorum import quorum_status
 from caseflow.schemas import parse_id, parse_page
+from caseflow.views.listing import list_rows
 from caseflow.web import commit_before_answer, writes
 from caseflow.workflow.engine import (
     available_transitions,
@@ -84,7 +85,7 @@ def index():
                                           found=result.total, where="case_list")
     return render_template(
         "cases/list.html", page=result, states=state_choices(args.get("workflow")), all_workflows=list(workflows()),
-        filter_errors=filter_errors, risk_labels=vocab.RISK_LEVELS, progress=stage_progress, now=utcnow(),
+        filter_errors=filter_errors, risk_labels=vocab.RISK_LEVELS, rows=list_rows(result.items, utcnow()),
         filtered=any(args.get(k) for k in FILTER_KEYS),
         regions=regions(db.session, current_user), args=args,
         sex_labels=vocab.SEX, authorities=distinct_values(db.session, current_user, Case.detaining_authority),
@@ -115,12 +116,6 @@ def encounter_range(args) -> tuple[dict, dict]:
         errors["to"] = _("The end is before the start.")
         out.pop("encounter_to")
     return out, errors
-
-
-def stage_progress(row) -> tuple[int, int, str]:
-    """(stage, stages, the stage's name) of a case along its workflow's lifecycle (the file's ``stages``)."""
-    step, steps, labels = workflow_of(row).stage_of(row.state)
-    return step, steps, label(labels) if labels else ""
 
 
 def purpose_choices(case) -> list[tuple[str, str]]:
