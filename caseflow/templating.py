@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from markupsafe import Markup
 
 from caseflow.cases.words import action_label, actions_in_words, details_in_words, role_label
 from caseflow.db import utcnow
@@ -74,11 +75,21 @@ def short_datetime(value: datetime) -> str:
         "{1}", date_pattern.apply(local.date(), locale))
 
 
+def time_cell(value) -> Markup | str:
+    """A time as pages show it: ``<time datetime=…>`` with the reader's short format; "—" when none.
+    The ``when`` macro and the case list's rows both write it so."""
+    if not value:
+        return "—"
+    text = short_datetime(value) if isinstance(value, datetime) else format_date(value)
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_language,
         format_datetime=format_datetime,
         short_datetime=short_datetime,
+        time_cell=time_cell,
         format_date=format_date,
         format_number=format_decimal,
         details_in_words=details_in_words,

@@ -10,13 +10,12 @@ from datetime import datetime
 from urllib.parse import quote
 
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from caseflow import vocab
 from caseflow.i18n import current_language, label
-from caseflow.templating import short_datetime
+from caseflow.templating import time_cell
 from caseflow.workflow.engine import workflow_of
 
 NONE = "—"
@@ -38,14 +37,6 @@ class ListRow:
     due: Markup | str
 
 
-def when(value) -> Markup | str:
-    """A time as the ``when`` macro writes it: ``<time datetime=…>`` with the reader's short format."""
-    if not value:
-        return NONE
-    text = short_datetime(value) if isinstance(value, datetime) else format_date(value)
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
-
-
 def list_rows(items, now: datetime) -> list[ListRow]:
     lang = current_language()
     head, tail = url_for("cases.show", code="CODE").rsplit("CODE", 1)
@@ -63,12 +54,12 @@ def list_rows(items, now: datetime) -> list[ListRow]:
         state, step, steps, stage = states[key]
         due: Markup | str = NONE
         if c.next_due_at:
-            due = when(c.next_due_at)
+            due = time_cell(c.next_due_at)
             if c.next_due_at < now:
                 overdue_since = overdue_since or _("Overdue since")
                 due = Markup('<strong class="overdue">{} {}</strong>').format(overdue_since, due)
         rows.append(ListRow(
             code=c.code, href=f"{head}{quote(c.code, safe='')}{tail}", state=state, step=step, steps=steps,
             stage=stage, sex=sexes.get(c.sex, NONE), age=NONE if c.age_at_encounter is None else c.age_at_encounter,
-            region=c.region or NONE, encounter=when(c.encounter_at), registered=when(c.created_at), due=due))
+            region=c.region or NONE, encounter=time_cell(c.encounter_at), registered=time_cell(c.created_at), due=due))
     return rows
