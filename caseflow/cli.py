@@ -13,6 +13,7 @@ from caseflow.audit.commands import audit_cli
 from caseflow.audit.roles import RolesError, create_roles
 from caseflow.auth.commands import tokens_cli, users_cli
 from caseflow.auth.second_factor import code_now
+from caseflow.backup.commands import backup_cli
 from caseflow.cases.commands import workflows_cli
 from caseflow.commands import CommandGroup, in_transaction
 from caseflow.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, load_demo
@@ -90,5 +91,5 @@ def demo_code():
 
 def init_cli(app: Flask) -> None:
     for group in (db_cli, users_cli, demo_cli, audit_cli, export_cli, import_cli, tokens_cli, report_cli, jobs_cli,
-                  workflows_cli, protection_cli):
+                  workflows_cli, protection_cli, backup_cli):
         app.cli.add_command(group)

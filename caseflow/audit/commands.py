@@ -42,6 +42,11 @@ def audit_verify(case_code, token):
             raise click.ClickException(str(exc)) from None
         if ok:
             click.echo(f"digest of {digest.at:%Y-%m-%d %H:%M:%S} UTC matches ({digest.chains} chains)")
+        elif digest.log_size is not None and digest.log_size < digest.events:
+            failed = True
+            click.echo(f"BROKEN: a rollback: the log holds {digest.log_size} events, fewer than the {digest.events} "
+                       f"this tree head signed on {digest.at:%Y-%m-%d %H:%M:%S} UTC (restored from an older backup, "
+                       "or events removed)", err=True)
         else:
             failed = True
             click.echo(f"BROKEN: the heads as of {digest.at:%Y-%m-%d %H:%M:%S} UTC give {digest.root}, "

@@ -87,6 +87,8 @@ class Digest:
     events: int
 
     root_v2: str = ""
+    #: a signed tree head's check: how many events the log holds now (fewer than the head signed: a rollback)
+    log_size: int | None = None
 
     @property
     def token(self) -> str:
@@ -168,4 +170,4 @@ def _check_tree_head(session: Session, token: str) -> tuple[bool, Digest, str]:
     ok = not breaks and roots.get(head.tree_size) == head.root and (
         latest is None or (latest.tree_size >= head.tree_size and roots.get(latest.tree_size) == latest.root))
     found = roots.get(head.tree_size) or "-"
-    return ok, Digest(at=head.signed_at, root=found, chains=0, events=head.tree_size), head.root
+    return ok, Digest(at=head.signed_at, root=found, chains=0, events=head.tree_size, log_size=size), head.root
