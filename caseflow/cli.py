@@ -21,7 +21,7 @@ from caseflow.exports.commands import export_cli
 from caseflow.extensions import db
 from caseflow.imports.commands import import_cli
 from caseflow.jobs.commands import jobs_cli
-from caseflow.migrate import current_revision, upgrade
+from caseflow.migrate import NewerDatabase, current_revision, upgrade
 from caseflow.protection.commands import protection_cli
 from caseflow.reports.commands import report_cli
 
@@ -50,7 +50,10 @@ def db_create_roles(owner, app_role):
 def db_upgrade(revision):
     """Apply the migrations to DATABASE_URL."""
 
-    upgrade(db.engine, revision)
+    try:
+        upgrade(db.engine, revision)
+    except NewerDatabase as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"database at revision {current_revision(db.engine)}")
 
 

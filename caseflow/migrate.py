@@ -23,18 +23,47 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return cfg
 
 
+class NewerDatabase(RuntimeError):
+    """The database is at a revision this Caseflow does not know: a newer Caseflow wrote it."""
+
+
+def refuse_newer(conn: Connection) -> None:
+    from alembic.script import ScriptDirectory
+
+    found = MigrationContext.configure(conn).get_current_revision()
+    if found is None:
+        return
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if found not in known:
+        raise NewerDatabase(f"the database is at revision {found}, which this Caseflow (migrations up to "
+                            f"{ScriptDirectory.from_config(alembic_config()).get_current_head()}) does not know: "
+                            "a newer Caseflow wrote it. Run that version (or restore a backup made by this one); "
+                            "nothing was changed")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate in one transaction. On SQLite, a migration that changes a column copies its table
     anew (Alembic's batch mode), which the rows referring to it would refuse: foreign keys are off
     for the migration's connection (SQLite takes that only outside a transaction), checked whole
-    before the commit, and on again after."""
+    before the commit, and on again after. A database written by a newer Caseflow is refused."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """One step back (``-1``) or to a revision, the same way (operators: before running an older
+    Caseflow on a database; tests: each migration down and up again)."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
-                command.upgrade(alembic_config(conn), revision)
+                refuse_newer(conn)
+                step(alembic_config(conn), revision)
                 if sqlite:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:

@@ -1,5 +1,6 @@
 """The schema is made only by migrations, and the migrated schema is the models' schema."""
 
+import pytest
 from sqlalchemy import inspect
 
 from caseflow.db import make_engine
@@ -89,6 +90,62 @@ def test_rows_written_before_0020_are_sealed_by_it_and_still_read(tmp_path_facto
             assert db.session.scalar(select(Case.code).where(same_reference("gao-17"))) == "CF-2026-00001"
             db.session.rollback()
         engine.dispose()
+        app.extensions["caseflow.db"]["engine"].dispose()
+    finally:
+        engine.dispose()
+        database.drop()
+
+
+#: migrations that do not go back: 0020 sealed the free text, which is never put back in clear
+ONE_WAY = {"0020": "restore a backup taken before 0020"}
+
+
+def test_every_migration_goes_down_one_step_and_up_again(tmp_path_factory):
+    """From the empty schema, each revision in turn: up to it, one step down, up again; at the end
+    the schema is the models' (a downgrade that forgot a column or an index shows here)."""
+    from alembic.script import ScriptDirectory
+
+    from caseflow.migrate import alembic_config, current_revision, downgrade, schema_diff, upgrade
+    from tests import conftest
+
+    revisions = [s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()][::-1]
+    database = conftest.TestDatabase(tmp_path_factory, "updown", revision="base")
+    engine = make_engine(database.url)
+    try:
+        for revision in revisions:
+            upgrade(engine, revision)
+            if revision in ONE_WAY:  # refused whole, with the way back said: nothing changed
+                with pytest.raises(RuntimeError, match=ONE_WAY[revision]):
+                    downgrade(engine, "-1")
+                assert current_revision(engine) == revision
+                continue
+            downgrade(engine, "-1")
+            assert current_revision(engine) == (None if revision == revisions[0] else
+                                                revisions[revisions.index(revision) - 1])
+            upgrade(engine, revision)
+            assert current_revision(engine) == revision
+        assert schema_diff(engine) == []
+    finally:
+        engine.dispose()
+        database.drop()
+
+
+def test_a_database_written_by_a_newer_caseflow_is_refused(tmp_path_factory):
+    from sqlalchemy import text
+
+    from caseflow import create_app
+    from tests import conftest
+
+    database = conftest.TestDatabase(tmp_path_factory, "newer")
+    engine = make_engine(database.url)
+    try:
+        with engine.begin() as c:
+            c.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+        app = create_app(conftest.app_config(database.url))
+        r = app.test_cli_runner().invoke(args=["db", "upgrade"], catch_exceptions=False)
+        assert r.exit_code == 1 and "revision 0999" in r.output and "a newer Caseflow wrote it" in r.output
+        with engine.connect() as c:  # nothing was changed
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0999"
         app.extensions["caseflow.db"]["engine"].dispose()
     finally:
         engine.dispose()

@@ -8,6 +8,11 @@ Create Date: 2026-11-28 19:08:31.495196
 import sqlalchemy as sa
 from alembic import op
 
+#: two checks on a case's state that 0015 moved into the workflow files (its downgrade puts these back)
+CLOSED_HAS_REASON = "state <> 'closed' OR closed_reason IS NOT NULL"
+HANDOVER_HAS_RECEIVER = ("state NOT IN ('handover_pending', 'handed_over', 'in_reintegration', 'diversion') "
+                         "OR receiving_org_id IS NOT NULL")
+
 
 revision = '0001'
 down_revision = None
@@ -145,8 +150,8 @@ def upgrade() -> None:
     sa.CheckConstraint("encounter_type IS NULL OR encounter_type IN ('captured', 'surrendered', 'escaped', 'released_by_group', 'arrested')", name=op.f('ck_cases_encounter_type_allowed')),
     sa.CheckConstraint("facility_type IS NULL OR facility_type IN ('civilian_infrastructure', 'informal_detention', 'intelligence_premises', 'juvenile_detention_centre', 'military_facility', 'prison', 'other')", name=op.f('ck_cases_facility_type_allowed')),
     sa.CheckConstraint("sex IS NULL OR sex IN ('female', 'male', 'unknown')", name=op.f('ck_cases_sex_allowed')),
-    sa.CheckConstraint("state <> 'closed' OR closed_reason IS NOT NULL", name=op.f('ck_cases_closed_has_reason')),
-    sa.CheckConstraint("state NOT IN ('handover_pending', 'handed_over', 'in_reintegration', 'diversion') OR receiving_org_id IS NOT NULL", name=op.f('ck_cases_handover_has_receiver')),
+    sa.CheckConstraint(CLOSED_HAS_REASON, name=op.f('ck_cases_closed_has_reason')),
+    sa.CheckConstraint(HANDOVER_HAS_RECEIVER, name=op.f('ck_cases_handover_has_receiver')),
     sa.CheckConstraint('claimed_age IS NULL OR (claimed_age >= 0 AND claimed_age <= 30)', name=op.f('ck_cases_claimed_age_range')),
     sa.CheckConstraint('version >= 1', name=op.f('ck_cases_version_positive')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_cases_created_by_id_users')),

@@ -100,8 +100,8 @@ def downgrade() -> None:
     sa.Column('filename', sa.VARCHAR(length=200), nullable=True),
     sa.Column('sha256', sa.VARCHAR(length=64), nullable=True),
     sa.Column('error', sa.TEXT(), nullable=True),
-    sa.Column('created_at', sa.DATETIME(), nullable=False),
-    sa.Column('finished_at', sa.DATETIME(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_export_jobs_status_allowed')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_export_jobs_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_export_jobs'))

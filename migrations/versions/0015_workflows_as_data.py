@@ -39,7 +39,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    from alembic import context
+
+    first = context.script.get_revision("0001").module  # the checks as 0001 wrote them, from there
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_column('workflow_fields')
         batch_op.drop_column('workflow_version')
+        batch_op.create_check_constraint('closed_has_reason', first.CLOSED_HAS_REASON)
+        batch_op.create_check_constraint('handover_has_receiver', first.HANDOVER_HAS_RECEIVER)
     op.drop_table('screening_campaigns')
