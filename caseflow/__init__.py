@@ -54,7 +54,9 @@ def register_limits(app: Flask) -> None:
 def register_logging(app: Flask) -> None:
     # Log lines carry request ids and actions, never child data (see audit/ for who did what).
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        from caseflow import logs
+
+        logs.configure(app.config["LOG_FORMAT"])
     for noisy in ("transitions", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -147,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.views.auth import bp as auth_bp
     from caseflow.views.cases import bp as cases_bp
     from caseflow.views.exports import bp as exports_bp
+    from caseflow.views.health import bp as health_bp
     from caseflow.views.imports import bp as imports_bp
     from caseflow.views.jobs import bp as jobs_bp
     from caseflow.views.notifications import bp as notifications_bp
@@ -156,7 +159,7 @@ def register_blueprints(app: Flask) -> None:
     from caseflow.views.workflow import bp as workflow_bp
 
     for bp in (auth_bp, reports_bp, cases_bp, workflow_bp, audit_bp, exports_bp, imports_bp, admin_bp, jobs_bp,
-               notifications_bp, screening_bp, protection_bp):
+               notifications_bp, screening_bp, protection_bp, health_bp):
         app.register_blueprint(bp)
     from caseflow.api import init_api
     from caseflow.api.docs import bp as api_docs_bp

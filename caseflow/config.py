@@ -13,6 +13,8 @@ CASEFLOW_TRUSTED_PROXIES   how many proxies in front of the app set X-Forwarded-
 CASEFLOW_HSTS_SECONDS      Strict-Transport-Security max-age (default: a year in production, else 0)
 CASEFLOW_MASTER_KEY, _FILE, _PREVIOUS   the key that seals second factors and identities (production: required)
 CASEFLOW_SECOND_FACTOR_ROLES   roles that sign in with a TOTP code (default: every role that may see identities)
+CASEFLOW_LOG_FORMAT        json (default in production: one object a line) | text
+CASEFLOW_RETRY_AFTER_SECONDS   what a 503 asks a client to wait while the database or disk is unavailable (default 5)
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def _web(production: bool) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CASEFLOW_TIMEZONE", "UTC"),
         "LANGUAGES": ("en", "fr"),
+        "LOG_FORMAT": os.environ.get("CASEFLOW_LOG_FORMAT", "json" if production else "text"),
+        "RETRY_AFTER_SECONDS": _int("CASEFLOW_RETRY_AFTER_SECONDS", 5),
     }
 
 

@@ -241,3 +241,23 @@ class Database:
         sess = g.get("_caseflow_session")
         if sess is not None:
             sess.rollback()
+
+
+#: what a database error means for the request that met it (``failure_kind``)
+CONFLICT, BUSY, FULL, UNREACHABLE = "conflict", "busy", "full", "unreachable"
+
+
+def failure_kind(exc: BaseException) -> str:
+    """A database error, as the answer should say it: ``conflict`` (another transaction won: try
+    again, 409), ``busy`` (SQLite's lock not had in time), ``full`` (no space left: 507) or
+    ``unreachable`` (the server is down, restarting or refusing connections: 503)."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None) or ""
+    text = str(orig).lower()
+    if state.startswith("40"):  # serialization failure, deadlock
+        return CONFLICT
+    if state == "53100" or "disk is full" in text or "no space left" in text or "could not extend file" in text:
+        return FULL
+    if "database is locked" in text or "database is busy" in text:
+        return BUSY
+    return UNREACHABLE

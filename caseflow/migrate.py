@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,6 +25,13 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return cfg
 
 
+@functools.cache
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 class NewerDatabase(RuntimeError):
     """The database is at a revision this Caseflow does not know: a newer Caseflow wrote it."""
 
@@ -36,7 +45,7 @@ def refuse_newer(conn: Connection) -> None:
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if found not in known:
         raise NewerDatabase(f"the database is at revision {found}, which this Caseflow (migrations up to "
-                            f"{ScriptDirectory.from_config(alembic_config()).get_current_head()}) does not know: "
+                            f"{head_revision()}) does not know: "
                             "a newer Caseflow wrote it. Run that version (or restore a backup made by this one); "
                             "nothing was changed")
 

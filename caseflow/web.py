@@ -9,20 +9,23 @@ paths and to clients that prefer JSON, and an HTML page to everyone else.
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
+import time
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
 from caseflow.auth.touch import run_pending
-from caseflow.db import write_intent
+from caseflow.db import CONFLICT, FULL, UNREACHABLE, failure_kind, write_intent
 from caseflow.errors import Conflict, DomainError, NotFound, ValidationFailed
 from caseflow.extensions import db
+from caseflow.logs import request_line
 from caseflow.schemas import MAX_ID, UNSTORABLE_MESSAGE, translate_errors, unstorable
 
 log = logging.getLogger("caseflow.web")
@@ -64,6 +67,8 @@ def problem_response(status: int, title: str, detail: str | None = None, *, erro
             body["errors"] = errors
         if extra:
             body.update(extra)
+        if g.get("request_id"):
+            body["request_id"] = g.request_id  # the same as the X-Request-Id header and the log line
         resp = jsonify(body)
         resp.status_code = status
         resp.mimetype = "application/problem+json"
@@ -115,6 +120,7 @@ def init_request_hooks(app: Flask) -> None:
     @app.before_request
     def _begin():
         g.request_id = secrets.token_hex(8)
+        g.started = time.perf_counter()
 
         if unstorable(request.path):
             raise NotFound()
@@ -136,11 +142,10 @@ def init_request_hooks(app: Flask) -> None:
             except (IntegrityError, OperationalError) as exc:
                 db.rollback()
                 log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
-                response = app.make_response(
-                    problem_response(409, Conflict.title, _("Someone else changed this at the same moment. "
-                                                            "Nothing was saved; please try again."),
-                                     type_slug="conflict")
-                )
+                kind = CONFLICT if isinstance(exc, IntegrityError) else failure_kind(exc)
+                response = (unavailable(app, kind) if kind in (FULL, UNREACHABLE) else app.make_response(
+                    problem_response(409, Conflict.title, same_moment(), type_slug="conflict")))
+        log_request(response)
         return security_headers(app, response)
 
     @app.teardown_request
@@ -151,6 +156,10 @@ def init_request_hooks(app: Flask) -> None:
             write_intent.reset(token)
 
         run_pending()  # "last seen" times, in a short transaction of their own, after the request
+
+
+def same_moment() -> str:
+    return _("Someone else changed this at the same moment. Nothing was saved; please try again.")
 
 
 def after_commit(then) -> None:
@@ -168,8 +177,9 @@ def commit_before_answer() -> None:
     except (IntegrityError, OperationalError) as exc:
         db.rollback()
         log.warning("commit refused (request %s): %s", g.get("request_id"), type(exc).__name__)
-        raise Conflict(_("Someone else changed this at the same moment. Nothing was saved; please try again."),
-                       ) from None
+        if isinstance(exc, OperationalError) and failure_kind(exc) in (FULL, UNREACHABLE):
+            raise  # answered 503 or 507 by the handler
+        raise Conflict(same_moment()) from None
     write_intent.set(False)
     reading_without_transaction()
 
@@ -186,6 +196,49 @@ def reading_without_transaction() -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def unavailable(app: Flask, kind: str):
+    """503 (the database cannot be reached: restarting, down) or 507 (no space left), with
+    Retry-After: nothing was saved, and the same request may be sent again."""
+    if kind == FULL:
+        status, title, detail, slug = 507, _("No space left to save this"), _(
+            "The server's disk is full. Nothing was saved; the administrators have been told. Try again later."), \
+            "storage-full"
+    else:
+        status, title, detail, slug = 503, _("Caseflow cannot reach its database just now"), _(
+            "Nothing was saved. Please try again in a few seconds."), "unavailable"
+    response = app.make_response(problem_response(status, title, detail, type_slug=slug))
+    response.headers["Retry-After"] = str(app.config.get("RETRY_AFTER_SECONDS", 5))
+    return response
+
+
+def database_failed(app: Flask, exc):
+    """A database error met inside a request: another transaction won (409), or the database cannot
+    be reached or has no space left (503, 507)."""
+    try:
+        _rollback()
+    except SQLAlchemyError:  # the connection is gone: the pool drops it
+        g.rolled_back = True
+    if "_login_user" not in g:  # the user could not be read: answered as to someone not signed in
+        g._login_user = app.login_manager.anonymous_user()
+    kind = failure_kind(exc)
+    log.warning("database failed (request %s): %s, %s", g.get("request_id"), kind,
+                type(getattr(exc, "orig", None) or exc).__name__)
+    if kind == CONFLICT:
+        return problem_response(409, Conflict.title, same_moment(), type_slug="conflict")
+    return unavailable(app, kind)
+
+
+def log_request(response) -> None:
+    """The request's one log line (see ``caseflow.logs``): no path values, no query, no body."""
+    from flask_login import current_user
+
+    rule = request.url_rule.rule if request.url_rule is not None else "-"
+    user = getattr(current_user, "id", None) if current_user and current_user.is_authenticated else None
+    request_line({"request_id": g.get("request_id"), "method": request.method, "route": rule,
+                  "status": response.status_code, "ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
+                  "user": user})
 
 
 def _rollback() -> None:
@@ -236,8 +289,15 @@ def init_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
         return response
 
+    app.register_error_handler(OperationalError, lambda exc: database_failed(app, exc))
+    app.register_error_handler(InterfaceError, lambda exc: database_failed(app, exc))
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a file being written (an export, a backup)
+            _rollback()
+            log.warning("no space left on device (request %s)", g.get("request_id"))
+            return unavailable(app, FULL)
         _rollback()
         log.exception("unhandled error (request %s)", g.get("request_id"))
         return problem_response(500, _("Something went wrong"),

@@ -171,19 +171,23 @@ def test_a_failure_after_the_change_and_before_the_commit_leaves_neither(live_ap
         assert case.state == "under_review" and case.version == version and case.receiving_org_id is None
 
 
-def test_a_failing_commit_answers_409_and_keeps_nothing(live_app, monkeypatch):
+@pytest.mark.parametrize("failure, status", [("database is locked", 409), ("server closed the connection", 503),
+                                             ("could not extend file: No space left on device", 507)])
+def test_a_failing_commit_answers_409_503_or_507_and_keeps_nothing(live_app, monkeypatch, failure, status):
+    """Lost to another writer: 409, try again. The database gone: 503 with Retry-After. No space: 507."""
     from sqlalchemy.exc import OperationalError
 
     code, _version, client, form = ready_to_decide(live_app)
     events = count_events(live_app, code)
 
     def failing_commit(self):
-        raise OperationalError("COMMIT", {}, Exception("injected: the database went away"))
+        raise OperationalError("COMMIT", {}, Exception(f"injected: {failure}"))
 
     monkeypatch.setattr(type(db), "commit", failing_commit)
     r = client.post(f"/cases/{code}/act/decide_release", data=form)
     monkeypatch.undo()
-    assert r.status_code == 409
+    assert r.status_code == status
+    assert (r.headers.get("Retry-After") is not None) == (status != 409)
     assert count_events(live_app, code) == events
     with live_app.app_context():
         assert db.session.scalar(select(Case.state).where(Case.code == code)) == "under_review"

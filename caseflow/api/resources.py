@@ -88,6 +88,8 @@ class ProblemOut(Schema):
     change = fields.String(metadata={"description": "412: the action that changed the case since"})
     changed_by = fields.String(metadata={"description": "412: who took it"})
     changed_at = fields.String(metadata={"description": "412: when (ISO 8601, UTC)"})
+    request_id = fields.String(metadata={"description": "the request's id, as in the X-Request-Id header and the "
+                                                        "server's log line"})
 
 
 PROBLEMS = {code: {"description": text, "content": {"application/problem+json": {"schema": ProblemOut}}}

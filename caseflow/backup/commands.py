@@ -7,7 +7,7 @@ import sys
 import click
 
 from caseflow.backup.archive import BackupError
-from caseflow.backup.operations import create, restore, verify
+from caseflow.backup.operations import create, refuse, restore, sign_head, verify
 from caseflow.commands import CommandGroup
 from caseflow.db import write_intent
 from caseflow.extensions import db
@@ -22,7 +22,10 @@ def backup_create(path):
     and a manifest signed with the audit key (the latest tree head, every file's SHA-256)."""
     token = write_intent.set(True)
     try:
-        made = create(db.session, db.engine, path)
+        refuse(path)
+        sign_head(db.session)
+        db.commit()
+        made = create(db.engine, path)
     except BackupError as exc:
         db.rollback()
         raise click.ClickException(str(exc)) from None

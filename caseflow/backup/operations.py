@@ -44,15 +44,23 @@ class Made:
     manifest: dict
 
 
-def create(session: Session, engine, path: str) -> Made:
-    """Sign a tree head over every committed event, then copy the database as one moment and write
-    the archive. The app may go on serving meanwhile."""
+def refuse(path: str) -> None:
+    """Before anything is done: a file in the way, or no key to sign the manifest with."""
     if os.path.exists(path):
         raise BackupError(_("%(path)s exists; a backup never overwrites a file.", path=path))
     if not signer().enabled:
         raise BackupError(_("No audit signing key is configured: a backup's manifest cannot be signed."))
+
+
+def sign_head(session: Session) -> None:
+    """A tree head over every committed event (in the caller's transaction, which commits it)."""
     publish(session)
-    session.commit()
+
+
+def create(engine, path: str) -> Made:
+    """Copy the database as one moment (the head signed just before included) and write the
+    archive. The app may go on serving meanwhile."""
+    refuse(path)
     kind = engine.dialect.name
     member = archive.DATABASE_MEMBERS[kind]
     with tempfile.TemporaryDirectory(prefix="caseflow-backup-") as tmp:
