@@ -185,6 +185,26 @@ def test_a_worker_killed_mid_export_leaves_a_job_another_worker_finishes_once(ne
         assert len(exported) == exports_before + 1 and exported[-1].details["job"] == job_id
 
 
+def test_with_the_broker_down_a_job_waits_queued_and_is_handed_over_once_it_is_back(new_app, broker, workers):
+    """Redis cannot be reached when the export is asked for: the page still answers (the job is
+    queued in the database, nothing lost); once a broker answers, the schedule's requeue hands the
+    job over and a worker finishes it."""
+    from caseflow.jobs.operations import requeue_waiting
+
+    down = new_app(CELERY_BROKER_URL="redis://127.0.0.1:9/0", CELERY_VISIBILITY_TIMEOUT=3,
+                   EXPORT_INLINE_MAX_EVENTS=1)
+    case_under_review_with_votes(down)
+    job_id = start_export(down)
+    time.sleep(1)
+    assert job_row(down, job_id).state == "queued"
+    up = app_on(new_app, broker, JOBS_REQUEUE_AFTER_SECONDS=0)
+    with up.app_context():
+        assert job_id in requeue_waiting(db.session)
+    workers("after-the-outage")
+    job = wait_for(up, job_id, ("done", "failed"), seconds=90)
+    assert job.state == "done" and job.attempts == 1, job.error
+
+
 def test_without_a_broker_a_job_runs_in_the_request(new_app, tmp_path):
     app = new_app(EXPORT_INLINE_MAX_EVENTS=1)  # no CELERY_BROKER_URL: the embedded default
     assert app.extensions["celery"].conf.task_always_eager

@@ -110,3 +110,20 @@ def test_limits_are_shared_between_nodes_through_redis(database):
         redis.Redis.from_url(url).flushdb()
         for n in nodes:
             n.extensions["caseflow.db"]["engine"].dispose()
+
+
+def test_with_redis_down_signing_in_works_and_each_process_counts_on_its_own(database):
+    """The limits' Redis cannot be reached (nothing listens on the port): a right password still signs
+    in, and the account's limit still holds, counted in this process's memory meanwhile."""
+    app = make_app(database, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0",
+                   LOGIN_RATE_PER_ACCOUNT="3 per minute", LOGIN_RATE_PER_IP="100 per minute")
+    app.test_client_class = IsolatedClient
+    try:
+        c = app.test_client()
+        ok = attempt(c, "registrar@caseflow.demo", password=PASSWORD, addr="10.0.5.1")
+        assert ok.status_code == 302 and "/login" not in ok.headers["Location"]
+        codes = [attempt(app.test_client(), "fallback@caseflow.demo", addr=f"10.0.5.{i}").status_code
+                 for i in range(2, 6)]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        app.extensions["caseflow.db"]["engine"].dispose()

@@ -2,7 +2,9 @@
 same for accounts that exist and those that do not, so a limit reveals nothing).
 
 Storage: memory by default (one process); ``CASEFLOW_RATELIMIT_STORAGE_URI=redis://…`` shares the
-counts between every worker and node in production. The client address is the one ProxyFix gives
+counts between every worker and node in production. While that Redis cannot be reached, each
+process counts in its own memory (Flask-Limiter's in-memory fallback): signing in works, and a
+limit holds per worker process until Redis is back. The client address is the one ProxyFix gives
 behind ``CASEFLOW_TRUSTED_PROXIES`` proxies. One limiter per application, so that test apps with
 other settings in the same process do not share counts.
 """
@@ -26,7 +28,9 @@ def _failed(response) -> bool:
 
 
 def init_limits(app: Flask) -> Limiter:
-    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[])
+    # Redis down: each process counts on its own meanwhile (so a limit is per worker until it is back,
+    # checked again every few seconds), and signing in goes on
+    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[], in_memory_fallback_enabled=True)
     app.extensions["caseflow.limiter"] = limiter
     view = app.view_functions["auth.login"]
     view = limiter.limit(lambda: app.config["LOGIN_RATE_PER_ACCOUNT"], methods=["POST"], key_func=_account_key,

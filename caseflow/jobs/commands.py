@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from caseflow.commands import CommandGroup
+from caseflow.extensions import db
+from caseflow.jobs.operations import requeue_waiting
 from caseflow.jobs.tasks import daily_digest, publish_heads, purge, send_reminders
 
 jobs_cli = CommandGroup("jobs", help="Background work (Celery) and the schedule's tasks.")
@@ -19,5 +21,6 @@ def jobs_tick():
     click.echo(f"reminders: {send_reminders()}")
     click.echo("purged: " + ", ".join(f"{k} {v}" for k, v in purge().items()))
     click.echo(f"tree head: {publish_heads()}")
+    click.echo(f"jobs handed to the workers again: {len(requeue_waiting(db.session))}")
     job = daily_digest()
     click.echo(f"daily digest: {'taken (job ' + job + ')' if job else 'already taken today'}")

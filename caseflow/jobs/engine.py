@@ -41,6 +41,8 @@ def init_celery(app: Flask) -> Celery:
             "purge": {"task": "caseflow.purge", "schedule": 900.0},
             "publish-heads": {"task": "caseflow.publish_heads", "schedule": 300.0},
             "daily-digest": {"task": "caseflow.daily_digest", "schedule": crontab(hour=2, minute=0)},
+            "requeue-waiting": {"task": "caseflow.requeue_waiting",
+                                "schedule": float(app.config["JOBS_REQUEUE_AFTER_SECONDS"])},
         },
     )
 

@@ -9,13 +9,17 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from kombu.exceptions import KombuError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from caseflow.db import utcnow, write_intent
+from caseflow.db import failure_kind, utcnow, write_intent
 from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.jobs import storage
@@ -53,9 +57,34 @@ def start(session, kind: str, user, params: dict, *, total: int = 0, dedupe_key:
     return job
 
 
-def enqueue(job_id: str) -> None:
-    """Hand the (committed) job to the workers; with no broker it runs now, in this process."""
-    current_app.extensions["celery"].tasks["caseflow.run_job"].apply_async(args=[job_id])
+def enqueue(job_id: str) -> bool:
+    """Hand the (committed) job to the workers; with no broker it runs now, in this process. When the
+    broker cannot be reached (Redis restarting), the job waits, queued in the database, and the
+    schedule's ``requeue_waiting`` hands it over once the broker is back: False then."""
+    task = current_app.extensions["celery"].tasks["caseflow.run_job"]
+    try:
+        task.apply_async(args=[job_id], retry=True,
+                         retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2})
+    except (OSError, KombuError) as exc:  # the connection refused or lost
+        current_app.logger.warning("job %s waits in the database: the queue cannot be reached (%s)", job_id,
+                                   type(exc).__name__)
+        return False
+    return True
+
+
+def requeue_waiting(session) -> list[str]:
+    """Jobs that wait too long: still queued after ``JOBS_REQUEUE_AFTER_SECONDS`` (their message was
+    never sent: the broker was down), or running for longer than the visibility timeout twice (their
+    worker lost its database mid-job and could not say so). Each is handed to the workers again; a
+    job delivered twice runs once to its end (``run``)."""
+    cfg, now = current_app.config, utcnow()
+    queued_before = now - timedelta(seconds=cfg["JOBS_REQUEUE_AFTER_SECONDS"])
+    running_before = now - timedelta(seconds=2 * cfg["CELERY_VISIBILITY_TIMEOUT"])
+    ids = list(session.scalars(select(Job.id).where(or_(
+        and_(Job.state == "queued", Job.created_at <= queued_before),
+        and_(Job.state == "running", Job.started_at <= running_before)))))
+    session.rollback()
+    return [i for i in ids if enqueue(i)]
 
 
 def _update(job_id: str, **values) -> None:
@@ -86,6 +115,12 @@ def run(job_id: str) -> str:
         db.rollback()
         write_intent.set(True)
         return _finish(job_id, outcome)
+    except OperationalError as exc:  # the database went away: the task is tried again (Celery's retry)
+        db.rollback()
+        current_app.logger.warning("job %s interrupted: the database failed (%s)", job_id, failure_kind(exc))
+        with suppress(SQLAlchemyError):
+            _update(job_id, state="queued", error=None)
+        raise
     except Exception as exc:  # the job reports its failure; whoever started it is long gone
         db.rollback()
         current_app.logger.exception("job %s failed", job_id)

@@ -4,13 +4,14 @@ work (reminders, purging expired files, sessions and tokens, signed tree heads, 
 from __future__ import annotations
 
 from celery import Celery
+from sqlalchemy.exc import OperationalError
 
 from caseflow.audit.publish import NoSigningKey, publish
 from caseflow.auth.models import ApiToken, LoginSession
 from caseflow.db import utcnow, write_intent
 from caseflow.extensions import db
 from caseflow.jobs import storage
-from caseflow.jobs.operations import enqueue, run, start
+from caseflow.jobs.operations import enqueue, requeue_waiting, run, start
 from caseflow.notifications.operations import email
 from caseflow.notifications.operations import send_reminders as insert_reminders
 from caseflow.protection.operations import propose_erasures
@@ -24,9 +25,14 @@ def register_tasks(celery: Celery) -> None:
     for module in JOB_MODULES:
         importlib.import_module(module)
 
-    @celery.task(name="caseflow.run_job", acks_late=True, reject_on_worker_lost=True, shared=False)
+    @celery.task(name="caseflow.run_job", acks_late=True, reject_on_worker_lost=True, shared=False,
+                 autoretry_for=(OperationalError,), retry_backoff=2, retry_backoff_max=60, max_retries=20)
     def run_job(job_id: str) -> str:
         return run(job_id)
+
+    @celery.task(name="caseflow.requeue_waiting", shared=False)
+    def requeue_waiting_task() -> int:
+        return len(requeue_waiting(db.session))
 
     @celery.task(name="caseflow.send_reminders", shared=False)
     def send_reminders_task() -> int:
