@@ -37,8 +37,10 @@ PASSWORD = "caseflow-demo-2026"
 REVIEWERS = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
 
 
-def build(url: str, n: int) -> dict:
-    """N cases in bulk, the demo people and API tokens; returns the tokens and the case codes."""
+def build(url: str, n: int, reviewing: bool = True) -> dict:
+    """N cases in bulk, the demo people and API tokens; returns the tokens and the case codes. Half
+    are under review (with an open round) unless ``reviewing`` is False: then all are registered, and
+    each case's rows are exactly what its one event says (``audit verify`` holds them to it)."""
     from sqlalchemy import insert, select
 
     from bench.common import bench_database
@@ -58,7 +60,7 @@ def build(url: str, n: int) -> dict:
                 enc = now - timedelta(hours=1 + (i % 400))
                 rows.append({
                     "code": f"BN-2026-{i:07d}", "workflow": "detained_child",
-                    "state": "registered" if i % 2 == 0 else "under_review", "version": 1,
+                    "state": "registered" if i % 2 == 0 or not reviewing else "under_review", "version": 1,
                     "state_entered_at": enc, "created_at": now - timedelta(seconds=n - i),
                     "created_by_id": registrar.id, "registering_org_id": registrar.organisation_id,
                     "sex": ("male", "female", "unknown")[i % 3], "claimed_age": 12 + i % 6,
@@ -75,9 +77,10 @@ def build(url: str, n: int) -> dict:
             db.session.execute(insert(CaseClock), [
                 {"case_id": ids[r["code"]], "name": "handover", "started_at": r["encounter_at"],
                  "due_at": r["encounter_at"] + timedelta(hours=48)} for r in rows])
-            db.session.execute(insert(ReviewRound), [
-                {"case_id": ids[r["code"]], "number": 1, "opened_at": r["state_entered_at"]}
-                for r in rows if r["state"] == "under_review"])
+            rounds = [{"case_id": ids[r["code"]], "number": 1, "opened_at": r["state_entered_at"]}
+                      for r in rows if r["state"] == "under_review"]
+            if rounds:  # (an empty list would insert one row of defaults)
+                db.session.execute(insert(ReviewRound), rounds)
             registration_trail(db.session, rows, ids, registrar)
             db.commit()
         tokens = {}
@@ -86,9 +89,11 @@ def build(url: str, n: int) -> dict:
             tokens[who] = create_token(db.session, user, "bench", 30)[1]
         assert db.session.scalar(select(Organisation.id).limit(1))
         db.commit()
+    if not reviewing:
+        return {"tokens": tokens, "registered": [f"BN-2026-{i:07d}" for i in range(n)], "reviewing": []}
     registered = [f"BN-2026-{i:07d}" for i in range(0, n, 2)]
-    reviewing = [f"BN-2026-{i:07d}" for i in range(1, n, 2)]
-    return {"tokens": tokens, "registered": registered, "reviewing": reviewing}
+    under_review = [f"BN-2026-{i:07d}" for i in range(1, n, 2)]
+    return {"tokens": tokens, "registered": registered, "reviewing": under_review}
 
 
 def sealed_text(rows: list[dict], field: str, value: str) -> dict[str, str]:
@@ -171,18 +176,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app_spec: str, url: str, log: Path) -> tuple[subprocess.Popen, str]:
+def serve(app_spec: str, url: str, log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "CASEFLOW_ENV": "development",
-           "CASEFLOW_LOGIN_RATE_PER_IP": "100000 per minute"}
+           "CASEFLOW_LOGIN_RATE_PER_IP": "100000 per minute", **(env or {})}
     bin_dir = Path(sys.executable).parent
+    out = log.open("w")
     proc = subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                             "--log-level", "warning", app_spec], env=env, stdout=log.open("w"),
+                             "--log-level", "warning", app_spec], env=env, stdout=out,
                             stderr=subprocess.STDOUT)
+    proc.log_file = out  # closed by whoever stops it
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
-            requests.get(base + "/", timeout=5).close()
+            requests.get(base + "/healthz", timeout=5).close()
             return proc, base
         except requests.RequestException:  # not listening yet, or its workers still loading the app
             time.sleep(0.2)
@@ -354,6 +361,7 @@ def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, onl
         for p in (cf_proc, bare_proc):
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=30)
+            p.log_file.close()
 
 
 def compared(a: dict, b: dict | None) -> str:

@@ -220,6 +220,10 @@ def database_failed(app: Flask, exc):
         _rollback()
     except SQLAlchemyError:  # the connection is gone: the pool drops it
         g.rolled_back = True
+    try:  # the user, read again after the rollback, for the answer's language
+        getattr(g.get("_login_user"), "locale", None)
+    except SQLAlchemyError:
+        g.pop("_login_user", None)
     if "_login_user" not in g:  # the user could not be read: answered as to someone not signed in
         g._login_user = app.login_manager.anonymous_user()
     kind = failure_kind(exc)

@@ -24,7 +24,9 @@ def _account_key() -> str:
 
 
 def _failed(response) -> bool:
-    return response.status_code != 302  # a successful sign-in redirects; only failures count
+    """A successful sign-in redirects; a refused one shows the form again. Only refusals count: an
+    answer that says the server could not check (a 503 while the database restarts) costs nothing."""
+    return response.status_code != 302 and response.status_code < 500
 
 
 def init_limits(app: Flask) -> Limiter:
