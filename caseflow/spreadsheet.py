@@ -13,9 +13,12 @@ stays flat however long the History sheet is):
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time
 
 import xlsxwriter
@@ -118,18 +121,68 @@ class Sheet:
         self.ws.autofilter(0, 0, self.rows, max(0, len(self.headers) - 1))
 
 
+class _FailsOnce:
+    """The workbook's file: the first write error (a full disk) is raised, later writes are dropped,
+    as are all once the workbook is abandoned. XlsxWriter leaves its zip open when a write fails; the
+    garbage collector then closes it, and an error there could only be printed, never handled. The
+    file is removed afterwards (``SafeWorkbook.cleanup``)."""
+
+    def __init__(self, fh):
+        self.fh, self.failed = fh, False
+
+    def write(self, data) -> int:
+        if self.failed:
+            return len(data)
+        try:
+            return self.fh.write(data)
+        except OSError:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        if not self.failed:
+            try:
+                self.fh.flush()
+            except OSError:
+                self.failed = True
+                raise
+
+    def tell(self) -> int:
+        return 0 if self.failed else self.fh.tell()
+
+    def seek(self, *args) -> int:
+        return 0 if self.failed else self.fh.seek(*args)
+
+    def seekable(self) -> bool:
+        return True
+
+
 class SafeWorkbook:
-    """A workbook written to ``target`` (a path or a binary file) as rows come."""
+    """A workbook written to ``target`` (a path or a binary file) as rows come. Used as a context
+    (``with SafeWorkbook(path) as book``): its own temporary files (XlsxWriter's, one per sheet, in a
+    folder of their own) are removed at the end, whether the workbook was saved or not; a path it
+    could not finish is removed too."""
 
     def __init__(self, target):
-        self.wb = xlsxwriter.Workbook(target, {
+        self.tmpdir = tempfile.mkdtemp(prefix="caseflow-xlsx-")
+        self.path = target if isinstance(target, (str, os.PathLike)) else None
+        self.own = open(target, "wb") if self.path is not None else None  # noqa: SIM115 - closed by cleanup
+        self.out = _FailsOnce(self.own if self.own is not None else target)
+        self.saved = False
+        self.wb = xlsxwriter.Workbook(self.out, {
             "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False, "in_memory": False,
+            "strings_to_numbers": False, "in_memory": False, "tmpdir": self.tmpdir,
         })
         self.bold = self.wb.add_format({"bold": True})
         self.date_format = self.wb.add_format({"num_format": DATE_FORMAT})
         self.datetime_format = self.wb.add_format({"num_format": DATETIME_FORMAT})
         self.sheets: list[Sheet] = []
+
+    def __enter__(self) -> SafeWorkbook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
 
     def sheet(self, title: str, headers: Sequence[str], widths: Sequence[int] | None = None) -> Sheet:
         sheet = Sheet(self, title, headers, widths)
@@ -137,9 +190,29 @@ class SafeWorkbook:
         return sheet
 
     def save(self) -> None:
+        """Finish the workbook (and, given a path, close it; used outside a ``with``, that is all)."""
         for sheet in self.sheets:
             sheet.close()
         self.wb.close()
+        self.out.flush()
+        self.saved = True
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        if not self.saved:  # whatever XlsxWriter left open writes nowhere from now on
+            self.out.failed = True
+            for ws in self.wb.worksheets():  # the sheets' row files (constant_memory), which close() would close
+                fh = getattr(ws, "row_data_fh", None)
+                if fh is not None and not fh.closed:
+                    with suppress(OSError):
+                        fh.close()
+        if self.own is not None and not self.own.closed:
+            with suppress(OSError):  # a full disk: the buffer cannot be written, the file goes anyway
+                self.own.close()
+            if not self.saved:
+                with suppress(OSError):
+                    os.unlink(self.path)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -274,10 +347,10 @@ def template_workbook(target, headers: list[str], example: list, *, titles: tupl
     """An empty list to fill (the first sheet, the one imported) and a filled-in example on a sheet of
     its own, so that the example is never imported as a child. ``titles``: the list's sheet, the
     example's sheet, and the example's note."""
-    book = SafeWorkbook(target)
-    widths = [max(14, min(34, len(h) + 2)) for h in headers]
-    book.sheet(titles[0], headers, widths)
-    sample = book.sheet(titles[1], headers, widths)
-    sample.append(example)
-    sample.append([titles[2]])
-    book.save()
+    with SafeWorkbook(target) as book:
+        widths = [max(14, min(34, len(h) + 2)) for h in headers]
+        book.sheet(titles[0], headers, widths)
+        sample = book.sheet(titles[1], headers, widths)
+        sample.append(example)
+        sample.append([titles[2]])
+        book.save()

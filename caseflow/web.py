@@ -213,6 +213,18 @@ def unavailable(app: Flask, kind: str):
     return response
 
 
+def no_space_left(exc: BaseException | None) -> bool:
+    """ENOSPC, raised as it is or under a library's own error (XlsxWriter's FileCreateError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if any(isinstance(a, OSError) and a.errno == errno.ENOSPC for a in getattr(exc, "args", ())):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def database_failed(app: Flask, exc):
     """A database error met inside a request: another transaction won (409), or the database cannot
     be reached or has no space left (503, 507)."""
@@ -298,7 +310,7 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a file being written (an export, a backup)
+        if no_space_left(exc):  # a file being written (an export, a backup)
             _rollback()
             log.warning("no space left on device (request %s)", g.get("request_id"))
             return unavailable(app, FULL)

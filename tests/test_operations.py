@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import subprocess
+import tempfile
 import uuid
 
 import pytest
@@ -119,6 +120,7 @@ def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
     app = make_app(database)
     c = app.test_client()
     headers = api_token(app, "registrar")
+    exporter = api_token(app, "auditor")  # made before the disk fills: a token's row is a write too
 
     def counts():
         with app.app_context():
@@ -138,6 +140,15 @@ def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
             assert r.headers["Retry-After"] and r.get_json()["type"] == "/problems/storage-full"
     assert refused, "the disk never filled"
     during = counts()
+    # an export whose workbook is written on the full disk: refused, and no partial file is left
+    tempfile.tempdir = str(small_disk)
+    try:
+        left = set(os.listdir(small_disk))
+        r = c.get("/api/v1/exports/cases.xlsx", headers=exporter)
+        assert r.status_code == 507 and r.headers["Retry-After"], (r.status_code, r.data[:300])
+        assert set(os.listdir(small_disk)) <= left, set(os.listdir(small_disk)) - left
+    finally:
+        tempfile.tempdir = None
     os.unlink(filler)
     r = c.post("/api/v1/cases", json=complete_intake(given_name="After"), headers=headers)
     assert r.status_code == 201, r.data[:300]

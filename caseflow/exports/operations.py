@@ -3,6 +3,8 @@ naming the filters, the row counts, whether identifying data is included, and th
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import date
 
 from flask import current_app
@@ -58,10 +60,15 @@ def export_to_file(session, user, filters: ExportFilters, include_identity: bool
     check_may_export(user, filters, include_identity)
     if include_identity and not passphrase:
         raise ValueError("identifying data leaves only in an encrypted workbook: give a passphrase")
-    result = write_workbook(session, path, user=user, filters=filters, include_identity=include_identity,
-                            progress=progress)
-    if include_identity:
-        encrypt_in_place(path, passphrase)
+    try:
+        result = write_workbook(session, path, user=user, filters=filters, include_identity=include_identity,
+                                progress=progress)
+        if include_identity:
+            encrypt_in_place(path, passphrase)
+    except BaseException:  # a full disk, a lost database: no partial workbook is left behind
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
     return {"filters": filters.describe(), "rows": result.counts, "identifying_data": include_identity,
             "encrypted": include_identity, "sha256": file_sha256(path), "chains_root": result.chains_root}
 

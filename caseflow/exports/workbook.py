@@ -263,38 +263,39 @@ def write_workbook(session, target, *, user, filters: ExportFilters, include_ide
                    progress: Callable[[int], None] | None = None) -> ExportResult:
     """Write the workbook to ``target`` (a path or binary file). ``progress(n)`` is told of rows."""
 
-    book = SafeWorkbook(target)
-    sh = open_sheets(book, include_identity)
-    orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
-    ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
-    heads: list[tuple[str, int, str]] = []
-    used_workflows: set[str] = set()
-    opener = sealing.opener(session)  # the free text of the History's words; with identity, the whole part
-    done = 0
-    w = words()  # labels resolved once, not per row
-    for start in range(0, len(ids), BATCH):
-        b = read_batch(session, ids[start:start + BATCH])
-        used_workflows.update(f"{wf.name} v{wf.version}" for wf in b.flows.values())
-        for case in b.cases:
-            row = case_row(case, b.flows[case.code], b, orgs, include_identity)
-            sh.cases.append(row[k] for k, _h, _w in sh.case_cols)
-            for key, made in (("decisions", decision_rows(case, b)), ("assessments", assessment_rows(case, b, orgs)),
-                              ("handovers", handover_rows(case, b, orgs)), ("referrals", referral_rows(case, b))):
-                for cells in made:
-                    sh.stages[key].append(cells)
-        done += write_history(session, sh.history, b, include_identity, w, opener, heads)
+    with SafeWorkbook(target) as book:
+        sh = open_sheets(book, include_identity)
+        orgs = {o.id: o.name for o in session.scalars(select(Organisation))}
+        ids = list(session.scalars(case_query(user, filters).order_by(Case.id)))
+        heads: list[tuple[str, int, str]] = []
+        used_workflows: set[str] = set()
+        opener = sealing.opener(session)  # the free text of the History's words; with identity, the whole part
+        done = 0
+        w = words()  # labels resolved once, not per row
+        for start in range(0, len(ids), BATCH):
+            b = read_batch(session, ids[start:start + BATCH])
+            used_workflows.update(f"{wf.name} v{wf.version}" for wf in b.flows.values())
+            for case in b.cases:
+                row = case_row(case, b.flows[case.code], b, orgs, include_identity)
+                sh.cases.append(row[k] for k, _h, _w in sh.case_cols)
+                for key, made in (("decisions", decision_rows(case, b)),
+                                  ("assessments", assessment_rows(case, b, orgs)),
+                                  ("handovers", handover_rows(case, b, orgs)), ("referrals", referral_rows(case, b))):
+                    for cells in made:
+                        sh.stages[key].append(cells)
+            done += write_history(session, sh.history, b, include_identity, w, opener, heads)
+            if progress:
+                progress(done)
+        counts = {"cases": sh.cases.rows, "history": sh.history.rows,
+                  **{name: sheet.rows for name, sheet in sh.stages.items()}}
+        root = merkle_root(heads)
+        rows = about_rows(user, filters, used_workflows, include_identity, heads, root, counts)
+        rows.extend(sealed_about(rows, [sh.cases, sh.history, *sh.stages.values()]))
+        for row in rows:
+            sh.about.append(row)
+        book.save()
         if progress:
             progress(done)
-    counts = {"cases": sh.cases.rows, "history": sh.history.rows,
-              **{name: sheet.rows for name, sheet in sh.stages.items()}}
-    root = merkle_root(heads)
-    rows = about_rows(user, filters, used_workflows, include_identity, heads, root, counts)
-    rows.extend(sealed_about(rows, [sh.cases, sh.history, *sh.stages.values()]))
-    for row in rows:
-        sh.about.append(row)
-    book.save()
-    if progress:
-        progress(done)
     return ExportResult(counts=counts, chains_root=root, chains=len(heads))
 
 
