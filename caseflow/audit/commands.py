@@ -12,6 +12,7 @@ from caseflow.audit.digest import check_against
 from caseflow.audit.heads import SignedHead
 from caseflow.audit.publish import NoSigningKey, latest_head, leaf_hashes, publish
 from caseflow.audit.signing import _unb64, new_seed, public_text, signer
+from caseflow.audit.upgrade import sign_unsigned_heads
 from caseflow.audit.verify import verify_at_one_moment
 from caseflow.audit.witness import BUNDLE_FORMAT, Alarm, SourceError, State, observe, open_source
 from caseflow.commands import CommandGroup
@@ -76,6 +77,27 @@ def audit_heads():
     for chain, problem in sorted(pub.held_back.items())[:20]:
         click.echo(f"HELD BACK: chain {chain}: {problem}", err=True)
     click.echo(head.token)
+
+
+@audit_cli.command("sign-heads")
+def audit_sign_heads():
+    """Once, after upgrading a database from before signed heads (migration 0014): verify each chain
+    whose head is unsigned from its first event and, if it gives its head, append a `chain_verified`
+    event to it, whose head is signed. Exit 1 if a chain does not verify."""
+    token = write_intent.set(True)
+    try:
+        signed, refused = sign_unsigned_heads(db.session)
+        db.commit()
+    except ValueError as exc:
+        db.rollback()
+        raise click.ClickException(str(exc)) from None
+    finally:
+        write_intent.reset(token)
+    click.echo(f"{len(signed)} chain heads signed after their chains verified")
+    for chain in refused[:20]:
+        click.echo(f"NOT SIGNED: chain {chain} does not verify (see audit verify)", err=True)
+    if refused:
+        sys.exit(1)
 
 
 @audit_cli.command("bundle")

@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "erasure_approved": _l("Erasure approved"),
     "erasures_proposed": _l("Erasures proposed"),
     "master_key_rotated": _l("Master key rotated"),
+    "chain_heads_signed": _l("Chain heads signed after verification"),
+    "chain_verified": _l("History verified and its head signed"),
     "protection_report_exported": _l("Data-protection report exported"),
 }
 
