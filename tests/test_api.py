@@ -130,6 +130,12 @@ def test_the_actions_open_now_come_when_asked(client, token, session, make_case)
                                         for a in r.get_json()["available_transitions"])
     fr = client.get(f"{url}?include=all", headers={**reg, "Accept-Language": "fr"}).get_json()
     assert "Valeur inconnue" in fr["detail"]
+    # not signed in: 401 first, whatever the include; a long unknown value is not echoed whole
+    assert client.get(f"{url}?include=everything").status_code == 401
+    assert client.post(f"{url}/transitions/submit_for_review?include=x", json={}).status_code == 401
+    long = client.get(f"{url}?include={'0' * 500},a,b,c,d,e,f", headers={**reg, "Accept-Language": "en"})
+    detail = long.get_json()["detail"]
+    assert "0" * 40 in detail and "0" * 41 not in detail and ", e" not in detail and ", d" in detail
 
 
 def test_list_filters_and_pages(client, token, session, make_case):

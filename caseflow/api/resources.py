@@ -67,8 +67,9 @@ INCLUDE = {"in": "query", "name": "include", "required": False, "schema": {"type
 @blp.before_request
 def check_include():
     """An unknown ``include`` is refused before anything is done (a transition is not fired and then
-    answered with an error)."""
-    includes()
+    answered with an error); a caller not signed in hears 401 first, from the view."""
+    if current_user.is_authenticated:
+        includes()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -194,8 +195,9 @@ def includes() -> frozenset[str]:
     asked = frozenset(v.strip() for v in request.args.get("include", "").split(",") if v.strip())
     unknown = asked - INCLUDES
     if unknown:
+        shown = [v[:40] for v in sorted(unknown)[:5]]  # the caller's own words, bounded
         message = _("Unknown value for include: %(values)s (known: %(known)s).",
-                    values=", ".join(sorted(unknown)), known=", ".join(sorted(INCLUDES)))
+                    values=", ".join(shown), known=", ".join(sorted(INCLUDES)))
         raise ValidationFailed(message, errors={"include": [message]})
     return asked
 
