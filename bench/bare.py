@@ -96,6 +96,10 @@ def create_app() -> Flask:
         finally:
             write_intent.reset(intent)
 
+    @app.get("/noop")
+    def noop():  # what the load generator itself can send: no work at all
+        return jsonify(ok=True)
+
     @app.get("/cases")
     def cases():
         where, params = [], {}

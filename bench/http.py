@@ -1,14 +1,16 @@
 """Load benchmark: Caseflow under gunicorn (2 sync workers) beside bare Flask + SQLAlchemy endpoints
 doing the same database work (bench/bare.py), in the same window, on a database of N cases.
 
-    python -m bench.http [--cases 100000] [--db sqlite|postgresql|both] [--seconds 20] [--connections 8]
+    python -m bench.http [--cases 100000] [--db sqlite|postgresql|both] [--seconds 20] [--connections 8] [--python]
 
 For each scenario it prints requests per second, p50 / p95 / p99 latency, the count of 5xx answers,
 and the ratio of Caseflow's rate to each bare endpoint's: written in SQL text ("SQL"), and, for the
 transitions, written as a plain ORM endpoint ("ORM": mapped rows read, changed, added — the issue's
 yardstick). A bare side that answered 5xx did not do the work: no ratio is given against it. The
-load comes from a bounded Python load generator (threads with keep-alive sessions, stopped by time),
-on this machine, for both sides alike.
+load comes from wrk (Debian's package: ``apt-get install wrk``) with a Lua script per scenario
+(bench/drivers.py: a fresh case and its If-Match for each transition), on this machine, for both
+sides alike; without wrk (or with --python), from Python threads, whose own ceiling is measured
+first and printed: no ratio is given where a side comes within 20 % of it.
 The database is built in bulk (cases half registered, half under review with an open round, running
 handover clocks, some overdue; each with the first event of its chain, its signed head and its
 statistical facts, as registration leaves them), then kept for re-runs with --keep.
@@ -17,21 +19,20 @@ statistical facts, as registration leaves them), then kept for re-runs with --ke
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
+
+from bench.drivers import WRK, Target, driver
 
 PASSWORD = "caseflow-demo-2026"
 REVIEWERS = ["reviewer.justice", "reviewer.family", "reviewer.un", "reviewer.defence", "reviewer.unicef"]
@@ -196,133 +197,50 @@ def serve(app_spec: str, url: str, log: Path, env: dict | None = None) -> tuple[
     raise SystemExit(f"{app_spec} did not start; see {log}")
 
 
-def load(make_request, seconds: float, connections: int, setup=None) -> dict:
-    """``make_request(session) -> status`` in ``connections`` threads until time runs out."""
-    stop = time.monotonic() + seconds
-    latencies: list[float] = []
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def worker():
-        with requests.Session() as s:
-            if setup:
-                setup(s)
-            mine, codes = [], []
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                try:
-                    code = make_request(s)
-                except requests.RequestException:
-                    code = 599
-                mine.append(time.perf_counter() - t0)
-                codes.append(code)
-            with lock:
-                latencies.extend(mine)
-                statuses.extend(codes)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + 120)
-    elapsed = time.monotonic() - started
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0
-
-    odd = [s for s in statuses if s and not 200 <= s < 300]  # 0: nothing sent (no case left to submit)
-    return {"rps": len(latencies) / elapsed, "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99),
-            "errors": sum(1 for s in statuses if s >= 500), "n": len(latencies), "odd": odd,
-            "median": statistics.median(latencies) * 1000 if latencies else 0.0}
-
-
-def scenarios(cf: str, bare: str, data: dict):
+def scenarios(data: dict, cookies: str) -> list:
+    """(name, Caseflow's target, the bare SQL endpoint's, the bare ORM endpoint's or None); paths are
+    relative to each side's address. ``cookies``: a signed-in auditor's, for the HTML pages."""
     tokens = data["tokens"]
-    reg_cf = iter(data["registered"][: len(data["registered"]) // 2])
-    reg_bare = itertools.cycle(data["registered"][len(data["registered"]) // 2:])  # the bare side changes no state
-    review = itertools.cycle(data["reviewing"])
-    lock = threading.Lock()
-    hot = data["reviewing"][0]
-    voters = itertools.cycle(REVIEWERS)
-
-    def nxt(it):
-        with lock:
-            return next(it)
+    half = len(data["registered"]) // 2
+    registered_cf, registered_bare = data["registered"][:half], data["registered"][half:]
+    review, hot = data["reviewing"], data["reviewing"][:1]
 
     def bearer(who):
         return {"Authorization": f"Bearer {tokens[who]}"}
 
-    def transition(s):
-        try:
-            code = nxt(reg_cf)
-        except StopIteration:  # every registered case of this side was submitted: build more cases
-            time.sleep(0.01)
-            return 0
-        return s.post(f"{cf}/api/v1/cases/{code}/transitions/submit_for_review", json={},
-                      headers={**bearer("registrar"), "If-Match": '"1"'}, timeout=60).status_code
+    vote = {"outcome": "release", "offence_category": "support_tasks", "reasons": "Release and hand over"}
+    auditor, page = bearer("auditor"), {"Cookie": cookies}
 
-    def bare_transition(s, path="transition"):
-        return s.post(f"{bare}/{path}/{nxt(reg_bare)}", json={}, timeout=60).status_code
+    def votes(codes):  # each vote by one reviewer (the token of the first five in turn would need a Lua table)
+        return Target("POST", "/api/v1/cases/{code}/votes", bearer(REVIEWERS[0]), vote, codes)
 
-    def orm_transition(s):
-        return bare_transition(s, "orm/transition")
+    def bare_side(path, codes, body=None):
+        return Target("POST", path, {}, body if body is not None else {}, codes)
 
-    vote_body = {"outcome": "release", "offence_category": "support_tasks", "reasons": "Release and hand over"}
-
-    def vote_on(code_fn):
-        def go(s):
-            return s.post(f"{cf}/api/v1/cases/{code_fn()}/votes", json=vote_body, headers=bearer(nxt(voters)),
-                          timeout=60).status_code
-        return go
-
-    def bare_vote_on(code_fn, path="transition"):
-        def go(s):
-            return s.post(f"{bare}/{path}/{code_fn()}", json=vote_body, timeout=60).status_code
-        return go
-
-    def get(url_fn, who="auditor"):
-        def go(s):
-            return s.get(url_fn(), headers=bearer(who), timeout=60).status_code
-        return go
-
-    signed_in = {}
-
-    def html_login(s):
-        """Every connection browses as the one auditor, signed in once (both factors), like tabs."""
-        with lock:
-            if "cookies" not in signed_in:
-                signed_in["cookies"] = sign_in(cf, "auditor@caseflow.demo")
-        s.cookies.update(signed_in["cookies"])
-
-    def html(url):
-        def go(s):  # a redirect (to the sign-in page) is not the page: it counts as not answered
-            return s.get(url, timeout=60, allow_redirects=False).status_code
-        return go
-
-    # (name, Caseflow, its session setup, bare SQL endpoint, bare ORM endpoint or None)
     return [
-        ("transition, many cases", transition, None, bare_transition, orm_transition),
-        ("transition, one hot case (vote)", vote_on(lambda: hot), None, bare_vote_on(lambda: hot),
-         bare_vote_on(lambda: hot, "orm/transition")),
-        ("vote, many cases", vote_on(lambda: nxt(review)), None, bare_vote_on(lambda: nxt(review)),
-         bare_vote_on(lambda: nxt(review), "orm/transition")),
-        ("case page (API)", get(lambda: f"{cf}/api/v1/cases/{nxt(review)}"), None,
-         get(lambda: f"{bare}/case/{nxt(review)}"), None),
-        ("API list, state", get(lambda: f"{cf}/api/v1/cases?state=under_review&per_page=50"), None,
-         get(lambda: f"{bare}/cases?state=under_review"), None),
-        ("API list, region", get(lambda: f"{cf}/api/v1/cases?region=Gao&per_page=50"), None,
-         get(lambda: f"{bare}/cases?region=Gao"), None),
-        ("API list, overdue", get(lambda: f"{cf}/api/v1/cases?overdue=true&per_page=50"), None,
-         get(lambda: f"{bare}/cases?overdue=1"), None),
-        ("HTML list", html(f"{cf}/cases/"), html_login, get(lambda: f"{bare}/cases"), None),
-        ("HTML overdue list", html(f"{cf}/cases/?overdue=1"), html_login, get(lambda: f"{bare}/cases?overdue=1"),
-         None),
+        ("transition, many cases",
+         Target("POST", "/api/v1/cases/{code}/transitions/submit_for_review",
+                {**bearer("registrar"), "If-Match": '"1"'}, {}, registered_cf, consume=True),
+         bare_side("/transition/{code}", registered_bare), bare_side("/orm/transition/{code}", registered_bare)),
+        ("transition, one hot case (vote)", votes(hot), bare_side("/transition/{code}", hot, vote),
+         bare_side("/orm/transition/{code}", hot, vote)),
+        ("vote, many cases", votes(review), bare_side("/transition/{code}", review, vote),
+         bare_side("/orm/transition/{code}", review, vote)),
+        ("case page (API)", Target("GET", "/api/v1/cases/{code}", auditor, None, review),
+         Target("GET", "/case/{code}", {}, None, review), None),
+        ("API list, state", Target("GET", "/api/v1/cases?state=under_review&per_page=50", auditor),
+         Target("GET", "/cases?state=under_review"), None),
+        ("API list, region", Target("GET", "/api/v1/cases?region=Gao&per_page=50", auditor),
+         Target("GET", "/cases?region=Gao"), None),
+        ("API list, overdue", Target("GET", "/api/v1/cases?overdue=true&per_page=50", auditor),
+         Target("GET", "/cases?overdue=1"), None),
+        ("HTML list", Target("GET", "/cases/", page), Target("GET", "/cases"), None),
+        ("HTML overdue list", Target("GET", "/cases/?overdue=1", page), Target("GET", "/cases?overdue=1"), None),
     ]
 
 
-def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, only: str | None = None) -> None:
+def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, only: str | None = None,
+        prefer_python: bool = False) -> None:
     from bench.common import scratch_url
 
     tmp = Path(tempfile.mkdtemp(prefix="caseflow-bench-"))
@@ -334,29 +252,41 @@ def run(kind: str, n: int, seconds: float, connections: int, keep: str | None, o
             data = build(url, n)
             print(f"\n== {kind}: {n:,} cases built in {time.perf_counter() - t0:.0f} s; "
                   f"{connections} connections, {seconds:.0f} s per side")
-            drive(url, data, tmp, seconds, connections, only)
+            drive(url, data, tmp, seconds, connections, only, prefer_python)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, only: str | None) -> None:
+def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, only: str | None,
+          prefer_python: bool = False) -> None:
     cf_proc, cf = serve("caseflow:create_app()", url, tmp / "caseflow.log")
     bare_proc, bare = serve("bench.bare:create_app()", url, tmp / "bare.log")
+    name, load = driver(prefer_python)
     try:
+        ceiling = None
+        if name == "python":  # what the generator itself can send, against an endpoint that does nothing
+            ceiling = load(bare, Target("GET", "/noop"), min(seconds, 5), connections)["rps"]
+            why = "asked with --python" if WRK else "wrk not installed: apt-get install wrk"
+            print(f"driver: Python threads ({why}); its ceiling here {ceiling:.0f} req/s: no ratio where a "
+                  "side comes within 20 % of it")
+        else:
+            print("driver: wrk, 2 threads")
+        cookie = "; ".join(f"{k}={v}" for k, v in sign_in(cf, "auditor@caseflow.demo").items())
         print(f"{'scenario':34} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'5xx':>5} | {'SQL r/s':>7} "
               f"{'5xx':>5} {'ratio':>5} | {'ORM r/s':>7} {'5xx':>5} {'ratio':>5}")
-        for name, fn, setup, bare_fn, orm_fn in scenarios(cf, bare, data):
-            if only and only not in name:
+        for title, mine, bare_sql, bare_orm in scenarios(data, cookie):
+            if only and only not in title:
                 continue
-            a = load(fn, seconds, connections, setup)
-            sides = [load(bare_fn, seconds, connections), load(orm_fn, seconds, connections) if orm_fn else None]
-            print(f"{name:34} {a['rps']:7.0f} {a['p50']:6.0f}ms {a['p95']:6.0f}ms {a['p99']:6.0f}ms {a['errors']:5d} | "
-                  + " | ".join(compared(a, b) for b in sides), flush=True)
+            a = load(cf, mine, seconds, connections)
+            sides = [load(bare, bare_sql, seconds, connections),
+                     load(bare, bare_orm, seconds, connections) if bare_orm else None]
+            print(f"{title:34} {a['rps']:7.0f} {a['p50']:6.0f}ms {a['p95']:6.0f}ms {a['p99']:6.0f}ms "
+                  f"{a['errors']:5d} | " + " | ".join(compared(a, b, ceiling) for b in sides), flush=True)
             for side, r in [("Caseflow", a), ("bare SQL", sides[0]), ("bare ORM", sides[1])]:
                 if r and r["odd"]:  # the scenario did not do what it says: its numbers mean nothing
-                    print(f"   !! {side}: {len(r['odd'])} answers were not 2xx (e.g. {r['odd'][0]})", flush=True)
+                    print(f"   !! {side}: {len(r['odd'])} answers were not 2xx", flush=True)
         rss = worker_rss(cf_proc.pid)
-        print(f"gunicorn worker RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (goal < 200 MB)")
+        print(f"gunicorn worker RSS after the run: {', '.join(f'{r:.0f} MB' for r in rss)} (goal < 150 MB)")
     finally:
         for p in (cf_proc, bare_proc):
             p.send_signal(signal.SIGTERM)
@@ -364,12 +294,15 @@ def drive(url: str, data: dict, tmp: Path, seconds: float, connections: int, onl
             p.log_file.close()
 
 
-def compared(a: dict, b: dict | None) -> str:
+def compared(a: dict, b: dict | None, ceiling: float | None = None) -> str:
     """A bare side's rate, its 5xx and Caseflow's ratio to it; no ratio against a side that failed
-    (it did not do the work)."""
+    (it did not do the work), nor where either side comes within 20 % of the driver's ceiling (the
+    generator, not the server, set the rate)."""
     if b is None:
         return f"{'':7} {'':5} {'':5}"
-    ratio = f"{a['rps'] / b['rps']:5.2f}" if b["rps"] and not b["errors"] else "  n/a"
+    capped = ceiling is not None and max(a["rps"], b["rps"]) >= 0.8 * ceiling
+    failed = not b["rps"] or b["errors"] or b["odd"]
+    ratio = "  n/a" if failed else (" cap " if capped else f"{a['rps'] / b['rps']:5.2f}")
     return f"{b['rps']:7.0f} {b['errors']:5d} {ratio}"
 
 
@@ -390,10 +323,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", help="build the database under this name (a path for SQLite) and keep it")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    parser.add_argument("--python", action="store_true", help="drive with Python threads even if wrk is installed")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for kind in kinds:
-        run(kind, args.cases, args.seconds, args.connections, args.keep, args.only)
+        run(kind, args.cases, args.seconds, args.connections, args.keep, args.only, args.python)
 
 
 if __name__ == "__main__":
