@@ -121,6 +121,9 @@ def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
     c = app.test_client()
     headers = api_token(app, "registrar")
     exporter = api_token(app, "auditor")  # made before the disk fills: a token's row is a write too
+    browser = app.test_client()
+    conftest.login(browser, "registrar@caseflow.demo")
+    detention_list = upload_file(small_disk.parent)
 
     def counts():
         with app.app_context():
@@ -147,6 +150,13 @@ def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
         r = c.get("/api/v1/exports/cases.xlsx", headers=exporter)
         assert r.status_code == 507 and r.headers["Retry-After"], (r.status_code, r.data[:300])
         assert set(os.listdir(small_disk)) <= left, set(os.listdir(small_disk)) - left
+        # a detention list uploaded on the full disk: refused, nothing kept of it
+        files_before = stored_files(app)
+        r = browser.post("/imports/", data={"csrf_token": conftest.csrf_token(browser, "/imports/"),
+                                            "file": (io.BytesIO(detention_list), "list.xlsx")},
+                         content_type="multipart/form-data")
+        assert r.status_code == 507 and r.headers["Retry-After"], (r.status_code, r.data[:300])
+        assert set(os.listdir(small_disk)) <= left and stored_files(app) == files_before
     finally:
         tempfile.tempdir = None
     os.unlink(filler)
@@ -157,6 +167,19 @@ def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
     r = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert r.exit_code == 0 and "OK" in r.output, r.output
     app.extensions["caseflow.db"]["engine"].dispose()
+
+
+def upload_file(where) -> bytes:
+    from tests.test_imports import good_row, workbook
+
+    return workbook(where, [good_row(1), good_row(2)]).read_bytes()
+
+
+def stored_files(app) -> int:
+    from caseflow.jobs.models import StoredFile
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(StoredFile))
 
 
 # --- logs ---------------------------------------------------------------------------------------
