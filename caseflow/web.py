@@ -251,7 +251,10 @@ def log_request(response) -> None:
     from flask_login import current_user
 
     rule = request.url_rule.rule if request.url_rule is not None else "-"
-    user = getattr(current_user, "id", None) if current_user and current_user.is_authenticated else None
+    try:  # a user not read yet is read now; a database gone meanwhile leaves the line without one
+        user = current_user.id if current_user and current_user.is_authenticated else None
+    except SQLAlchemyError:
+        user = None
     request_line({"request_id": g.get("request_id"), "method": request.method, "route": rule,
                   "status": response.status_code, "ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 1),
                   "user": user})

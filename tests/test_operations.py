@@ -34,6 +34,20 @@ def test_healthz_answers_without_a_database(client):
     app.extensions["caseflow.db"]["engine"].dispose()
 
 
+def test_health_answers_a_signed_in_browser_while_the_database_is_gone(client, auth):
+    """A signed-in browser's /healthz and /readyz, the database unreachable: the request's log line
+    reads no user it cannot read, and the answers are 200 and 503, never a 500."""
+    auth.login("registrar")
+    app = create_app(conftest.app_config(NOBODY_LISTENS))
+    c = app.test_client()
+    for cookie in client._cookies.values():  # the same session cookie, on a node whose database is down
+        c.set_cookie(cookie.key, cookie.value)
+    assert c.get("/healthz").status_code == 200
+    assert c.get("/readyz").status_code == 503
+    assert c.get("/cases/").status_code == 503
+    app.extensions["caseflow.db"]["engine"].dispose()
+
+
 def test_readyz_checks_the_database_and_its_revision(client, tmp_path_factory):
     r = client.get("/readyz")
     assert r.status_code == 200, r.get_json()
