@@ -123,7 +123,9 @@ end
 
 
 def _lua(value) -> str:
-    return json.dumps(value)  # a JSON string is a Lua string literal for what these hold (ASCII)
+    """A Lua string literal: JSON's escapes for quotes, backslashes and control characters are Lua's
+    too; anything else is written as it is (UTF-8), since Lua has no ``\\u`` escape."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def wrk_load(base: str, target: Target, seconds: float, connections: int, threads: int = 2) -> dict:

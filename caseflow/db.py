@@ -244,20 +244,35 @@ class Database:
 
 
 #: what a database error means for the request that met it (``failure_kind``)
-CONFLICT, BUSY, FULL, UNREACHABLE = "conflict", "busy", "full", "unreachable"
+CONFLICT, BUSY, FULL, UNREACHABLE, OTHER = "conflict", "busy", "full", "unreachable", "other"
+#: PostgreSQL's SQLSTATEs of a server gone or going: connection exceptions, shutdown, crash, too many
+_GONE = ("08", "57P01", "57P02", "57P03", "53300")
+_WORDS = ((FULL, ("disk is full", "no space left", "could not extend file")),
+          (BUSY, ("database is locked", "database is busy")),
+          (UNREACHABLE, ("connection", "server closed", "shutting down", "terminating", "unable to open database")))
 
 
 def failure_kind(exc: BaseException) -> str:
     """A database error, as the answer should say it: ``conflict`` (another transaction won: try
-    again, 409), ``busy`` (SQLite's lock not had in time), ``full`` (no space left: 507) or
-    ``unreachable`` (the server is down, restarting or refusing connections: 503)."""
+    again, 409), ``busy`` (SQLite's lock not had in time), ``full`` (no space left: 507),
+    ``unreachable`` (the server is down, restarting or refusing connections: 503), or ``other``: a
+    fault of the statement itself (a missing table, bad SQL), which is a bug and answered as one (a
+    500 logged with its traceback), never passed off as an outage."""
     orig = getattr(exc, "orig", None) or exc
     state = getattr(orig, "sqlstate", None) or ""
-    text = str(orig).lower()
+    name = getattr(orig, "sqlite_errorname", None) or ""
     if state.startswith("40"):  # serialization failure, deadlock
         return CONFLICT
-    if state == "53100" or "disk is full" in text or "no space left" in text or "could not extend file" in text:
+    if state == "53100" or name == "SQLITE_FULL":
         return FULL
-    if "database is locked" in text or "database is busy" in text:
+    if state.startswith(_GONE) or name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")):
+        return UNREACHABLE
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or name.startswith(("SQLITE_BUSY_", "SQLITE_LOCKED_")):
         return BUSY
-    return UNREACHABLE
+    if state or name:  # the server answered, and named another fault
+        return OTHER
+    text = str(orig).lower()  # no code at all: psycopg's own connection failures, and injected ones
+    for kind, words in _WORDS:
+        if any(w in text for w in words):
+            return kind
+    return UNREACHABLE if type(orig).__module__.startswith("psycopg") else OTHER

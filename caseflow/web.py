@@ -22,10 +22,10 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 
 from caseflow.auth.touch import run_pending
-from caseflow.db import CONFLICT, FULL, UNREACHABLE, failure_kind, write_intent
+from caseflow.db import CONFLICT, FULL, OTHER, UNREACHABLE, failure_kind, write_intent
 from caseflow.errors import Conflict, DomainError, NotFound, ValidationFailed
 from caseflow.extensions import db
-from caseflow.logs import request_line
+from caseflow.logs import REQUEST_LOG, request_line
 from caseflow.schemas import MAX_ID, UNSTORABLE_MESSAGE, translate_errors, unstorable
 
 log = logging.getLogger("caseflow.web")
@@ -239,6 +239,11 @@ def database_failed(app: Flask, exc):
     if "_login_user" not in g:  # the user could not be read: answered as to someone not signed in
         g._login_user = app.login_manager.anonymous_user()
     kind = failure_kind(exc)
+    if kind == OTHER:  # a bug, not an outage: the unexpected error's answer and its traceback in the log
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        return problem_response(500, _("Something went wrong"),
+                                _("Nothing was saved. The error was logged with request id %(rid)s.",
+                                  rid=g.get("request_id", "-")))
     log.warning("database failed (request %s): %s, %s", g.get("request_id"), kind,
                 type(getattr(exc, "orig", None) or exc).__name__)
     if kind == CONFLICT:
@@ -247,8 +252,12 @@ def database_failed(app: Flask, exc):
 
 
 def log_request(response) -> None:
-    """The request's one log line (see ``caseflow.logs``): no path values, no query, no body."""
+    """The request's one log line (see ``caseflow.logs``): no path values, no query, no body; built
+    only when it is written (not in tests, nor with the level above INFO)."""
     from flask_login import current_user
+
+    if not REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
 
     rule = request.url_rule.rule if request.url_rule is not None else "-"
     try:  # a user not read yet is read now; a database gone meanwhile leaves the line without one

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from caseflow.audit.hashing import canonical_json
 from caseflow.auth.models import User
 from caseflow.backup import archive
-from caseflow.backup.dumps import libpq
+from caseflow.backup.dumps import as_url, libpq
 from caseflow.cases.models import Case
 from caseflow.db import write_intent
 from caseflow.extensions import db
@@ -301,9 +301,14 @@ def wrapped_case_key(path, tmp, code: str) -> str:
 
 
 def test_the_password_goes_to_the_environment_not_the_arguments():
-    dsn, env = libpq("postgresql+psycopg://caseflow:s3cret@db.example.org:5433/caseflow?sslmode=require")
-    assert "s3cret" not in dsn and env["PGPASSWORD"] == "s3cret"
-    assert dsn == "postgresql://caseflow@db.example.org:5433/caseflow?sslmode=require"
+    from sqlalchemy.engine import make_url
+
+    text = "postgresql+psycopg://caseflow:s3cret@db.example.org:5433/caseflow?sslmode=require"
+    for url in (text, make_url(text)):  # an engine's URL object too, whose str() hides the password
+        dsn, env = libpq(url)
+        assert "s3cret" not in dsn and env["PGPASSWORD"] == "s3cret"
+        assert dsn == "postgresql://caseflow@db.example.org:5433/caseflow?sslmode=require"
+    assert as_url(make_url(text)).password == "s3cret"  # what the scratch database is made with
 
 
 def test_the_signature_covers_the_manifest_canonically(made):

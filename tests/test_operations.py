@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import types
 import uuid
 
 import pytest
@@ -27,7 +28,7 @@ from tests.test_real_server import api_token
 NOBODY_LISTENS = "postgresql://postgres@127.0.0.1:9/caseflow"  # the discard port: refused at once
 
 
-def test_healthz_answers_without_a_database(client):
+def test_healthz_answers_without_a_database():
     app = create_app(conftest.app_config(NOBODY_LISTENS))
     r = app.test_client().get("/healthz")
     assert r.status_code == 200 and r.get_json() == {"status": "ok"}
@@ -123,8 +124,7 @@ def fill(where) -> str:
 
 def test_a_full_disk_refuses_with_507_saves_nothing_and_recovers(small_disk):
     url = f"sqlite:///{small_disk / 'caseflow.sqlite3'}"
-    database = conftest.TestDatabase.__new__(conftest.TestDatabase)
-    database.url, database.name = url, "full"
+    database = types.SimpleNamespace(url=url)  # what make_app reads of a test database
     from caseflow.db import make_engine
     from caseflow.migrate import upgrade
 
@@ -226,3 +226,40 @@ def test_one_json_line_per_request_with_its_id_and_no_child_data(live_app):
     assert lines[1]["request_id"] == refused.headers["X-Request-Id"] == refused.get_json()["request_id"]
     assert lines[0]["route"] == "/api/v1/cases" and lines[1]["method"] == "POST" and lines[0]["user"]
     assert marker not in stream.getvalue() and code not in stream.getvalue()
+
+
+def real_errors():
+    """Database errors as the drivers raise them (not made up): SQLite's missing table and its full
+    disk, and psycopg's refused connection."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    out = {}
+    try:
+        sqlite3.connect(":memory:").execute("SELECT * FROM nothing_here")
+    except sqlite3.OperationalError as exc:
+        out["missing table"] = OperationalError("SELECT", {}, exc)
+    try:
+        psycopg.connect("postgresql://postgres@127.0.0.1:9/caseflow", connect_timeout=2)
+    except psycopg.OperationalError as exc:
+        out["refused"] = OperationalError("connect", {}, exc)
+    return out
+
+
+def test_a_bug_in_a_statement_is_a_500_never_passed_off_as_an_outage(client, token, monkeypatch):
+    from caseflow.db import OTHER, UNREACHABLE, failure_kind
+
+    errors = real_errors()
+    assert failure_kind(errors["missing table"]) == OTHER
+    assert failure_kind(errors["refused"]) == UNREACHABLE
+
+    def broken(*_a, **_k):
+        raise errors["missing table"]
+
+    headers = token("registrar")
+    monkeypatch.setattr("caseflow.api.auth.user_for_token", broken)
+    r = client.get("/api/v1/cases", headers=headers)
+    assert r.status_code == 500 and "Retry-After" not in r.headers
+    assert r.get_json()["request_id"] == r.headers["X-Request-Id"]

@@ -20,6 +20,7 @@ from caseflow.audit.signing import signer
 FORMAT = "caseflow-backup-1"
 CONTEXT = "caseflow-backup-v1"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
+MANIFEST_MAX = 64 * 1024 * 1024
 DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 
 
@@ -80,6 +81,8 @@ def read(path: str, into: str) -> Opened:
         raise BackupError(_("This file is not a Caseflow backup (it is not a readable archive).")) from None
     with tar:
         try:
+            if tar.getmember(MANIFEST).size > MANIFEST_MAX:  # a manifest lists files: megabytes, never more
+                raise KeyError(MANIFEST)
             manifest_bytes = tar.extractfile(MANIFEST).read()
             sig = tar.extractfile(SIGNATURE).read().decode("ascii", "replace").strip()
             manifest = json.loads(manifest_bytes)

@@ -17,10 +17,15 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from caseflow.backup.archive import BackupError
 
 
+def as_url(value) -> URL:
+    """A URL object as it is (``str()`` of one hides its password), or one parsed from text."""
+    return value if isinstance(value, URL) else make_url(value)
+
+
 def libpq(url) -> tuple[str, dict]:
     """A libpq URI for the command-line tools, and their environment: the password goes in
     PGPASSWORD, never in an argument anyone's ``ps`` could read."""
-    u = make_url(str(url)) if not hasattr(url, "drivername") else url
+    u = as_url(url)
     env = dict(os.environ)
     if u.password:
         env["PGPASSWORD"] = str(u.password)
@@ -93,9 +98,9 @@ def scratch_database(kind: str, dump: str, server_url):
         finally:
             engine.dispose()
         return
-    if server_url is None or make_url(str(server_url)).get_backend_name() != "postgresql":
+    if server_url is None or as_url(server_url).get_backend_name() != "postgresql":
         raise BackupError(_("A PostgreSQL backup is checked on a PostgreSQL server: DATABASE_URL is not one."))
-    base = make_url(str(server_url))
+    base = as_url(server_url)
     name = f"caseflow_verify_{os.urandom(6).hex()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:

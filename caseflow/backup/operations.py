@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from caseflow.audit.digest import check_against
@@ -195,7 +194,7 @@ def restore(path: str, engine, *, force: bool = False) -> dict:
                                 "--force to replace it.", events=events))
         engine.dispose()
         if engine.dialect.name == "sqlite":
-            dumps.restore_sqlite(opened.database_path, make_url(str(engine.url)).database)
+            dumps.restore_sqlite(opened.database_path, engine.url.database)
         else:
             dumps.restore_postgresql(opened.database_path, engine.url, clean=not empty)
     engine.dispose()

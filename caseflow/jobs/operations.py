@@ -19,7 +19,7 @@ from kombu.exceptions import KombuError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from caseflow.db import failure_kind, utcnow, write_intent
+from caseflow.db import BUSY, UNREACHABLE, failure_kind, utcnow, write_intent
 from caseflow.errors import NotFound
 from caseflow.extensions import db
 from caseflow.jobs import storage
@@ -116,18 +116,24 @@ def run(job_id: str) -> str:
         write_intent.set(True)
         return _finish(job_id, outcome)
     except OperationalError as exc:  # the database went away: the task is tried again (Celery's retry)
+        if failure_kind(exc) not in (UNREACHABLE, BUSY):
+            return _failed(job_id, exc)
         db.rollback()
         current_app.logger.warning("job %s interrupted: the database failed (%s)", job_id, failure_kind(exc))
         with suppress(SQLAlchemyError):
             _update(job_id, state="queued", error=None)
         raise
     except Exception as exc:  # the job reports its failure; whoever started it is long gone
-        db.rollback()
-        current_app.logger.exception("job %s failed", job_id)
-        _update(job_id, state="failed", error=exc.__class__.__name__, finished_at=utcnow())
-        return "failed"
+        return _failed(job_id, exc)
     finally:
         write_intent.reset(token)
+
+
+def _failed(job_id: str, exc: Exception) -> str:
+    db.rollback()
+    current_app.logger.exception("job %s failed", job_id)
+    _update(job_id, state="failed", error=exc.__class__.__name__, finished_at=utcnow())
+    return "failed"
 
 
 def _finish(job_id: str, outcome: Outcome) -> str:
