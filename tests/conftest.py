@@ -198,6 +198,38 @@ def complete_intake(**overrides) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _unwritten(session) -> set:
+    """Every change the session holds that is not written yet: objects added or deleted, and each
+    changed attribute of the objects it holds."""
+    from sqlalchemy import inspect
+
+    out = {("new", id(o)) for o in session.new} | {("deleted", id(o)) for o in session.deleted}
+    for obj in list(session.identity_map.values()) + list(session.new):
+        state = inspect(obj)
+        for attr in state.mapper.attrs:
+            history = state.attrs[attr.key].history
+            if history.added or history.deleted:
+                out.add((id(obj), attr.key, repr(history.added)))
+    return out
+
+
+@pytest.fixture
+def decide_writes_nothing(monkeypatch):
+    """Every decide step (``@effect``) checked as it runs: it says what happens, into the event, and
+    changes no row — its evolve step does."""
+    from caseflow.workflow import registry
+
+    def checked(name, decide):
+        def run(ctx):
+            before = _unwritten(ctx.session)
+            decide(ctx)
+            assert _unwritten(ctx.session) == before, f"the decide step of {name} changed a row"
+        return run
+
+    for name, decide in list(registry.EFFECTS.items()):
+        monkeypatch.setitem(registry.EFFECTS, name, checked(name, decide))
+
+
 @pytest.fixture
 def make_case(session, users):
     from caseflow.cases.operations import register_case

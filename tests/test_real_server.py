@@ -20,8 +20,11 @@ from caseflow.extensions import db
 from tests.conftest import PASSWORD, complete_intake
 from tests.helpers import submit
 
-#: what a page of a working server takes at the most, here, on either database
-WITHIN = 1.0
+#: what a page of a working server takes at the most, here, on either database, even the auditor's
+#: whole-database verification of what every test of the run left on the live server, on a loaded
+#: CI machine (1.0 s was once missed by 10 ms): far under the 15 s that a request waiting for its own
+#: write lock took, which is what these tests are for (speed is measured under bench/)
+WITHIN = 5.0
 
 
 def committed_case(app) -> str:

@@ -14,7 +14,7 @@ from tests.helpers import assessment_result, handover, referral, release, reques
 
 
 @pytest.fixture
-def lived(session, users, make_case):
+def lived(session, users, make_case, decide_writes_nothing):
     """A case that went through everything: assessment, a round superseded, votes, a decision, the
     handover, two referrals (one updated), a visit, closure."""
     case = make_case(claimed_age=16)

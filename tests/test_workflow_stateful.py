@@ -127,7 +127,7 @@ def payload(session, clock, case, trigger: str, draw) -> dict:
     return builders[trigger]()
 
 
-def test_random_walks_keep_the_domain_rules(session, users, make_case, clock):
+def test_random_walks_keep_the_domain_rules(session, users, make_case, clock, decide_writes_nothing):
     wf = get_workflow("detained_child")
     macr = wf.settings["minimum_age_criminal_responsibility"]
     limit = wf.settings["handover_time_limit_hours"] * 3600

@@ -76,6 +76,15 @@ def age_at(case, assessment: AgeAssessment | None, at: date | datetime | None = 
 
 
 
+def settle_age(case, assessments: list[AgeAssessment]) -> EffectiveAge:
+    """The age at the encounter kept on the case, from its assessments (lists, filters and reports
+    read it from there)."""
+    latest = next((a for a in reversed(assessments) if a.status == "concluded"), None)
+    age = age_at(case, latest, case.encounter_at or case.created_at)
+    case.age_at_encounter, case.age_basis = age.years, age.basis
+    return age
+
+
 def effective_age(session, case, at: date | datetime | None = None) -> EffectiveAge:
     assessment = AgeAssessment.latest_concluded(session, case.id) if case.id else None
     return age_at(case, assessment, at)

@@ -1,4 +1,4 @@
-"""Guards and effects of the age-assessment stage."""
+"""Guards and decide steps of the age-assessment stage (its evolve steps: ``evolve.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from caseflow.assessment.age import refresh_age
 from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.schemas import AppealSchema, AssessmentRequestSchema, AssessmentResultSchema
 from caseflow.auth.models import Organisation
@@ -20,8 +19,8 @@ register_schema("assessment_appeal", AppealSchema)
 
 
 def case_assessments(ctx) -> list[AgeAssessment]:
-    """The case's assessments, read once per request (guards and effects share them)."""
-    return ctx.remember("assessments", lambda: AgeAssessment.for_case_id(ctx.session, ctx.subject.id))
+    """The case's assessments, as guards, decide steps and evolve steps share them."""
+    return ctx.rows.of(AgeAssessment)
 
 
 def open_request(ctx) -> AgeAssessment | None:
@@ -116,49 +115,18 @@ def assessment_dates_coherent(ctx):
     return None
 
 
-@effect("request_assessment", touches=("assessments",))
+@effect("request_assessment")
 def request_assessment(ctx):
-    data = ctx.data
-    ctx.forget("assessments", "assessment")
-    ctx.session.add(AgeAssessment(
-        case=ctx.subject,
-        case_id=ctx.subject.id,
-        status="requested",
-        reason_for_doubt=data.get("reason_for_doubt") or data.get("grounds"),
-        requested_at=ctx.now,
-        requested_by_id=ctx.actor.id,
-        assessor_org_id=data["assessor_org_id"],
-        is_appeal="grounds" in data,
-        appeal_grounds=data.get("grounds"),
-    ))
-    if "grounds" in data:  # the grounds are sealed with the payload's free text: the event says "appeal"
+    if "grounds" in ctx.data:  # the grounds are sealed with the payload's free text: the event says "appeal"
         ctx.details["appeal"] = True
 
 
-@effect("conclude_assessment", needs=("settings.appeal_window_days",), touches=("assessments", "case"))
+@effect("conclude_assessment", needs=("settings.appeal_window_days",))
 def conclude_assessment(ctx):
-    data, case = ctx.data, ctx.subject
-    a = open_request(ctx)
-    ctx.forget("assessments", "assessment")
-    a.status = "concluded"
-    a.assessor_id = ctx.actor.id
-    a.concluded_at = ctx.now
-    a.consent = data["consent"]
-    a.consent_by = data["consent_by"]
-    a.guardian_present = data["guardian_present"]
-    a.methods = ",".join(data.get("methods") or [])
-    a.independence_declared = data["independence_declared"]
-    a.min_age = data.get("min_age")
-    a.max_age = data.get("max_age")
-    a.findings = data.get("findings")
-    a.assessed_on = data.get("concluded_on") or ctx.now.date()
-    a.explained_on = data["explained_on"]
-    # the window runs from the later of the conclusion, the explanation to the child and the day the
-    # result is recorded: a result recorded late (explained weeks ago) still leaves the whole window
-    a.appeal_deadline = (max(a.explained_on, a.assessed_on, ctx.now.date())
-                         + timedelta(days=ctx.settings["appeal_window_days"]))
-    ctx.session.flush()
-    age = refresh_age(ctx.session, case)
-    ctx.details["effective_age_at_encounter"] = age.years
-    ctx.details["age_basis"] = age.basis
-    ctx.details["appeal_deadline"] = a.appeal_deadline
+    """The appeal window runs from the later of the conclusion, the explanation to the child and the
+    day the result is recorded: a result recorded late (explained weeks ago) still leaves the whole
+    window."""
+    data = ctx.data
+    assessed_on = data.get("concluded_on") or ctx.now.date()
+    ctx.details["appeal_deadline"] = (max(data["explained_on"], assessed_on, ctx.now.date())
+                                      + timedelta(days=ctx.settings["appeal_window_days"]))

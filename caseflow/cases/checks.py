@@ -29,8 +29,9 @@ from caseflow.workflow.fold import Record, differences, fold, projections
 
 
 def record_of(events, versions: dict, workflow: str) -> Record:
-    """One case's record as its events make it."""
-    return fold(events, versions, workflow, opened=OPENED)
+    """One case's rows as its events make them, from a case that no session holds."""
+    return fold(events, versions, workflow, opened=OPENED,
+                blank=lambda ev: Case(code=getattr(ev, "chain", None), workflow=workflow))
 
 
 def rows_of(session, case_ids: list[int]) -> dict[int, dict]:
@@ -56,7 +57,7 @@ def cases_match_their_history(session, chain: str | None) -> list[Break]:
     wfs = catalogue().versions
     cases_q = select(Case.id, Case.code, Case.workflow, Case.state, Case.version)
     events_q = (select(AuditEvent.chain, AuditEvent.seq, AuditEvent.action, AuditEvent.from_state,
-                       AuditEvent.to_state, AuditEvent.actor_id, AuditEvent.details)
+                       AuditEvent.to_state, AuditEvent.actor_id, AuditEvent.occurred_at, AuditEvent.details)
                 .where(AuditEvent.case_id.is_not(None)).order_by(AuditEvent.chain, AuditEvent.seq))
     if chain is not None:
         cases_q, events_q = cases_q.where(Case.code == chain), events_q.where(AuditEvent.chain == chain)

@@ -200,6 +200,12 @@ class Case(SealedFields, Base):
     def mark_locked(self, session) -> None:
         self.__dict__["_locked_in"] = session.get_transaction()
 
+    def rows_of(self, session, model) -> list:
+        """Its rows of one stage's table, in the order they were made."""
+        if self.id is None:
+            return []
+        return list(session.scalars(select(model).where(model.case_id == self.id).order_by(model.id)))
+
     def settle(self, session) -> None:
         """Before its event is appended: the identity set since is sealed, its index remade."""
         settle(self)

@@ -1,5 +1,6 @@
-"""Guards, effects, schemas and clock anchors of the case record, registered with the engine:
-intake edits, corrections of the facts decisions used, and closure."""
+"""Guards, decide steps, schemas and clock anchors of the case record, registered with the engine:
+intake edits, corrections of the facts decisions used, closure, the transfer to juvenile justice
+(the evolve steps that write them: ``evolve.py``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from caseflow import vocab
-from caseflow.assessment.age import refresh_age
 from caseflow.audit.hashing import plain
 from caseflow.cases import checks  # noqa: F401 - registers the record checks with audit verify
+from caseflow.cases.evolve import transferred
 from caseflow.cases.schemas import (
     DECISIVE_FACTS,
     ClosureSchema,
@@ -104,30 +105,21 @@ def correction_valid(ctx):
     return record_refusal(ctx)
 
 
-def _apply_changes(ctx, keys) -> tuple[dict, dict]:
-    """Set the fields sent; each change as before → after (identifying ones and free text apart,
-    in the event's sealed part)."""
+def _changes(ctx, keys) -> tuple[dict, dict]:
+    """Each field sent that changes, as before → after (identifying ones and free text apart, in
+    the event's sealed part); ``evolve.py`` sets them."""
     case, public, identifying = ctx.subject, {}, {}
     secret = sealed_record_fields(ctx.workflow)
     for key in keys:
-        new = ctx.data[key]
-        old = case.value(key)
-        if plain(old) == plain(new):
-            continue
-        case.set_value(key, new)
-        target = identifying if key in secret else public
-        target[key] = [plain(old), plain(new)]
-    if public or identifying:
-        before = case.age_at_encounter
-        refresh_age(ctx.session, case)
-        if case.age_at_encounter != before:
-            ctx.details["age_at_encounter"] = [before, case.age_at_encounter]
+        old, new = case.value(key), ctx.data[key]
+        if plain(old) != plain(new):
+            (identifying if key in secret else public)[key] = [plain(old), plain(new)]
     return public, identifying
 
 
-@effect("apply_intake_changes", touches=("case",))
+@effect("apply_intake_changes")
 def apply_intake_changes(ctx):
-    public, identifying = _apply_changes(ctx, list(ctx.data or {}))
+    public, identifying = _changes(ctx, list(ctx.data or {}))
     ctx.details["changes"] = public
     if identifying:
         ctx.identifying["changes"] = identifying
@@ -135,11 +127,11 @@ def apply_intake_changes(ctx):
         ctx.details["note"] = "no field changed"
 
 
-@effect("apply_correction", touches=("case",))
+@effect("apply_correction")
 def apply_correction(ctx):
     """The corrected facts, old and new, with the reason; the age used follows (clocks and the
     handover's hours are recomputed by the engine and by ``remeasure_handover``)."""
-    public, identifying = _apply_changes(ctx, [k for k in DECISIVE_FACTS if k in ctx.data])
+    public, identifying = _changes(ctx, [k for k in DECISIVE_FACTS if k in ctx.data])
     ctx.identifying["reason"] = ctx.data["reason"]  # free text: in the event's sealed part
     ctx.details["corrections"] = public
     if identifying:
@@ -178,13 +170,6 @@ def closure_allowed(ctx):
     return None
 
 
-@effect("close_case", touches=("case",))
-def close_case(ctx):
-    ctx.subject.closed_reason = ctx.data["reason"]
-    ctx.subject.closed_at = ctx.now
-    ctx.subject.next_review_date = None
-
-
 # --- clocks ------------------------------------------------------------------------------------
 
 @anchor("encounter")
@@ -220,7 +205,7 @@ def transfer_after_encounter(ctx):
     return None
 
 
-@effect("record_justice_transfer", needs=("settings.handover_time_limit_hours",), touches=("case",))
+@effect("record_justice_transfer", needs=("settings.handover_time_limit_hours",))
 def record_justice_transfer(ctx):
     """The child leaves the detaining force for the juvenile justice system: the custody continues
     (the child is still detained, by another authority, in another facility, both recorded as they
@@ -228,13 +213,8 @@ def record_justice_transfer(ctx):
     handover's is, late flag included."""
     case, data = ctx.subject, ctx.data
     limit = ctx.settings["handover_time_limit_hours"]
-    changes = {}
-    for field, new in (("detaining_authority", data["receiving_authority"]), ("facility_type", data["facility_type"]),
-                       ("facility_reference", data.get("facility_reference"))):
-        old = getattr(case, field)
-        if plain(old) != plain(new):
-            setattr(case, field, new)
-            changes[field] = [plain(old), plain(new)]
+    changes = {field: [plain(getattr(case, field)), plain(new)] for field, new in transferred(data).items()
+               if plain(getattr(case, field)) != plain(new)}
     seconds = int((data["transferred_at"] - case.encounter_at).total_seconds())
     changes, sealed = split_changes(ctx.workflow, changes)
     if sealed:

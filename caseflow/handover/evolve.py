@@ -1,5 +1,6 @@
-"""The handovers' part of a case's record as its events make it (when each took place) — and the
-same read from ``handovers``; and what the statistics count of it (when, the time since the
+"""The handover's evolve steps: the handover an event writes, as it was measured (live and in
+replay) — and the part of the record compared with its history (when each took place), read from
+replayed rows and from ``handovers``; and what the statistics count of it (when, the time since the
 encounter, late or not)."""
 
 from __future__ import annotations
@@ -11,13 +12,35 @@ from sqlalchemy import select
 from caseflow.audit.hashing import format_ts
 from caseflow.handover.models import Handover
 from caseflow.workflow import registry
-from caseflow.workflow.fold import Projection, Record, same
+from caseflow.workflow.fold import Happened, Projection, Rows, fields_of, same
 
 
-@registry.evolves("record_handover")
-def _handover(x: Record, ev, payload, details, _effect):
-    at = payload.get("handed_over_at")
-    x.part("handovers").append(at if isinstance(at, str) or at is None else format_ts(at))
+def latest(rows: Rows) -> Handover | None:
+    handovers = rows.of(Handover)
+    return handovers[-1] if handovers else None
+
+
+@registry.evolves("record_handover", touches=("handover", "case"))
+def _handover(rows: Rows, ev: Happened):
+    """The handover as it was measured when recorded; the custody ends with it (the first one)."""
+    case, d = rows.subject, ev.details
+    h = rows.add(Handover(case=case, case_id=case.id, receiving_org_id=case.receiving_org_id,
+                          recorded_by_id=ev.actor_id, recorded_at=ev.at, **fields_of(Handover, ev.payload)))
+    h.elapsed_seconds, h.hours_since_encounter, h.late = (d.get("elapsed_seconds"), d.get("hours_since_encounter"),
+                                                          bool(d.get("late")))
+    case.custody_end = case.custody_end or ev.payload.get("handed_over_at")
+
+
+@registry.evolves("remeasure_handover", touches=("handover",))
+def _remeasure(rows: Rows, ev: Happened):
+    changed, h = ev.details.get("handover"), latest(rows)
+    if changed and h is not None:
+        h.elapsed_seconds, h.late = changed["elapsed_seconds"][1], changed["late"][1]
+        h.hours_since_encounter = None if h.elapsed_seconds is None else h.elapsed_seconds // 3600
+
+
+def _at(value) -> str | None:
+    return value if isinstance(value, str) or value is None else format_ts(value)
 
 
 def rows(session, ids: list[int]) -> dict[int, list]:
@@ -28,7 +51,8 @@ def rows(session, ids: list[int]) -> dict[int, list]:
     return out
 
 
-registry.projection(Projection("handovers", 40, list, rows, same("handovers")))
+registry.projection(Projection("handovers", 40, list, rows, same("handovers"),
+                               lambda rows: [_at(h.handed_over_at) for h in rows.of(Handover)]))
 
 
 @registry.facts("handover")

@@ -1,10 +1,11 @@
-"""Guards and effects of the handover: who may record it, and the deadline it is measured against."""
+"""Guards and decide steps of the handover: who may record it, and the deadline it is measured
+against (its evolve steps: ``evolve.py``)."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from caseflow.handover.models import Handover
+from caseflow.handover.evolve import latest
 from caseflow.handover.schemas import HandoverSchema
 from caseflow.workflow.registry import effect, guard, register_schema
 
@@ -32,38 +33,29 @@ def handover_after_encounter(ctx):
     return None
 
 
-def measure(handover: Handover, encounter_at, limit_hours: int) -> None:
+def measure(handed_over_at, encounter_at, limit_hours: int) -> dict:
     """Time from the encounter to the handover, to the second; late means over the limit."""
     if encounter_at is None:
-        handover.elapsed_seconds = handover.hours_since_encounter = None
-        handover.late = False
-        return
-    seconds = int((handover.handed_over_at - encounter_at).total_seconds())
-    handover.elapsed_seconds = seconds
-    handover.hours_since_encounter = seconds // 3600
-    handover.late = seconds > limit_hours * 3600
+        return {"elapsed_seconds": None, "hours_since_encounter": None, "late": False}
+    seconds = int((handed_over_at - encounter_at).total_seconds())
+    return {"elapsed_seconds": seconds, "hours_since_encounter": seconds // 3600, "late": seconds > limit_hours * 3600}
 
 
-@effect("record_handover", needs=("settings.handover_time_limit_hours",), touches=("handover", "case"))
+@effect("record_handover", needs=("settings.handover_time_limit_hours",))
 def record_handover(ctx):
-    case, data = ctx.subject, ctx.data
     limit = ctx.settings["handover_time_limit_hours"]
-    h = Handover(case=case, case_id=case.id, receiving_org_id=case.receiving_org_id, recorded_by_id=ctx.actor.id,
-                 recorded_at=ctx.now, **data)
-    measure(h, case.encounter_at, limit)
-    ctx.session.add(h)
-    case.custody_end = case.custody_end or data["handed_over_at"]
-    ctx.details.update({"hours_since_encounter": h.hours_since_encounter, "elapsed_seconds": h.elapsed_seconds,
-                        "limit_hours": limit, "late": h.late})
+    m = measure(ctx.data["handed_over_at"], ctx.subject.encounter_at, limit)
+    ctx.details.update({"hours_since_encounter": m["hours_since_encounter"], "elapsed_seconds": m["elapsed_seconds"],
+                        "limit_hours": limit, "late": m["late"]})
 
 
-@effect("remeasure_handover", needs=("settings.handover_time_limit_hours",), touches=("handover",))
+@effect("remeasure_handover", needs=("settings.handover_time_limit_hours",))
 def remeasure_handover(ctx) -> None:
     """After a correction of the encounter time: the hours and the late flag follow."""
-    h = Handover.latest(ctx.session, ctx.subject.id)
+    h = latest(ctx.rows)
     if h is None:
         return
-    before = (h.elapsed_seconds, h.late)
-    measure(h, ctx.subject.encounter_at, ctx.settings["handover_time_limit_hours"])
-    if (h.elapsed_seconds, h.late) != before:
-        ctx.details["handover"] = {"elapsed_seconds": [before[0], h.elapsed_seconds], "late": [before[1], h.late]}
+    m = measure(h.handed_over_at, ctx.subject.encounter_at, ctx.settings["handover_time_limit_hours"])
+    if (m["elapsed_seconds"], m["late"]) != (h.elapsed_seconds, h.late):
+        ctx.details["handover"] = {"elapsed_seconds": [h.elapsed_seconds, m["elapsed_seconds"]],
+                                   "late": [h.late, m["late"]]}

@@ -1,4 +1,4 @@
-"""Guards, effects and clock anchors of reintegration."""
+"""Guards, decide steps and clock anchors of reintegration (its evolve steps: ``evolve.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from caseflow.clock import end_of_day
 from caseflow.handover.models import Handover
+from caseflow.reintegration.evolve import referral
 from caseflow.reintegration.models import FollowUp, Referral
 from caseflow.reintegration.schemas import FollowUpSchema, ReferralSchema, ReferralUpdateSchema
 from caseflow.workflow.registry import anchor, due_date, effect, guard, register_schema
@@ -18,39 +19,19 @@ register_schema("referral_update", ReferralUpdateSchema)
 register_schema("follow_up", FollowUpSchema)
 
 
-@effect("add_referral")
-def add_referral(ctx):
-    ref = Referral(case=ctx.subject, case_id=ctx.subject.id, created_by_id=ctx.actor.id, updated_at=ctx.now, **ctx.data)
-    ctx.session.add(ref)
-    ctx.session.flush()
-    ctx.details["referral_id"] = ref.id
-
-
 @guard("referral_of_case")
 def referral_of_case(ctx):
     if ctx.data is None:
-        return None if Referral.for_case(ctx.session, ctx.subject.id) else _("There is no referral to update.")
-    ref = ctx.session.get(Referral, ctx.data["referral_id"])
-    if ref is None or ref.case_id != ctx.subject.id:
+        return None if ctx.rows.of(Referral) else _("There is no referral to update.")
+    ref = referral(ctx.rows, ctx.data["referral_id"])
+    if ref is None:
         return _("That referral does not belong to this case.")
     return None
 
 
 @effect("update_referral")
 def update_referral(ctx):
-    ref = ctx.session.get(Referral, ctx.data["referral_id"])
-    ctx.details["status"] = [ref.status, ctx.data["status"]]
-    ref.status = ctx.data["status"]
-    if ctx.data.get("notes"):
-        ref.notes = ctx.data["notes"]
-    ref.updated_at = ctx.now
-
-
-@effect("add_follow_up")
-def add_follow_up(ctx):
-    ctx.session.add(FollowUp(case=ctx.subject, case_id=ctx.subject.id, recorded_by_id=ctx.actor.id,
-                             recorded_at=ctx.now, **ctx.data))
-    ctx.session.flush()
+    ctx.details["status"] = [referral(ctx.rows, ctx.data["referral_id"]).status, ctx.data["status"]]
 
 
 @anchor("last_follow_up")

@@ -13,7 +13,7 @@ rest on the audit trail, and ``audit verify`` reports a row that differs from it
 Each part of the facts is read from its rows by the stage that owns them, in its ``evolve.py``
 (``@registry.facts``): the case's own columns (``cases/evolve.py``), the age assessments, the
 decisions, the handover — a new stage adds its part there, and nothing here changes. Only what a
-change touched is read again: each effect says which parts it changes (``@effect(..., touches=...)``)
+change touched is read again: each evolve step says which parts it changes (``@evolves(..., touches=...)``)
 and the engine hands that to ``note`` (a vote touches none).
 ``tests/test_workflow_stateful.py`` holds the kept facts equal to the facts read afresh after
 every step, so an effect that forgets to say what it touches fails there.

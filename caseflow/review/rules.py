@@ -1,4 +1,5 @@
-"""Guards and effects of the joint review: rounds, votes, quorum, and the rules of each decision."""
+"""Guards and decide steps of the joint review: rounds, votes, quorum, and the rules of each
+decision (the evolve steps that write them: ``evolve.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from caseflow.assessment.models import AgeAssessment
 from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.auth.models import Organisation
 from caseflow.auth.roles import CARING_KINDS
-from caseflow.review.models import Recusal, ReviewRound, Vote
+from caseflow.review.evolve import decided, open_round, own_vote
+from caseflow.review.models import ReviewRound, Vote
 from caseflow.review.outcomes import VOTE_OUTCOMES
 from caseflow.review.quorum import quorum_status
 from caseflow.review.schemas import (
@@ -27,7 +29,7 @@ from caseflow.review.schemas import (
     ReopenSchema,
     VoteSchema,
 )
-from caseflow.workflow.registry import condition, effect, guard, register_schema, setting_rule, waiting
+from caseflow.workflow.registry import condition, effect, evolves, guard, register_schema, setting_rule, waiting
 
 register_schema("vote", VoteSchema)
 register_schema("decision", DecisionSchema)
@@ -51,37 +53,29 @@ def not_yet_voted(stmt, user, case_id):
 
 
 def rounds_of(ctx) -> list[ReviewRound]:
-    """The case's rounds in order, read once per request (the open one and the next number come
-    from the same list)."""
-    return ctx.remember("rounds", lambda: ReviewRound.for_case(ctx.session, ctx.subject.id))
+    """The case's rounds in order, as guards, decide and evolve steps share them."""
+    return ctx.rows.of(ReviewRound)
 
 
 def current_round(ctx) -> ReviewRound | None:
     """The open round (the latest not closed), as ``ReviewRound.current`` reads it."""
-    return ctx.remember("round", lambda: next((r for r in reversed(rounds_of(ctx)) if r.closed_at is None), None))
+    return open_round(ctx.rows)
 
 
 def round_status(ctx):
-    """The open round's quorum and outcome, computed once per request."""
+    """The open round's quorum and outcome (computed once for the guards that ask)."""
     rnd = current_round(ctx)
     if rnd is None:
         return None
-    return ctx.remember("quorum", lambda: quorum_status(ctx.workflow.quorum, rnd.votes))
+    return ctx.remember(("quorum", rnd.number, len(rnd.votes)), lambda: quorum_status(ctx.workflow.quorum, rnd.votes))
 
 
 @effect("open_review_round")
 def open_review_round(ctx):
     """Every entry into review has an open round; an existing open round carries on."""
-    if current_round(ctx) is not None:
-        return
-    rounds = rounds_of(ctx)
-    number = (rounds[-1].number if rounds else 0) + 1
-    rnd = ReviewRound(case=ctx.subject, case_id=ctx.subject.id, number=number, opened_at=ctx.now)
-    ctx.session.add(rnd)
-    rounds.append(rnd)
-    ctx.memo["round"] = rnd
-    ctx.forget("quorum")
-    ctx.details["round"] = number
+    if current_round(ctx) is None:
+        rounds = rounds_of(ctx)
+        ctx.details["round"] = (rounds[-1].number if rounds else 0) + 1
 
 
 @effect("supersede_review_round")
@@ -89,12 +83,8 @@ def supersede_review_round(ctx):
     """New facts (a concluded assessment or appeal) end the open round without a decision, so its
     votes, cast on the old facts, do not carry over; ``open_review_round`` then opens the next."""
     rnd = current_round(ctx)
-    if rnd is None:
-        return
-    rnd.closed_at = rnd.superseded_at = ctx.now
-    ctx.details["superseded_round"] = rnd.number
-    ctx.forget("round", "quorum")
-    ctx.session.flush()
+    if rnd is not None:
+        ctx.details["superseded_round"] = rnd.number
 
 
 def standing_recusal(ctx):
@@ -128,11 +118,8 @@ def new_round_on_new_facts(ctx):
     rnd = current_round(ctx)
     if not touched or rnd is None:
         return
-    had_votes = bool(rnd.votes)
-    supersede_review_round(ctx)
-    open_review_round(ctx)
-    ctx.details["new_facts"] = touched
-    ctx.details["votes_set_aside"] = had_votes
+    ctx.details.update({"superseded_round": rnd.number, "round": rnd.number + 1, "new_facts": touched,
+                        "votes_set_aside": bool(rnd.votes)})
 
 
 @guard("round_open")
@@ -155,19 +142,9 @@ def recusal_standing(ctx):
 @effect("record_vote")
 def record_vote(ctx):
     rnd = current_round(ctx)
-    actor, data = ctx.actor, ctx.data
-    existing = next((v for v in rnd.votes if v.voter_id == actor.id), None)
-    if existing is None:
-        existing = Vote(round=rnd, round_id=rnd.id, voter_id=actor.id, organisation_id=actor.organisation_id,
-                        organisation_kind=actor.organisation.kind, cast_at=ctx.now, **data)
-        ctx.session.add(existing)  # in rnd.votes too (round=)
-    else:
+    existing = own_vote(rnd, ctx.actor.id)
+    if existing is not None:
         ctx.details["replaces"] = {"outcome": existing.outcome, "offence_category": existing.offence_category}
-        existing.outcome = data["outcome"]
-        existing.offence_category = data["offence_category"]
-        existing.reasons = data["reasons"]
-        existing.cast_at = ctx.now
-    ctx.forget("quorum")
     ctx.details["round"] = rnd.number
 
 
@@ -175,15 +152,10 @@ def record_vote(ctx):
 def record_recusal(ctx):
     """A member with a conflict of interest leaves the round; a vote already cast is withdrawn."""
     rnd = current_round(ctx)
-    actor = ctx.actor
-    own = next((v for v in rnd.votes if v.voter_id == actor.id), None)
+    own = own_vote(rnd, ctx.actor.id)
     if own is not None:
         ctx.details["withdrawn_vote"] = {"outcome": own.outcome, "offence_category": own.offence_category}
-        rnd.votes.remove(own)
-        ctx.session.delete(own)
-    ctx.session.add(Recusal(round=rnd, round_id=rnd.id, reviewer_id=actor.id, organisation_id=actor.organisation_id,
-                            reason=ctx.data["reason"], recused_at=ctx.now))  # in rnd.recusals too (round=)
-    ctx.forget("quorum", "recusals")
+    ctx.forget("recusals")
     ctx.details["round"] = rnd.number
 
 
@@ -192,8 +164,6 @@ def withdraw_recusal(ctx):
     """The member takes part again (in this round and the next), for the reason given; the recusal
     and its reason stay on the record."""
     held = standing_recusal(ctx)
-    held.withdrawn_at = ctx.now
-    held.withdrawal_reason = ctx.data["reason"]
     ctx.forget("recusals")
     ctx.details["round"] = current_round(ctx).number
     ctx.details["recused_in_round"] = held.round.number
@@ -236,33 +206,21 @@ def _majority_guard(outcome: str):
 
 
 def _decide_effect(outcome: str):
-    def apply(ctx):
-        rnd = current_round(ctx)
-        data = ctx.data or {}
-        status = round_status(ctx)
-        rnd.decision = outcome
-        rnd.decision_reasons = data.get("reasons")
-        rnd.offence_category = data.get("offence_category")
-        rnd.next_review_date = data.get("next_review_date")
-        rnd.offence_date = data.get("offence_date")
-        rnd.decided_by_id = ctx.actor.id
-        rnd.closed_at = ctx.now
-        # a deferral's date is the review clock's due date; any other decision clears it
-        ctx.subject.next_review_date = data.get("next_review_date")
+    def decide(ctx):
+        rnd, status = current_round(ctx), round_status(ctx)
         ctx.details.update({
             "round": rnd.number, "decision": outcome, "tally": status.tally, "majority_by": status.majority_by,
             "by_least_restrictive_rule": status.by_rule,
             "dissent": status.votes - (status.member_tally or {}).get(outcome, 0),
         })
-        ctx.forget("round", "quorum")
-        ctx.session.flush()
 
-    return apply
+    return decide
 
 
 for _outcome in VOTE_OUTCOMES:
     guard(f"majority_{_outcome}", needs=("quorum",))(_majority_guard(_outcome))
-    effect(f"decide_{_outcome}", touches=("decisions",))(_decide_effect(_outcome))
+    effect(f"decide_{_outcome}")(_decide_effect(_outcome))
+    evolves(f"decide_{_outcome}", touches=("decisions",))(decided)
 
 
 @guard("receiver_is_partner")
@@ -273,11 +231,6 @@ def receiver_is_partner(ctx):
     if org is None or not org.active or org.kind not in CARING_KINDS:
         return _("The receiving organisation must be an active civilian child-protection partner.")
     return None
-
-
-@effect("set_receiving_org", touches=("case",))
-def set_receiving_org(ctx):
-    ctx.subject.receiving_org_id = ctx.data["receiving_org_id"]
 
 
 def latest_assessment(ctx) -> AgeAssessment | None:
@@ -384,9 +337,7 @@ def standing_decision(ctx) -> ReviewRound | None:
     decision led to (a later closure or re-review means it no longer stands)."""
     if current_round(ctx) is not None:
         return None
-    rnd = ctx.session.scalar(
-        select(ReviewRound).where(ReviewRound.case_id == ctx.subject.id, ReviewRound.decision.is_not(None))
-        .order_by(ReviewRound.number.desc()).limit(1))
+    rnd = next((r for r in reversed(rounds_of(ctx)) if r.decision is not None), None)
     if rnd is None:
         return None
     dest = {t.dest for t in ctx.workflow.transitions if f"decide_{rnd.decision}" in t.effects}
@@ -403,7 +354,6 @@ TRANSFERS = frozenset({"record_handover", "record_justice_transfer"})
 def decision_lost_its_legal_basis(ctx):
     """After a correction: a referral to juvenile justice whose child was under the minimum age at the
     offence, or a "not a child" whose age at the encounter is no longer 18 or more."""
-    ctx.forget("assessments")
     rnd = standing_decision(ctx)
     if rnd is None:
         return False
@@ -443,15 +393,6 @@ def diversion_consent(ctx):
     return None
 
 
-@effect("close_case_not_a_child", touches=("case",))
-def close_case_not_a_child(ctx):
-    ctx.subject.closed_reason = "determined_adult"
-    ctx.subject.closed_at = ctx.now
-
-
-@effect("reopen_case", touches=("case",))
+@effect("reopen_case")
 def reopen_case(ctx):
     ctx.details["closed_reason"] = ctx.subject.closed_reason
-    ctx.subject.closed_reason = None
-    ctx.subject.closed_at = None
-    ctx.subject.next_review_date = None

@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields
 from caseflow.assessment.age import ADULT, age_at
 from caseflow.assessment.rules import latest_concluded, open_request
 from caseflow.extensions import db
+from caseflow.screening import evolve  # noqa: F401 - registers its evolve steps
 from caseflow.screening.models import Campaign
 from caseflow.screening.operations import create_campaign
 from caseflow.screening.schemas import ClearanceSchema, SeparationSchema
@@ -91,9 +92,7 @@ def found_adult(ctx):
 
 @effect("record_screening_outcome")
 def record_screening_outcome(ctx):
-    """The outcome this transition stands for (its ``options.outcome`` in the workflow file), kept
-    in the case's own fields, where the campaign's figures read it."""
+    """The outcome this transition stands for (its ``options.outcome`` in the workflow file)."""
     outcome = ctx.transition.options.get("outcome")
     if outcome:
-        ctx.subject.set_value("screening_outcome", outcome)
         ctx.details["screening_outcome"] = outcome

@@ -541,7 +541,7 @@ def _reroutes(path: str, key: str, t: dict, states: dict) -> tuple[Reroute, ...]
         if r.get("dest") not in states:
             _fail(path, f"{rkey}.dest", f"unknown state {r.get('dest')!r}")
         out.append(Reroute(r["when"], r["dest"],
-                           _names(path, f"{rkey}.effects", r.get("effects"), registry.EFFECTS, "effect")))
+                           _names(path, f"{rkey}.effects", r.get("effects"), registry.effect_names(), "effect")))
     return tuple(out)
 
 
@@ -579,7 +579,7 @@ def _transition(path: str, i: int, t, states: dict, roles: set[str], seen: dict)
     return Transition(
         trigger=trigger, sources=sources, dest=dest, roles=trole,
         guards=_names(path, f"{key}.guards", t.get("guards"), registry.GUARDS, "guard"),
-        effects=_names(path, f"{key}.effects", t.get("effects"), registry.EFFECTS, "effect"),
+        effects=_names(path, f"{key}.effects", t.get("effects"), registry.effect_names(), "effect"),
         schema=schema, label=_labels(path, f"{key}.label", t.get("label")), options=options,
         reroutes=_reroutes(path, key, t, states),
         version_check=_flag(path, f"{key}.version_check", t.get("version_check", True)),

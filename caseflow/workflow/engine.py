@@ -13,6 +13,7 @@ Whether a subject is within an actor's remit is the registered ``registry.remit`
 A subject provides: ``workflow`` (name), ``state``, ``version``, ``audit_chain``, ``id``,
 ``lock_for_update(session)``, ``set_clock(name, started_at, due_at)``, ``stop_clock(name, at)``,
 ``running_clocks()``, ``missing(fields)`` and ``field_label(name)``,
+``rows_of(session, model)`` (its rows of a stage's table, which evolve steps change),
 ``settle(session)`` (what it keeps apart is written before its event) and ``event_sealer()`` (what
 seals its events' identifying part).
 """
@@ -35,6 +36,7 @@ from caseflow.i18n import current_language, label
 from caseflow.schemas import translate_errors
 from caseflow.workflow import registry
 from caseflow.workflow.definition import Transition, Workflow
+from caseflow.workflow.fold import Happened, LiveRows, evolve
 
 
 @dataclass
@@ -51,8 +53,21 @@ class Context:
     source: str
     details: dict = field(default_factory=dict)
     identifying: dict = field(default_factory=dict)
-    #: what guards and effects of this one request have already read or computed (a round, a tally)
+    #: what guards and effects of this one request have already read or computed (a tally)
     memo: dict = field(default_factory=dict)
+    _rows: LiveRows | None = None
+
+    @property
+    def rows(self) -> LiveRows:
+        """The subject's rows, as guards and decide steps read them and evolve steps write them."""
+        if self._rows is None:
+            self._rows = LiveRows(self.session, self.subject)
+        return self._rows
+
+    def happened(self, effect: str) -> Happened:
+        """This event, as it is being written, for ``effect``'s evolve step."""
+        return Happened(effect, self.now, self.actor.id, self.data or {}, self.details, live=True,
+                        actor=self.actor)
 
     def remember(self, key, compute):
         if key not in self.memo:
@@ -243,16 +258,25 @@ def apply_transition(ctx: Context, event) -> list[str]:
             subject.state, subject.state_entered_at = proxy.state, ctx.now
         ran = list(transition.effects)
         for name in transition.effects:
-            registry.EFFECTS[name](ctx)
+            run_effect(ctx, name)
         for rule in transition.reroutes:
             if registry.CONDITIONS[rule.condition](ctx):
                 ctx.details["rerouted"] = {"because": rule.condition, "to": rule.dest}
                 subject.state, subject.state_entered_at = rule.dest, ctx.now
                 for name in rule.effects:
-                    registry.EFFECTS[name](ctx)
+                    run_effect(ctx, name)
                 ran += rule.effects
                 break
     return ran
+
+
+def run_effect(ctx: Context, name: str) -> None:
+    """One effect: its decide step says what happens (into the event), then its evolve step — the
+    one ``audit verify`` replays — writes it to the rows (``workflow.fold``)."""
+    decide = registry.EFFECTS.get(name)
+    if decide is not None:
+        decide(ctx)
+    evolve(ctx.rows, ctx.happened(name))
 
 
 def append_event(session, subject, action: str, *, actor, details: dict, from_state: str | None = None,

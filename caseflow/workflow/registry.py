@@ -36,7 +36,7 @@ WAITING: dict[str, Callable] = {}
 #: appended (``touched``: what the effects that ran say they changed; None: anything may have): a
 #: noted object's ``details`` go into the event, and its ``keep(event)`` runs once the event exists
 OBSERVERS: list[Callable] = []
-#: ``effect -> parts``: what an effect changes that observers keep (the statistics' facts: the parts
+#: ``effect -> parts``: what an effect's evolve step changes that observers keep (the statistics' facts: the parts
 #: of ``FACT_PARTS``), so that an event that changes none reads none
 TOUCHES: dict[str, tuple[str, ...]] = {}
 #: ``setting -> fn(value) -> problem | None``: what a rules package asks of a setting it reads (a
@@ -45,8 +45,8 @@ SETTING_RULES: dict[str, Callable] = {}
 #: ``fn(actor, subject) -> bool``: whether a subject is within an actor's remit (who sees which
 #: records), registered once by the package that decides it; without one, nothing may be acted on
 REMIT: list[Callable] = []
-#: ``effect -> fn(record, event, payload, details, effect)``: how an event that ran the effect is
-#: folded into the record a subject's rows should hold (``workflow.fold``); one per effect that writes
+#: ``effect -> fn(rows, happened)``: how an event that ran the effect changes the subject's rows,
+#: live and in replay (``workflow.fold``); one per effect that writes
 EVOLVERS: dict[str, Callable] = {}
 #: ``part -> Projection``: one part of a subject's record, as its events make it and as its rows hold it
 PROJECTIONS: dict[str, object] = {}
@@ -68,8 +68,13 @@ def _needs(kind: str, name: str, needs: tuple[str, ...]):
         NEEDS[(kind, name)] = tuple(needs)
 
 
-def evolves(*effects: str):
-    """``@evolves("record_vote")``: the fold of the events that ran these effects (see ``fold``)."""
+def evolves(*effects: str, touches: tuple[str, ...] = ()):
+    """``@evolves("record_vote")``: ``fn(rows, ev)``, how an event that ran these effects changes the
+    subject's rows, live and in replay (see ``fold``); ``touches``: the kept parts it changes (see
+    ``TOUCHES``)."""
+    for name in effects if touches else ():
+        TOUCHES[name] = tuple(touches)
+
     def register(fn):
         for name in effects:
             _register(EVOLVERS, "evolver", name, fn)
@@ -92,12 +97,15 @@ def guard(name: str, *, needs: tuple[str, ...] = ()):
     return lambda fn: _register(GUARDS, "guard", name, fn)
 
 
-def effect(name: str, *, needs: tuple[str, ...] = (), touches: tuple[str, ...] = ()):
-    """``touches``: the kept parts the effect changes (see ``TOUCHES``)."""
+def effect(name: str, *, needs: tuple[str, ...] = ()):
+    """An effect's decide step: ``fn(ctx)`` says what happens, into the event (see ``fold``)."""
     _needs("effect", name, needs)
-    if touches:
-        TOUCHES[name] = tuple(touches)
     return lambda fn: _register(EFFECTS, "effect", name, fn)
+
+
+def effect_names() -> set[str]:
+    """Every effect a workflow file may name: those with a decide step, an evolve step or both."""
+    return set(EFFECTS) | set(EVOLVERS)
 
 
 def touched_by(effects) -> frozenset[str]:

@@ -13,9 +13,7 @@ from caseflow.audit.log import record
 from caseflow.db import utcnow
 from caseflow.errors import Conflict
 from caseflow.workflow.engine import append_event, get_workflow, update_clocks
-
-#: the event a move to another version appends to the case's chain
-MIGRATED = "workflow_migrated"
+from caseflow.workflow.fold import MIGRATED  # the event a move to another version appends to the chain
 
 
 @dataclass
