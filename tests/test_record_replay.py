@@ -80,3 +80,29 @@ def test_a_broken_record_is_named_in_the_readers_language(client, auth, session,
     page = client.get(f"/cases/{case.code}").get_data(as_text=True)
     assert "INTÉGRITÉ ROMPUE" in page
     assert "le dossier diffère de son historique (état)" in page and "differs" not in page
+
+
+def test_a_stored_event_that_no_evolve_step_can_take_is_reported_not_raised(session, lived, monkeypatch):
+    """A payload the database owner rewrote into something no evolve step can read (here: a step
+    that raises on it) is a break of that case, named, and the rest of verification goes on."""
+    from caseflow.workflow import registry
+
+    def unreadable(rows, ev):
+        raise TypeError("not a payload any evolve step takes")
+
+    monkeypatch.setitem(registry.EVOLVERS, "add_follow_up", unreadable)
+    report = verify_database(session, lived.code)
+    assert not report.ok
+    assert [b.problem for b in report.breaks] == ["the case's history cannot be replayed (TypeError)"]
+    assert report.breaks[0].chain == lived.code
+
+
+def test_a_payload_key_that_is_no_field_of_the_row_is_left_out():
+    """What a stored payload names beyond the table's fields (its id, a mapper attribute) never
+    reaches a row's constructor."""
+    from caseflow.reintegration.models import Referral
+    from caseflow.workflow.fold import fields_of
+
+    kept = fields_of(Referral, {"id": 2**40, "metadata": "x", "status": "referred", "provider": "Clinic",
+                                "referral_id": 3, "registry": {}})
+    assert kept == {"status": "referred", "provider": "Clinic"}

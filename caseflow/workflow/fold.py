@@ -22,8 +22,10 @@ starts from (``blank``) too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import inspect as sa_inspect
 
 from caseflow.workflow import registry
 
@@ -53,9 +55,11 @@ class Happened:
 
 
 def fields_of(model, payload: dict) -> dict:
-    """The payload's values that are attributes of ``model`` (what an older event's payload named
-    that the table no longer has is left out)."""
-    return {k: v for k, v in payload.items() if hasattr(model, k)}
+    """The payload's values that are fields of ``model``: its mapped columns and its sealed fields,
+    never its id (what an older event's payload named that the table no longer has is left out, and
+    so is whatever else a stored payload says)."""
+    names = (set(sa_inspect(model).column_attrs.keys()) | set(getattr(model, "sealed_field_names", tuple)())) - {"id"}
+    return {k: v for k, v in payload.items() if k in names}
 
 
 class Rows:
@@ -145,7 +149,7 @@ class Projection:
     make: Callable
     rows: Callable
     differences: Callable
-    read: Callable = field(default=lambda rows: None)
+    read: Callable
 
     def compare(self, want, have) -> list[tuple[str, str, str]]:
         return self.differences(want, have)
