@@ -122,6 +122,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # a job whose worker died is handed to another after this long (Redis: unacknowledged messages)
         "CELERY_VISIBILITY_TIMEOUT": _int("CASEFLOW_CELERY_VISIBILITY_TIMEOUT", 3600),
         "JOBS_REQUEUE_AFTER_SECONDS": _int("CASEFLOW_JOBS_REQUEUE_AFTER_SECONDS", 60),
+        "AUDIT_VERIFY_PARTS": _int("CASEFLOW_AUDIT_VERIFY_PARTS", 4),
         "JOBS_TEST_DELAY_SECONDS": _int("CASEFLOW_JOBS_TEST_DELAY_SECONDS", 0),  # tests only: a slow job
         "FILE_RETENTION_IDENTITY_HOURS": _int("CASEFLOW_FILE_RETENTION_IDENTITY_HOURS", 24),
         "FILE_RETENTION_HOURS": _int("CASEFLOW_FILE_RETENTION_HOURS", 7 * 24),

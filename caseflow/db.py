@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import DateTime, String, TypeDecorator
+from sqlalchemy.types import DateTime, LargeBinary, String, TypeDecorator
 
 from caseflow import clock
-from caseflow.canonical import canonical_json
+from caseflow.canonical import canonical_json, parse
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,6 +60,42 @@ def _canonical_time_pg(element, compiler, **kw):
 @compiles(CanonicalTime)
 def _canonical_time_sqlite(element, compiler, **kw):  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'
     return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z')"
+
+
+class JsonString(FunctionElement):
+    """A text (or NULL) column as a JSON string literal, written by the database with the escapes
+    the canonical encoding uses (quote, backslash, ``\\b \\f \\n \\r \\t``, other C0 controls as
+    lower-case ``\\u00xx``, everything else as it is), ``null`` for NULL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(JsonString, "postgresql")
+def _json_string_pg(element, compiler, **kw):
+    return f"coalesce(to_json({compiler.process(element.clauses, **kw)})::text, 'null')"
+
+
+@compiles(JsonString)
+def _json_string_sqlite(element, compiler, **kw):
+    return f"json_quote({compiler.process(element.clauses, **kw)})"
+
+
+class Utf8Bytes(FunctionElement):
+    """A text expression as its UTF-8 bytes (so a hash reads it without decoding and encoding it)."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(Utf8Bytes, "postgresql")
+def _utf8_bytes_pg(element, compiler, **kw):
+    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
+
+
+@compiles(Utf8Bytes)
+def _utf8_bytes_sqlite(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
 
 
 class UTCDateTime(TypeDecorator):
@@ -178,6 +214,7 @@ def canonical_json_text(obj) -> str:
 def make_engine(url: str, **kw) -> Engine:
     url = normalise_url(url)
     kw.setdefault("json_serializer", canonical_json_text)
+    kw.setdefault("json_deserializer", parse)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15}, **kw)
         _configure_sqlite(engine)

@@ -1,9 +1,10 @@
 """The audit trail: append-only in the database, hash-chained per case, tampering detected."""
 
-from datetime import UTC, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -388,3 +389,54 @@ def test_the_apis_verdict_speaks_the_readers_language(client, token, session, ca
     assert verdicts["en"]["first_break_in_words"].startswith(f"case {code}, event ")
     assert verdicts["fr"]["first_break_in_words"].startswith(f"dossier {code}, événement ")
     assert verdicts["fr"]["first_break_in_words"] != verdicts["en"]["first_break_in_words"]
+
+
+db_texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=60, deadline=None)
+@given(action=db_texts.filter(bool), name=db_texts | st.none(), org=db_texts | st.none(),
+       details=st.dictionaries(db_texts, st.integers(-2**70, 2**70) | db_texts | st.booleans() | st.none()),
+       seq=st.integers(1, 2**31 - 1), case_id=st.integers(1, 2**31 - 1) | st.none(), version=st.sampled_from([1, 2]),
+       at=st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9998, 1, 1), timezones=st.just(UTC)))
+def test_the_database_writes_each_events_canonical_bytes(session, action, name, org, details, seq, case_id, version,
+                                                        at):
+    """Verification hashes the canonical bytes the database writes from the columns as it reads them
+    (``models.canonical_content``): on SQLite and PostgreSQL they are ``event_bytes``'s to the byte,
+    for any text (controls, quotes, backslashes, any script), integers past 64 bits in the details,
+    NULLs, a time on a whole second, both hash versions."""
+    from caseflow.audit.hashing import event_bytes, event_content
+    from caseflow.audit.models import canonical_content
+
+    nested = session.begin_nested()
+    ev = AuditEvent(chain="t-" + str(seq), seq=seq, occurred_at=at, actor_id=None, actor_name=name,
+                    actor_role="reviewer", actor_org=org, action=action, from_state=None, to_state="x\u00e9\"\\\t",
+                    details=details, ident_digest="", request_id=None, client_addr="::1", prev_hash="0" * 64,
+                    case_id=case_id, hash_version=version, hash="0" * 64)
+    session.add(ev)
+    session.flush()
+    stored = bytes(session.scalar(select(canonical_content()).where(AuditEvent.id == ev.id)))
+    nested.rollback()
+    assert stored == event_bytes(ev) == canonical_json(event_content(ev))
+
+
+def test_details_stored_as_the_first_databases_wrote_them_still_verify(session, case_with_history):
+    """Details stored before they were canonical (spaces, keys unsorted): the database's bytes do not
+    match, so verification encodes that event again in Python, and it verifies; a changed value in
+    such text does not."""
+    code = case_with_history.code
+    first = chain(session, code)[0]
+    without_guards(session)
+    loose = json.dumps(dict(reversed(list(first.details.items()))), indent=1)
+    assert loose != canonical_json(first.details).decode()
+    statement = text("UPDATE audit_events SET details = :t WHERE id = :i" if is_sqlite(session)
+                     else "UPDATE audit_events SET details = CAST(:t AS json) WHERE id = :i")
+
+    def store(details_text: str) -> None:
+        session.execute(statement, {"t": details_text, "i": first.id})
+        session.expire_all()
+
+    store(loose)
+    assert verify_database(session, code).ok
+    store(loose.replace('"', '"x', 1))
+    assert verify_database(session, code).first_break.problem == "event content was changed"

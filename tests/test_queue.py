@@ -539,3 +539,102 @@ def test_reminders_go_to_the_role_the_state_waits_for(app):
         silent = next(s for s, rule in wf.state_rules.items() if not rule.waits_for and wf.from_state(s)
                       and any(t.changes_state for t in wf.from_state(s)))
         assert actors(wf, silent) == {r for t in wf.from_state(silent) if t.changes_state for r in t.roles}
+
+
+def start_verify(app) -> str:
+    client = app.test_client()
+    login(client, "auditor@caseflow.demo")
+    r = client.post("/audit/verify-job", data={"csrf_token": csrf_token(client, "/audit/")})
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"], r.get_data(as_text=True)[:500]
+    return r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_whole_verification_goes_in_parts_to_every_worker_and_is_finished_once(new_app, broker, workers):
+    """Three ranges of chains and the log, four jobs that two workers share; the last part to finish
+    finishes the whole, which counts every event and chain once and is recorded once; a case record
+    changed behind the application's back is found by the part that holds its chain."""
+    from sqlalchemy import text
+
+    app = app_on(new_app, broker)
+    codes = [case_under_review_with_votes(app)[0] for _ in range(4)]
+    for name in ("v1", "v2"):
+        workers(name, CASEFLOW_AUDIT_VERIFY_PARTS=3)
+    job_id = start_verify(app)
+    job = wait_for(app, job_id, ("done", "failed"), seconds=90)
+    assert job.state == "done", job.error
+    with app.app_context():  # all but the verdict's own event, recorded after every part had read
+        events = db.session.scalar(select(func.count()).select_from(AuditEvent)) - 1
+        chains = db.session.scalar(select(func.count(func.distinct(AuditEvent.chain))))
+    assert job.result["ok"] and job.result["parts"] == 4 and job.total == job.done == 4, job.result
+    assert (job.result["events"], job.result["chains"]) == (events, chains)
+    with app.app_context():
+        parts = db.session.scalars(select(Job).where(Job.dedupe_key.like(f"{job_id}:%"))).all()
+        assert len(parts) == 4 and {p.state for p in parts} == {"done"} and all(p.user_id is None for p in parts)
+        assert sum(p.result["chains"] for p in parts) == chains  # each chain in exactly one part
+        recorded = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "audit_verified")).all()
+        assert [e.details["job"] for e in recorded].count(job_id) == 1
+        state = db.session.scalar(text("SELECT state FROM cases WHERE code = :c"), {"c": codes[2]})
+        db.session.execute(text("UPDATE cases SET state = 'closed', closed_reason = 'other' WHERE code = :c"),
+                           {"c": codes[2]})
+        db.commit()
+    try:
+        job = wait_for(app, start_verify(app), ("done", "failed"), seconds=90)
+        assert job.state == "done" and not job.result["ok"]
+        assert [b for b in job.result["breaks"] if b.startswith(f"chain {codes[2]},")], job.result["breaks"]
+    finally:
+        with app.app_context():
+            db.session.execute(text("UPDATE cases SET state = :s, closed_reason = NULL WHERE code = :c"),
+                               {"s": state, "c": codes[2]})
+            db.commit()
+
+
+def test_the_last_part_finishes_the_whole_and_a_failed_part_fails_it(new_app, monkeypatch):
+    """Parts run one after the other in one process: the whole waits, running, until its last part is
+    done; a part whose work raises fails the whole, which would otherwise wait for ever."""
+    from caseflow.jobs import operations
+    from caseflow.jobs.audit import chain_ranges
+
+    app = new_app()
+    case_under_review_with_votes(app)
+
+    def whole_with_parts(session, users):
+        whole = operations.start(session, "verify", users["auditor"], {})
+        whole.state = "running"
+        pieces = [*({"first": a, "beyond": b} for a, b in chain_ranges(session, 2)), {"log": True}]
+        return whole.id, [p.id for p in operations.start_parts(session, whole, "verify_part", pieces)]
+
+    whole_id, part_ids = committed(app, whole_with_parts)
+    assert len(part_ids) == 3
+    with app.app_context():
+        assert operations.run(part_ids[0]) == "done" and operations.run(part_ids[1]) == "done"
+        assert job_row(app, whole_id).state == "running" and job_row(app, whole_id).done == 2
+        assert operations.run(part_ids[2]) == "done"
+    whole = job_row(app, whole_id)
+    assert whole.state == "done" and whole.result["ok"] and whole.result["parts"] == 3 and whole.done == 3
+
+    whole_id, part_ids = committed(app, whole_with_parts)
+
+    def broken(session, job, progress):
+        raise ValueError("a part that cannot run")
+
+    monkeypatch.setitem(operations.KINDS, "verify_part", broken)
+    with app.app_context():
+        assert operations.run(part_ids[1]) == "failed"
+    whole = job_row(app, whole_id)
+    assert whole.state == "failed" and whole.error == "part: ValueError"
+
+
+def test_chain_ranges_cover_every_chain_once_and_none_is_empty(session, make_case):
+    from caseflow.audit.models import ChainHead
+    from caseflow.audit.verify import Chains
+    from caseflow.jobs.audit import chain_ranges
+
+    for _ in range(5):
+        make_case()
+    session.flush()
+    names = list(session.scalars(select(ChainHead.chain).order_by(ChainHead.chain)))
+    for parts in (1, 2, 3, len(names), len(names) + 4):
+        ranges = chain_ranges(session, parts)
+        held = [list(session.scalars(Chains(first=a, beyond=b).where(select(ChainHead.chain), ChainHead.chain)
+                                     .order_by(ChainHead.chain))) for a, b in ranges]
+        assert sum(held, []) == names and all(held) and len(ranges) == min(parts, len(names)), (parts, ranges)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import reduce
+from operator import add
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, cast
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, case, cast, func
+from sqlalchemy import literal_column as _sql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from caseflow.db import Base, CanonicalTime, UTCDateTime
+from caseflow.db import Base, CanonicalTime, JsonString, UTCDateTime, Utf8Bytes
 
 SYSTEM_CHAIN = "system"
 GENESIS_HASH = "0" * 64
@@ -108,3 +111,50 @@ def event_columns():
             # the time as the hash holds it, written by the database (a fifth of an event's encoding
             # in Python); event_bytes uses it only when it has that shape
             CanonicalTime(table.c.occurred_at).label("at_text")]
+
+
+def _text(words: str):
+    return _sql("'" + words.replace("'", "''") + "'", String)
+
+
+def _number(column):
+    return func.coalesce(cast(column, Text), _text("null"))
+
+
+def canonical_content():
+    """An event's canonical bytes (``hashing.event_bytes``, versions 1 and 2), written by the database
+    from the columns as it reads them: the stored details are canonical text already, every string
+    is quoted by the database with the encoding's escapes (``db.JsonString``), the time by
+    ``CanonicalTime``. Verification then only hashes (a third of the time of encoding each event in
+    Python). Where the database writes a value otherwise than the encoding (details stored before
+    they were canonical), the hash does not match and verification encodes that event again in
+    Python before it calls it changed; tests hold these bytes equal to ``event_bytes`` on both
+    databases for events of every shape."""
+    t = AuditEvent.__table__.c
+    version = func.coalesce(t.hash_version, 1)
+    parts = [
+        _text('{"action":'), JsonString(t.action),
+        _text(',"actor":['), _number(t.actor_id), _text(","), JsonString(t.actor_name), _text(","),
+        JsonString(t.actor_role), _text(","), JsonString(t.actor_org),
+        _text('],"at":'), JsonString(CanonicalTime(t.occurred_at)),
+        case((version >= 2, _text(',"case":') + _number(t.case_id)), else_=_text("")),
+        _text(',"chain":'), JsonString(t.chain),
+        _text(',"details":'), func.coalesce(cast(t.details, Text), _text("{}")),
+        _text(',"from":'), JsonString(t.from_state),
+        _text(',"ident":'), JsonString(func.coalesce(t.ident_digest, _text(""))),
+        _text(',"prev":'), JsonString(t.prev_hash),
+        _text(',"request":['), JsonString(t.request_id), _text(","), JsonString(t.client_addr),
+        _text('],"seq":'), _number(t.seq),
+        _text(',"to":'), JsonString(t.to_state),
+        _text(',"v":'), cast(version, Text), _text("}"),
+    ]
+    return Utf8Bytes(reduce(add, parts))
+
+
+def link_columns():
+    """What verification's loop reads of each event, in its order: the link, the time as the hash
+    holds it, the hash, the canonical bytes, and the identifying part's stored text and digest."""
+    t = AuditEvent.__table__.c
+    return [t.chain, t.seq, t.prev_hash, CanonicalTime(t.occurred_at).label("at_text"), t.hash,
+            canonical_content().label("content"), cast(t.identifying, Text).label("identifying_json"),
+            t.ident_digest, t.case_id]

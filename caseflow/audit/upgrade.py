@@ -9,11 +9,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caseflow.audit import sealing
 from caseflow.audit.log import SYSTEM_CHAIN, record
 from caseflow.audit.models import AuditEvent, ChainHead
 from caseflow.audit.signing import signer
-from caseflow.audit.verify import stream_events, verify_events
+from caseflow.audit.verify import verify_chains
 
 
 def sign_unsigned_heads(session: Session) -> tuple[list[str], list[str]]:
@@ -24,7 +23,7 @@ def sign_unsigned_heads(session: Session) -> tuple[list[str], list[str]]:
     heads = session.execute(select(ChainHead.chain, ChainHead.seq, ChainHead.hash)
                             .where(ChainHead.sig.is_(None), ChainHead.seq > 0).order_by(ChainHead.chain)).all()
     for chain, seq, digest in heads:
-        report = verify_events(stream_events(session, chain), opener=sealing.opener(session))
+        report = verify_chains(session, chain)
         if not report.ok or report.heads != [(chain, seq, digest)]:
             refused.append(chain)
             continue

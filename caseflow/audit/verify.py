@@ -11,16 +11,18 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caseflow.audit import sealing
-from caseflow.audit.hashing import event_bytes, identifying_digest, sha256_hex
+from caseflow.audit.hashing import event_bytes, format_ts, identifying_digest, sha256_hex
 from caseflow.audit.heads import SignedHead, event_leaf
 from caseflow.audit.merkle import Frontier
-from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, LogLeaf, TreeHead, event_columns
+from caseflow.audit.models import GENESIS_HASH, AuditEvent, ChainHead, LogLeaf, TreeHead, event_columns, link_columns
 from caseflow.audit.signing import head_message, signer
 from caseflow.db import write_intent
 
@@ -59,8 +61,34 @@ FIELD_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class Chains:
+    """The chains one pass verifies: one by name, the names in ``[first, beyond)`` (a part of the
+    whole, see jobs/audit.py), or, with neither, every chain."""
+
+    one: str | None = None
+    first: str | None = None
+    beyond: str | None = None
+
+    @classmethod
+    def of(cls, chain: str | Chains | None) -> Chains:
+        return chain if isinstance(chain, Chains) else cls(one=chain)
+
+    @property
+    def every(self) -> bool:
+        return self.one is None and self.first is None and self.beyond is None
+
+    def where(self, stmt, column):
+        """``stmt`` kept to these chains, ``column`` holding a chain's name (a case's code)."""
+        if self.one is not None:
+            return stmt.where(column == self.one)
+        if self.first is not None:
+            stmt = stmt.where(column >= self.first)
+        return stmt.where(column < self.beyond) if self.beyond is not None else stmt
+
+
 def record_check(fn):
-    """Register ``fn(session, chain | None) -> list[Break]``, run by ``verify_database``."""
+    """Register ``fn(session, chains: Chains) -> list[Break]``, run by ``verify_database``."""
     if fn not in RECORD_CHECKS:
         RECORD_CHECKS.append(fn)
     return fn
@@ -135,57 +163,89 @@ def _field_in_words(name: str) -> str:
 
 
 def verify_events(events, *, check_identifying: bool = True, max_breaks: int = 20, opener=None) -> Report:
-    """``opener(ev, raw) -> canonical text`` opens a sealed identifying part (see
+    """Any event-like objects sorted by (chain, seq) (an exported workbook's, ORM events), encoded
+    here. ``opener(ev, raw) -> canonical text`` opens a sealed identifying part (see
     protection.identity); it raises ``Erased`` for a case whose data key was destroyed."""
+    held: list = [None]  # the event whose link the loop is checking (it pulls one at a time)
+
+    def links():
+        for ev in events:
+            held[0] = ev
+            at = ev.occurred_at
+            at = getattr(ev, "at_text", None) or (format_ts(at) if isinstance(at, datetime) else at)
+            yield (ev.chain, ev.seq, ev.prev_hash, at, ev.hash, event_bytes(ev), _identifying(ev), ev.ident_digest,
+                   getattr(ev, "case_id", None))
+
+    def again(_chain, _seq):
+        ev = held[0]
+        return [event_bytes(Reparsed(ev))] if getattr(ev, "details_json", None) else []
+
+    return verify_links(links(), again=again, check_identifying=check_identifying, max_breaks=max_breaks,
+                        opener=opener)
+
+
+def verify_links(links, *, again=None, check_identifying: bool = True, max_breaks: int = 20,
+                 opener=None) -> Report:
+    """The one check of every chain, over tuples in ``models.link_columns()`` order sorted by (chain,
+    seq): each link follows the one before, times never go back, SHA-256 of the canonical bytes is
+    the stored hash, the identifying part opens to its digest. ``again(chain, seq)`` gives the bytes
+    encoded another way (in Python, details parsed again) to try before an event is called changed."""
 
     report = Report()
     started = time.perf_counter()
-    chain, prev_hash, prev_seq, prev_at = None, GENESIS_HASH, 0, None
-
-    def close_chain():
-        if chain is not None:
-            report.heads.append((chain, prev_seq, prev_hash))
-
-    sha256, count = hashlib.sha256, 0
-    for ev in events:  # the hot loop: ~1.8 µs an event, a third of it SHA-256
-        count += 1
-        if ev.chain != chain:
-            close_chain()
-            chain, prev_hash, prev_seq, prev_at = ev.chain, GENESIS_HASH, 0, None
+    chain, prev_hash, prev_seq, prev_at = None, GENESIS_HASH, 0, ""  # "" is before every time
+    sha256, count, heads, breaks = hashlib.sha256, 0, report.heads, report.breaks
+    for count, (this_chain, seq, prev, at, digest, content, ident, ident_digest, case_id) in enumerate(links, 1):  # noqa: B007 - the count is read after the loop
+        if this_chain != chain:  # the hot loop: what holds costs one comparison each, then the hash
+            if chain is not None:
+                heads.append((chain, prev_seq, prev_hash))
+            chain, prev_hash, prev_seq, prev_at = this_chain, GENESIS_HASH, 0, ""
             report.chains += 1
-        problem = None
-        if ev.seq != prev_seq + 1:
-            problem = Break(chain, ev.seq, "a link is missing or out of order", str(prev_seq + 1), str(ev.seq))
-        elif ev.prev_hash != prev_hash:
-            problem = Break(chain, ev.seq, "previous hash does not match", prev_hash, ev.prev_hash)
-        elif prev_at is not None and ev.occurred_at < prev_at:
-            problem = Break(chain, ev.seq, "time goes backwards", str(prev_at), str(ev.occurred_at))
+        if seq == prev_seq + 1 and prev == prev_hash and at >= prev_at and sha256(content).hexdigest() == digest:
+            problem = None
         else:
-            computed = sha256(event_bytes(ev)).hexdigest()
-            if computed != ev.hash and getattr(ev, "details_json", None):  # stored text not canonical?
-                computed = sha256(event_bytes(Reparsed(ev))).hexdigest()
-            if computed != ev.hash:
-                problem = Break(chain, ev.seq, "event content was changed", computed, ev.hash)
-            elif check_identifying and getattr(ev, "identifying_json", None) != "null" \
-                    and (raw := _identifying(ev)) is not None:  # most events have none: "null"
-                try:
-                    raw = opener(ev, raw) if opener is not None else raw
-                except sealing.Erased:
-                    report.erased.add(chain)
-                    raw = None
-                if raw is not None:
-                    digest = sha256_hex(raw.encode()) if isinstance(raw, str) else identifying_digest(raw)
-                    if digest != ev.ident_digest and isinstance(raw, str):  # the first databases' text, again
-                        digest = identifying_digest(json.loads(raw))
-                    if digest != ev.ident_digest:
-                        problem = Break(chain, ev.seq, "identifying data was changed", ev.ident_digest, digest)
-        if problem and len(report.breaks) < max_breaks:
-            report.breaks.append(problem)
-        prev_hash, prev_seq, prev_at = ev.hash, ev.seq, ev.occurred_at
+            problem = _link_problem(chain, seq, prev, at, digest, content, prev_hash, prev_seq, prev_at, again)
+        if ident is not None and ident != "null" and problem is None and check_identifying:  # most have none
+            problem = _identifying_problem(report, opener, ident, ident_digest, chain, seq, case_id)
+        if problem and len(breaks) < max_breaks:
+            breaks.append(problem)
+        prev_hash, prev_seq, prev_at = digest, seq, at
     report.events = count
-    close_chain()
+    if chain is not None:
+        heads.append((chain, prev_seq, prev_hash))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _link_problem(chain, seq, prev, at, digest, content, prev_hash, prev_seq, prev_at, again) -> Break | None:
+    """What is wrong with a link that did not hold at first sight (None: its bytes, encoded again, do)."""
+    if seq != prev_seq + 1:
+        return Break(chain, seq, "a link is missing or out of order", str(prev_seq + 1), str(seq))
+    if prev != prev_hash:
+        return Break(chain, seq, "previous hash does not match", prev_hash, prev)
+    if at < prev_at:
+        return Break(chain, seq, "time goes backwards", prev_at, at)
+    tried = [hashlib.sha256(b).hexdigest() for b in (again(chain, seq) if again is not None else ())]
+    if digest in tried:
+        return None
+    return Break(chain, seq, "event content was changed", tried[0] if tried else hashlib.sha256(content).hexdigest(),
+                 digest)
+
+
+def _identifying_problem(report: Report, opener, raw, ident_digest, chain, seq, case_id) -> Break | None:
+    try:
+        raw = opener(SimpleNamespace(chain=chain, seq=seq, case_id=case_id), raw) if opener is not None else raw
+    except sealing.Erased:
+        report.erased.add(chain)
+        return None
+    if raw is None:
+        return None
+    digest = sha256_hex(raw.encode()) if isinstance(raw, str) else identifying_digest(raw)
+    if digest != ident_digest and isinstance(raw, str):  # the first databases' text, again
+        digest = identifying_digest(json.loads(raw))
+    if digest != ident_digest:
+        return Break(chain, seq, "identifying data was changed", ident_digest, digest)
+    return None
 
 
 class Reparsed:
@@ -206,6 +266,25 @@ def _identifying(ev):
     if raw is not None:
         return None if raw == "null" else raw
     return getattr(ev, "identifying", None)
+
+
+def stream_links(session: Session, chain: str | Chains | None = None, batch: int = 5000):
+    """What ``verify_links`` reads, the canonical bytes written by the database, sorted by (chain, seq)."""
+    stmt = Chains.of(chain).where(select(*link_columns()).order_by(AuditEvent.chain, AuditEvent.seq), AuditEvent.chain)
+    with session.execute(stmt.execution_options(yield_per=batch)) as rows:
+        yield from rows
+
+
+def encoded_again(session: Session):
+    """``again`` for rows of ``stream_links``: the event's row read whole and encoded in Python."""
+
+    def again(chain: str, seq: int) -> list[bytes]:
+        row = session.execute(select(*event_columns()).where(AuditEvent.chain == chain, AuditEvent.seq == seq)).first()
+        if row is None:
+            return []
+        return [event_bytes(row), *([event_bytes(Reparsed(row))] if row.details_json else [])]
+
+    return again
 
 
 def stream_events(session: Session, chain: str | None = None, batch: int = 5000):
@@ -236,8 +315,27 @@ def unsigned_heads(rows) -> list[Break]:
     return breaks
 
 
-def verify_at_one_moment(chain: str | None = None) -> Report:
-    """``verify_database`` in a session of its own whose reads all see one moment: the events, the
+def verify_at_one_moment(chain: str | Chains | None = None, *, log: bool = True) -> Report:
+    """``verify_database`` in a session of its own whose reads all see one moment (``at_one_moment``)."""
+    return at_one_moment(lambda session: verify_database(session, chain, log=log))
+
+
+def verify_log_at_one_moment() -> Report:
+    """The one log over every chain and the tree heads signed over it, alone (a part of a whole
+    verification whose other parts take the chains)."""
+
+    def check(session):
+        report = Report()
+        started = time.perf_counter()
+        report.breaks.extend(verify_log(session))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    return at_one_moment(check)
+
+
+def at_one_moment(check) -> Report:
+    """``check(session)`` in a session of its own whose reads all see one moment: the events, the
     chain heads, the log and the records it compares are read by several statements, and a write
     committed between two of them (a vote at the same moment) must not pass for a broken chain.
     PostgreSQL: a REPEATABLE READ transaction; SQLite's read transaction is one snapshot already.
@@ -253,20 +351,26 @@ def verify_at_one_moment(chain: str | None = None) -> Report:
         bind = session.get_bind()
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        return verify_database(session, chain)
+        return check(session)
     finally:
         write_intent.reset(token)
         session.rollback()
         session.close()
 
 
-def verify_database(session: Session, chain: str | None = None) -> Report:
+def verify_chains(session: Session, chain: str | Chains | None = None) -> Report:
+    """Every chain (or one) as stored, link by link."""
+    return verify_links(stream_links(session, chain), again=encoded_again(session), opener=sealing.opener(session))
+
+
+def verify_database(session: Session, chain: str | Chains | None = None, *, log: bool = True) -> Report:
+    """The chains (all, one, or a part: ``Chains``), their heads and the records they made; with every
+    chain, and ``log``, the one log over them too (a part leaves it to a part of its own)."""
     started = time.perf_counter()
-    report = verify_events(stream_events(session, chain), opener=sealing.opener(session))
+    chains = Chains.of(chain)
+    report = verify_chains(session, chains)
     # the heads table must agree with the events: a removed tail shows here too
-    heads_stmt = select(ChainHead.chain, ChainHead.seq, ChainHead.hash, ChainHead.sig)
-    if chain is not None:
-        heads_stmt = heads_stmt.where(ChainHead.chain == chain)
+    heads_stmt = chains.where(select(ChainHead.chain, ChainHead.seq, ChainHead.hash, ChainHead.sig), ChainHead.chain)
     rows = session.execute(heads_stmt).all()
     recorded = {c: (s, h) for c, s, h, _sig in rows}
     report.breaks.extend(unsigned_heads(rows))
@@ -279,10 +383,10 @@ def verify_database(session: Session, chain: str | None = None) -> Report:
             report.breaks.append(
                 Break(c, s, "the chain ends earlier than its recorded head", f"{s}:{h[:12]}", f"{fs}:{fh[:12]}")
             )
-    if chain is None:  # the one log over every chain, and every head ever signed over it
+    if chains.every and log:  # the one log over every chain, and every head ever signed over it
         report.breaks.extend(verify_log(session))
     for check in RECORD_CHECKS:  # the records the chains made, replayed and compared
-        report.breaks.extend(check(session, chain))
+        report.breaks.extend(check(session, chains))
     report.seconds = time.perf_counter() - started
     return report
 

@@ -17,7 +17,7 @@ from sqlalchemy import String, or_, select
 
 from caseflow.assessment import evolve as _assessment  # noqa: F401 - each stage registers its part
 from caseflow.audit.models import AuditEvent
-from caseflow.audit.verify import Break, record_check
+from caseflow.audit.verify import Break, Chains, record_check
 from caseflow.cases import evolve as _case  # noqa: F401
 from caseflow.cases.evolve import OPENED
 from caseflow.cases.models import Case
@@ -53,14 +53,13 @@ def record_differences(case, x: Record, rows: dict) -> list[tuple[str, str, str]
 
 
 @record_check
-def cases_match_their_history(session, chain: str | None) -> list[Break]:
+def cases_match_their_history(session, chains: Chains) -> list[Break]:
     wfs = catalogue().versions
     cases_q = select(Case.id, Case.code, Case.workflow, Case.state, Case.version)
     events_q = (select(AuditEvent.chain, AuditEvent.seq, AuditEvent.action, AuditEvent.from_state,
                        AuditEvent.to_state, AuditEvent.actor_id, AuditEvent.occurred_at, AuditEvent.details)
                 .where(AuditEvent.case_id.is_not(None)).order_by(AuditEvent.chain, AuditEvent.seq))
-    if chain is not None:
-        cases_q, events_q = cases_q.where(Case.code == chain), events_q.where(AuditEvent.chain == chain)
+    cases_q, events_q = chains.where(cases_q, Case.code), chains.where(events_q, AuditEvent.chain)
     cases = {c.code: c for c in session.execute(cases_q)}
     by_chain: dict[str, list] = defaultdict(list)
     for ev in session.execute(events_q.execution_options(yield_per=5000)):
@@ -87,7 +86,7 @@ def cases_match_their_history(session, chain: str | None) -> list[Break]:
 
 
 @record_check
-def cases_meet_their_states(session, chain: str | None) -> list[Break]:
+def cases_meet_their_states(session, chains: Chains) -> list[Break]:
     """What each state requires of the record (its ``requires`` in the workflow file: a closed case
     has a reason), held on every case: the check the database's CHECK constraints made, now read
     from the workflow files so no state name is written in the schema."""
@@ -101,9 +100,8 @@ def cases_meet_their_states(session, chain: str | None) -> list[Break]:
             if not columns and not own:
                 continue
             empty = [or_(c.is_(None), c == "") if isinstance(c.type, String) else c.is_(None) for c in columns]
-            stmt = select(Case).where(Case.workflow == name, Case.workflow_version == version, Case.state == state)
-            if chain is not None:
-                stmt = stmt.where(Case.code == chain)
+            stmt = chains.where(select(Case).where(Case.workflow == name, Case.workflow_version == version,
+                                                   Case.state == state), Case.code)
             if not own:
                 stmt = stmt.where(or_(*empty))
             for case in session.scalars(stmt):

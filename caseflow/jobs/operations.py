@@ -36,6 +36,11 @@ class Outcome:
     file: tuple[str, str, str, bool] | None = None
     #: called in the job's final transaction: the audit events that say it happened
     record: Callable = field(default=lambda session, job, stored: None)
+    #: the job goes on in parts (jobs of their own, ``part_of`` it): it stays running, and the last
+    #: part to finish finishes it (``finish_whole``)
+    waits: bool = False
+    #: called once the final transaction has committed (handing the parts to the workers)
+    after: Callable = field(default=lambda: None)
 
 
 KINDS: dict[str, Callable] = {}
@@ -133,7 +138,46 @@ def _failed(job_id: str, exc: Exception) -> str:
     db.rollback()
     current_app.logger.exception("job %s failed", job_id)
     _update(job_id, state="failed", error=exc.__class__.__name__, finished_at=utcnow())
+    whole = (db.session.scalar(select(Job.params).where(Job.id == job_id)) or {}).get("part_of")
+    db.rollback()
+    if whole:  # a part that fails fails its whole, which would otherwise wait for it for ever
+        engine = current_app.extensions["caseflow.db"]["engine"]
+        with engine.begin() as conn:
+            conn.execute(update(Job).where(Job.id == whole, Job.state == "running")
+                         .values(state="failed", error=f"part: {exc.__class__.__name__}", finished_at=utcnow()))
     return "failed"
+
+
+def start_parts(session, whole: Job, kind: str, parts: list[dict]) -> list[Job]:
+    """The parts of ``whole``, each a job of ``kind`` with its params and ``part_of``; made once (a
+    whole run again finds its parts by their names); the caller commits, then ``enqueue``s them."""
+    prefix = f"{whole.id}:"
+    made = list(session.scalars(select(Job).where(Job.dedupe_key.like(prefix + "%")).order_by(Job.dedupe_key)))
+    if made:
+        return made
+    return [start(session, kind, None, {**params, "part_of": whole.id}, dedupe_key=f"{prefix}{n:04d}")
+            for n, params in enumerate(parts)]
+
+
+def finish_whole(session, part: Job, result: dict, merge: Callable, record: Callable) -> bool:
+    """In a part's final transaction: when every other part of its whole is done, the whole is done
+    too, with ``merge(results)`` as its result, and ``record(session, whole, merged)`` says so. The
+    whole's row is locked first, so of two parts finishing at once exactly one finishes it."""
+    stmt = select(Job).where(Job.id == part.params["part_of"]).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    whole = session.scalar(stmt)
+    if whole is None or whole.state != "running":
+        return False
+    siblings = session.scalars(select(Job).where(Job.dedupe_key.like(f"{whole.id}:%"), Job.id != part.id)
+                               .execution_options(populate_existing=True)).all()
+    whole.done = 1 + sum(s.state == "done" for s in siblings)
+    if whole.done <= len(siblings):
+        return False
+    merged = merge([*(s.result or {} for s in siblings), result])
+    record(session, whole, merged)
+    whole.state, whole.result, whole.finished_at = "done", merged, utcnow()
+    return True
 
 
 def _finish(job_id: str, outcome: Outcome) -> str:
@@ -153,10 +197,16 @@ def _finish(job_id: str, outcome: Outcome) -> str:
                                  file_id=job.id)
             outcome.result["sha256"] = stored.sha256
         outcome.record(db.session, job, stored)
+        if outcome.waits:
+            job.result = outcome.result
+            db.commit()
+            outcome.after()
+            return "running"
         job.state, job.result, job.finished_at = "done", outcome.result, utcnow()
         job.done = job.total or job.done
         job.file_id = stored.id if stored else None
         db.commit()
+        outcome.after()
         return "done"
     finally:
         if path and os.path.exists(path):
