@@ -47,6 +47,7 @@ bench: install-dev
 	$(BIN)/python -m bench.export_history
 	$(BIN)/python -m bench.http
 	$(BIN)/python -m bench.report_period
+	$(BIN)/python -m bench.verify_parts
 
 extract-messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o caseflow/translations/messages.pot .

@@ -3,7 +3,6 @@ memory stays flat however many rows there are."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +21,7 @@ from caseflow.audit.models import AuditEvent, event_columns
 from caseflow.audit.sealing import Erased
 from caseflow.audit.signing import signer
 from caseflow.auth.models import Organisation
+from caseflow.canonical import parse
 from caseflow.cases.history import merged, sealed_values, withheld_fields
 from caseflow.cases.models import Case, CaseClock
 from caseflow.cases.scope import visible_to
@@ -354,7 +354,7 @@ def history_row(ev, wf, include_identity: bool, w: Words, opener=None) -> list:
         except Erased:
             identifying = None
     details = ev.details_json or "{}"
-    said = merged(json.loads(details), sealed_values(opener, ev, ev.identifying_json), withheld_fields(wf))
+    said = merged(parse(details), sealed_values(opener, ev, ev.identifying_json), withheld_fields(wf))
     return [
         ev.chain, ev.seq, ev.occurred_at.replace(tzinfo=None), _hashed_time(ev), ev.actor_id,
         ev.actor_name, ev.actor_role, ev.actor_org, ev.action, w.action(wf, ev.action), ev.from_state, ev.to_state,
