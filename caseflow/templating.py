@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from babel.dates import UTC, get_date_format, get_datetime_format, get_period_names, get_time_format, parse_pattern
+from flask import Flask, g, has_request_context
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from markupsafe import Markup
 
 from caseflow.cases.words import action_label, actions_in_words, details_in_words, role_label
@@ -52,35 +54,69 @@ def workflow_label(name: str) -> str:
 
 def short_datetime(value: datetime) -> str:
     """``format_datetime(value, "short")`` — the same text, in the reader's language and time zone —
-    with the language's patterns found and parsed once per request: Babel looks them up again for
-    every date, and a list page shows a hundred (a third of its time went there)."""
-    from babel.dates import UTC, get_date_format, get_datetime_format, get_time_format, parse_pattern
-    from flask import g, has_request_context
-    from flask_babel import get_timezone
-
+    with the language's patterns found, parsed and compiled once per request: Babel looks them up
+    again for every date and writes each field through its own formatter object, and a list page
+    shows a hundred. The fields the short patterns use (day, month and year as numbers, hours,
+    minutes, AM/PM) are written directly; any other field goes through Babel (``_compiled``)."""
     if not has_request_context():
         return format_datetime(value, "short")
-    locale, tz = get_locale(), get_timezone()  # per date: a page may write in another's language (force_locale)
+    return short_dates()(value)
+
+
+def short_dates():
+    """``short_datetime`` for many dates in the language and zone of this moment (a page's rows:
+    the language is looked up once, not per date)."""
+    locale, tz = get_locale(), get_timezone()  # per call: a page may write in another's language (force_locale)
     known = g.setdefault("caseflow_short_datetime", {})
-    fmt = known.get((locale, tz))
-    if fmt is None:
-        fmt = known[(locale, tz)] = (
-            parse_pattern(get_date_format("short", locale)), parse_pattern(get_time_format("short", locale)),
-            get_datetime_format("short", locale).replace("'", ""))
-    date_pattern, time_pattern, both = fmt
-    local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(tz)
-    if hasattr(tz, "normalize"):  # a pytz zone, as Babel does
-        local = tz.normalize(local)
-    return both.replace("{0}", time_pattern.apply(local.timetz(), locale)).replace(
-        "{1}", date_pattern.apply(local.date(), locale))
+    writer = known.get((locale, tz))
+    if writer is None:
+        date_text = _compiled(get_date_format("short", locale), locale)
+        time_text = _compiled(get_time_format("short", locale), locale)
+        both = get_datetime_format("short", locale).replace("'", "")
+        normalize = getattr(tz, "normalize", None)  # a pytz zone, as Babel does
+
+        def writer(value: datetime) -> str:
+            local = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(tz)
+            if normalize is not None:
+                local = normalize(local)
+            return both.replace("{0}", time_text(local.timetz())).replace("{1}", date_text(local.date()))
+
+        known[(locale, tz)] = writer
+    return writer
 
 
-def time_cell(value) -> Markup | str:
+_FIELD_NAME = re.compile(r"%\((\w+)\)s")
+#: Babel's own text of each field the short patterns use, written without its formatter objects
+_FIELDS = {
+    "d": lambda v, p: str(v.day), "dd": lambda v, p: f"{v.day:02d}",
+    "M": lambda v, p: str(v.month), "MM": lambda v, p: f"{v.month:02d}",
+    "y": lambda v, p: str(v.year), "yy": lambda v, p: f"{v.year % 100:02d}", "yyyy": lambda v, p: f"{v.year:04d}",
+    "H": lambda v, p: str(v.hour), "HH": lambda v, p: f"{v.hour:02d}",
+    "h": lambda v, p: str(v.hour % 12 or 12), "hh": lambda v, p: f"{v.hour % 12 or 12:02d}",
+    "m": lambda v, p: str(v.minute), "mm": lambda v, p: f"{v.minute:02d}",
+    "a": lambda v, p: p["pm" if v.hour >= 12 else "am"],
+}
+
+
+def _compiled(pattern: str, locale):
+    """``value -> text`` for one Babel pattern, equal to ``parse_pattern(pattern).apply(value, locale)``
+    (a property test holds it for any instant, zone and language)."""
+    parsed = parse_pattern(pattern)
+    names = _FIELD_NAME.findall(parsed.format)
+    if not all(name in _FIELDS for name in names):
+        return lambda value: parsed.apply(value, locale)
+    periods = get_period_names("abbreviated", "format", locale)
+    writers = [(name, _FIELDS[name]) for name in names]
+    template = parsed.format
+    return lambda value: template % {name: write(value, periods) for name, write in writers}
+
+
+def time_cell(value, dates=None) -> Markup | str:
     """A time as pages show it: ``<time datetime=…>`` with the reader's short format; "—" when none.
-    The ``when`` macro and the case list's rows both write it so."""
+    The ``when`` macro and the case list's rows both write it so (the rows with ``short_dates()``)."""
     if not value:
         return "—"
-    text = short_datetime(value) if isinstance(value, datetime) else format_date(value)
+    text = (dates or short_datetime)(value) if isinstance(value, datetime) else format_date(value)
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
 
 

@@ -440,3 +440,38 @@ def test_details_stored_as_the_first_databases_wrote_them_still_verify(session, 
     assert verify_database(session, code).ok
     store(loose.replace('"', '"x', 1))
     assert verify_database(session, code).first_break.problem == "event content was changed"
+
+
+def test_a_reports_heads_as_of_a_time_read_from_the_heads_equal_those_read_from_the_events(session, users,
+                                                                                          make_case, clock):
+    """The report's label reads the heads table for the chains that stood still since its time and
+    the events only of those that moved: the same heads as reading every event, as of any time."""
+    from caseflow.audit.digest import digest_at, heads_as_of
+
+    early = [make_case() for _ in range(3)]
+    session.flush()
+    clock.advance(timedelta(hours=1))
+    middle = utcnow()
+    clock.advance(timedelta(hours=1))
+    submit(session, early[0], users)  # moved after the middle
+    make_case()  # a chain that begins after it
+    session.flush()
+    clock.advance(timedelta(hours=1))
+    for at in (middle, utcnow(), middle - timedelta(days=1)):
+        quick, slow = sorted(heads_as_of(session, at, from_heads=True)), sorted(heads_as_of(session, at))
+        assert quick == slow, at
+        assert digest_at(session, at, from_heads=True, v2=False).token == digest_at(session, at).token
+    assert len(heads_as_of(session, middle, from_heads=True)) == len(heads_as_of(session, utcnow())) - 1
+
+
+def test_a_record_key_is_the_hmac_it_always_was():
+    """Published figures are perturbed by each child's record key: the key must never change."""
+    import hashlib
+    import hmac
+
+    from caseflow.reports.disclosure import record_key
+
+    for secret in (b"s", b"another secret" * 9):
+        for case_id in (1, 7, 2**31, 2**70):
+            expected = hmac.new(secret, f"caseflow-record-key-v1:{case_id}".encode(), hashlib.sha256).digest()[0]
+            assert record_key(secret, case_id) == expected

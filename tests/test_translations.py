@@ -59,11 +59,11 @@ def test_a_short_date_reads_as_babel_writes_it(app, monkeypatch, value, lang, zo
     language)."""
     from flask_babel import force_locale, format_datetime
 
-    from caseflow.templating import short_datetime
+    from caseflow.templating import short_dates, short_datetime
 
     monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", zone)
     with app.test_request_context(headers={"Accept-Language": lang}):
-        assert short_datetime(value) == format_datetime(value, "short")
+        assert short_datetime(value) == format_datetime(value, "short") == short_dates()(value)
         other = "fr" if lang == "en" else "en"
         with force_locale(other):
             assert short_datetime(value) == format_datetime(value, "short")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from caseflow.audit.hashing import canonical_json, sha256_hex
@@ -114,31 +114,32 @@ def parse_token(token: str) -> tuple[datetime, str]:
 
 
 def heads_as_of(session: Session, at: datetime, *, from_heads: bool = False) -> list[tuple[str, int, str]]:
-    """Each chain's last link at ``at``, read back from the events. ``from_heads``: when no chain has
-    moved since ``at``, read the heads table instead (quick; for a report's label, never for a check:
-    a check must read the events themselves)."""
+    """Each chain's last link at ``at``, read back from the events. ``from_heads``: the heads table
+    for every chain that has not moved since ``at``, and the events only of those that have (quick:
+    it reads no event from before ``at`` of a chain that stood still; for a report's label, never for
+    a check: a check must read the events themselves)."""
+    last = select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq")).where(AuditEvent.occurred_at <= at)
     if from_heads:
-        latest = session.scalar(select(func.max(ChainHead.occurred_at)))
-        if latest is None or latest <= at:
-            return [(c, s, h) for c, s, h in session.execute(select(ChainHead.chain, ChainHead.seq, ChainHead.hash))]
-    last = (
-        select(AuditEvent.chain, func.max(AuditEvent.seq).label("seq"))
-        .where(AuditEvent.occurred_at <= at)
-        .group_by(AuditEvent.chain)
-        .subquery()
-    )
+        still = session.execute(select(ChainHead.chain, ChainHead.seq, ChainHead.hash)
+                                .where(ChainHead.seq > 0, ChainHead.occurred_at <= at)).all()
+        moved = select(ChainHead.chain).where(or_(ChainHead.occurred_at > at, ChainHead.occurred_at.is_(None)))
+        last = last.where(AuditEvent.chain.in_(moved))
+    else:
+        still = []
+    last = last.group_by(AuditEvent.chain).subquery()
     rows = session.execute(
         select(AuditEvent.chain, AuditEvent.seq, AuditEvent.hash).join(
             last, and_(AuditEvent.chain == last.c.chain, AuditEvent.seq == last.c.seq)
         )
     )
-    return [(c, s, h) for c, s, h in rows]
+    return [*((c, s, h) for c, s, h in still), *((c, s, h) for c, s, h in rows)]
 
 
-def digest_at(session: Session, at: datetime, *, from_heads: bool = False) -> Digest:
+def digest_at(session: Session, at: datetime, *, from_heads: bool = False, v2: bool = True) -> Digest:
+    """``v2``: the RFC 9162 root too (what ``signed_token`` signs); a report's label needs only ``token``."""
     heads = heads_as_of(session, at, from_heads=from_heads)
     return Digest(at=at, root=merkle_root(heads), chains=len(heads), events=sum(s for _, s, _ in heads),
-                  root_v2=merkle_root_v2(heads))
+                  root_v2=merkle_root_v2(heads) if v2 else "")
 
 
 def check_against(session: Session, token: str) -> tuple[bool, Digest, str]:

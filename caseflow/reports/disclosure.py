@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: record keys and cell keys run from 0 to KEYS - 1
 KEYS = 256
@@ -48,9 +49,16 @@ class Protected:
 
 
 def record_key(secret: bytes, case_id: int) -> int:
-    """A child's record key: stable, uniform on 0..255, and not to be guessed without the secret."""
-    digest = hmac.new(secret, f"caseflow-record-key-v1:{case_id}".encode(), hashlib.sha256).digest()
-    return digest[0]
+    """A child's record key: stable, uniform on 0..255, and not to be guessed without the secret
+    (HMAC-SHA-256; the keyed state is made once per secret and copied per child)."""
+    mac = _keyed(secret).copy()
+    mac.update(f"caseflow-record-key-v1:{case_id}".encode())
+    return mac.digest()[0]
+
+
+@lru_cache(maxsize=8)
+def _keyed(secret: bytes):
+    return hmac.new(secret, digestmod=hashlib.sha256)
 
 
 def perturbation(count: int, cell_key: int) -> int:

@@ -419,7 +419,7 @@ def build(session, p: Period, user, *, min_cell: int) -> PeriodReport:
     org = remit_organisation(user)
     return PeriodReport(period=p, tables=tables, children=t.children, min_cell=min_cell,
                         children_shown=protected_count(t.children, t.children_key, min_cell),
-                        digest=digest_at(session, p.as_of, from_heads=True).token, later_changes=changes,
+                        digest=digest_at(session, p.as_of, from_heads=True, v2=False).token, later_changes=changes,
                         later_changes_total=total, scope="all" if org is None else f"organisation:{org}")
 
 

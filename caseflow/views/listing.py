@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from caseflow import vocab
 from caseflow.i18n import current_language, label
-from caseflow.templating import time_cell
+from caseflow.templating import short_dates, time_cell
 from caseflow.workflow.engine import workflow_of
 
 NONE = "—"
@@ -43,6 +43,7 @@ def list_rows(items, now: datetime) -> list[ListRow]:
     sexes = {code: str(words) for code, words in vocab.SEX.items()}
     states: dict[tuple, tuple] = {}
     overdue_since = None
+    dates = short_dates()
     rows = []
     for c in items:
         key = (c.workflow, c.workflow_version, c.state)
@@ -54,12 +55,13 @@ def list_rows(items, now: datetime) -> list[ListRow]:
         state, step, steps, stage = states[key]
         due: Markup | str = NONE
         if c.next_due_at:
-            due = time_cell(c.next_due_at)
+            due = time_cell(c.next_due_at, dates)
             if c.next_due_at < now:
                 overdue_since = overdue_since or _("Overdue since")
                 due = Markup('<strong class="overdue">{} {}</strong>').format(overdue_since, due)
         rows.append(ListRow(
             code=c.code, href=f"{head}{quote(c.code, safe='')}{tail}", state=state, step=step, steps=steps,
             stage=stage, sex=sexes.get(c.sex, NONE), age=NONE if c.age_at_encounter is None else c.age_at_encounter,
-            region=c.region or NONE, encounter=time_cell(c.encounter_at), registered=time_cell(c.created_at), due=due))
+            region=c.region or NONE, encounter=time_cell(c.encounter_at, dates),
+            registered=time_cell(c.created_at, dates), due=due))
     return rows
