@@ -117,7 +117,8 @@ def time_cell(value, dates=None) -> Markup | str:
     if not value:
         return "—"
     text = (dates or short_datetime)(value) if isinstance(value, datetime) else format_date(value)
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+    # %, not .format: the same escaped text without markupsafe's string.Formatter (a third of a list's dates)
+    return Markup('<time datetime="%s">%s</time>') % (value.isoformat(), text)
 
 
 def init_templating(app: Flask) -> None:

@@ -104,3 +104,20 @@ def test_every_field_of_every_action_has_a_label_in_both_languages(app):
     assert french["concluded_on"] == "Évaluation conclue le" and english["concluded_on"] == "Assessment concluded on"
     same = sorted(n for n in french if french[n] == english[n] and french[n] == n)
     assert not same, same
+
+
+def test_a_time_cell_is_what_markups_own_format_would_write(app):
+    """The list's cells are written with Markup's %, not its .format: the same escaped text."""
+    from datetime import date
+
+    from flask_babel import format_date
+    from markupsafe import Markup
+
+    from caseflow.templating import short_datetime, time_cell
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        for value in (datetime(2028, 2, 29, 23, 30, tzinfo=UTC), date(2024, 2, 29)):
+            text = short_datetime(value) if isinstance(value, datetime) else format_date(value)
+            assert time_cell(value) == Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
+        assert time_cell(None) == "—"
+        assert str(Markup("%s") % ("<b>",)) == "&lt;b&gt;"

@@ -58,7 +58,7 @@ def list_rows(items, now: datetime) -> list[ListRow]:
             due = time_cell(c.next_due_at, dates)
             if c.next_due_at < now:
                 overdue_since = overdue_since or _("Overdue since")
-                due = Markup('<strong class="overdue">{} {}</strong>').format(overdue_since, due)
+                due = Markup('<strong class="overdue">%s %s</strong>') % (overdue_since, due)
         rows.append(ListRow(
             code=c.code, href=f"{head}{quote(c.code, safe='')}{tail}", state=state, step=step, steps=steps,
             stage=stage, sex=sexes.get(c.sex, NONE), age=NONE if c.age_at_encounter is None else c.age_at_encounter,
