@@ -43,23 +43,26 @@ def utcnow() -> datetime:
     return clock.now()
 
 
+def _written_as(element, postgresql: str, sqlite: str):
+    """``element(x)`` compiled as ``postgresql`` on PostgreSQL and ``sqlite`` elsewhere, ``{}`` for x."""
+
+    @compiles(element, "postgresql")
+    def _pg(el, compiler, **kw):
+        return postgresql.format(compiler.process(el.clauses, **kw))
+
+    @compiles(element)
+    def _other(el, compiler, **kw):
+        return sqlite.format(compiler.process(el.clauses, **kw))
+
+    return element
+
+
 class CanonicalTime(FunctionElement):
     """A naive-UTC ``UTCDateTime`` column as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` text, written by the
-    database (the audit hash's form of a time)."""
+    database (the audit hash's form of a time). SQLAlchemy stores SQLite's as 'YYYY-MM-DD HH:MM:SS.ffffff'."""
 
     type = String()
     inherit_cache = True
-
-
-@compiles(CanonicalTime, "postgresql")
-def _canonical_time_pg(element, compiler, **kw):
-    column = compiler.process(element.clauses, **kw)
-    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
-@compiles(CanonicalTime)
-def _canonical_time_sqlite(element, compiler, **kw):  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff'
-    return f"(replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z')"
 
 
 class JsonString(FunctionElement):
@@ -71,16 +74,6 @@ class JsonString(FunctionElement):
     inherit_cache = True
 
 
-@compiles(JsonString, "postgresql")
-def _json_string_pg(element, compiler, **kw):
-    return f"coalesce(to_json({compiler.process(element.clauses, **kw)})::text, 'null')"
-
-
-@compiles(JsonString)
-def _json_string_sqlite(element, compiler, **kw):
-    return f"json_quote({compiler.process(element.clauses, **kw)})"
-
-
 class Utf8Bytes(FunctionElement):
     """A text expression as its UTF-8 bytes (so a hash reads it without decoding and encoding it)."""
 
@@ -88,14 +81,9 @@ class Utf8Bytes(FunctionElement):
     inherit_cache = True
 
 
-@compiles(Utf8Bytes, "postgresql")
-def _utf8_bytes_pg(element, compiler, **kw):
-    return f"convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')"
-
-
-@compiles(Utf8Bytes)
-def _utf8_bytes_sqlite(element, compiler, **kw):
-    return f"CAST({compiler.process(element.clauses, **kw)} AS BLOB)"
+_written_as(CanonicalTime, """to_char({}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""", "(replace({}, ' ', 'T') || 'Z')")
+_written_as(JsonString, "coalesce(to_json({})::text, 'null')", "json_quote({})")
+_written_as(Utf8Bytes, "convert_to({}, 'UTF8')", "CAST({} AS BLOB)")
 
 
 class UTCDateTime(TypeDecorator):

@@ -475,3 +475,82 @@ def test_a_record_key_is_the_hmac_it_always_was():
         for case_id in (1, 7, 2**31, 2**70):
             expected = hmac.new(secret, f"caseflow-record-key-v1:{case_id}".encode(), hashlib.sha256).digest()[0]
             assert record_key(secret, case_id) == expected
+
+
+def _chain_of(session, name: str, times: list) -> list[AuditEvent]:
+    """Events appended by hand, each hashed and linked, at the times given (as a clock never would)."""
+    from caseflow.audit.models import GENESIS_HASH
+
+    prev, out = GENESIS_HASH, []
+    for seq, at in enumerate(times, 1):
+        ev = AuditEvent(chain=name, seq=seq, occurred_at=at, actor_id=None, actor_name="x", actor_role=None,
+                        actor_org=None, action="note", from_state=None, to_state=None, details={"n": seq},
+                        ident_digest="", request_id=None, client_addr=None, prev_hash=prev, case_id=None,
+                        hash_version=2)
+        ev.hash = prev = event_hash(ev)
+        session.add(ev)
+        out.append(ev)
+    session.flush()
+    return out
+
+
+def test_times_are_compared_as_times_whatever_shape_the_database_stored(session):
+    """A time stored without its microseconds (a row written by hand, or by another tool) reads as
+    ``…:00Z``, which as text sorts after ``…:00.5Z``: the order is checked as times, both ways."""
+    from caseflow.audit.verify import verify_chains
+
+    second = datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC)  # a leap day, on a whole second
+    _chain_of(session, "t-ahead", [second, second + timedelta(microseconds=500_000)])
+    _chain_of(session, "t-back", [second + timedelta(microseconds=500_000), second])
+    if is_sqlite(session):  # the stored text without microseconds (SQLAlchemy always writes them)
+        without_guards(session)
+        changed = session.execute(text("UPDATE audit_events SET occurred_at = substr(occurred_at, 1, 19) "
+                                       "WHERE chain IN ('t-ahead', 't-back') AND occurred_at LIKE '%.000000'"))
+        assert changed.rowcount == 2
+        session.expire_all()
+    assert verify_chains(session, "t-ahead").ok
+    found = verify_chains(session, "t-back").first_break
+    assert (found.seq, found.problem) == (2, "time goes backwards")
+
+
+def test_an_event_no_version_can_encode_is_a_changed_event_not_an_error(session, case_with_history):
+    """A hash version set to 9, or (SQLite, which keeps any text) details that are not JSON: audit verify
+    names the event, and says in the reader's language that the records could not be read."""
+    from flask_babel import force_locale
+
+    code = case_with_history.code
+    first = chain(session, code)[0]
+    without_guards(session)
+    session.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(hash_version=9))
+    session.expire_all()
+    found = verify_database(session, code).first_break
+    assert (found.seq, found.problem) == (1, "event content was changed")
+    assert verify_events(chain(session, code)).first_break.problem == "event content was changed"
+    if is_sqlite(session):
+        session.execute(text("UPDATE audit_events SET hash_version = 2, details = 'not json' WHERE id = :i"),
+                        {"i": first.id})
+        report = verify_database(session, code)
+        assert (report.first_break.seq, report.first_break.problem) == (1, "event content was changed")
+        unread = [b for b in report.breaks if b.problem.startswith("a record check could not read the history (")]
+        assert unread and unread[0].chain == "-"
+        with force_locale("fr"):
+            assert unread[0].in_words() == ("les enregistrements : une vérification des enregistrements n'a pas pu "
+                                            "lire l'historique")
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**80, 2**80) | st.text(max_size=12),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                       max_size=4), max_leaves=12)
+
+
+@given(value=json_values)
+def test_stored_json_reads_back_as_the_standard_library_reads_it(value):
+    """JSON columns are read by orjson where it gives the same values: integers past 64 bits (which
+    orjson would read as floats) and lone surrogates go the standard library's way."""
+    from caseflow.canonical import parse
+
+    stored = canonical_json(value).decode()
+    assert parse(stored) == json.loads(stored) == value
+    assert canonical_json(parse(stored)).decode() == stored  # no integer read back as a float, anywhere
+    for odd in ('{"a":18446744073709551616}', '"\\ud800"', "[-9223372036854775809]", "[NaN]"):
+        assert repr(parse(odd)) == repr(json.loads(odd))

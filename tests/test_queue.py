@@ -123,13 +123,18 @@ def wait_for(app, job_id: str, states: tuple[str, ...], seconds: float = 60) -> 
     raise AssertionError(f"job {job_id} still {job.state} after {seconds} s")
 
 
-def start_export(app) -> str:
-    """An auditor's export past the inline limit, through the page: the job's id."""
+def start_job(app, path: str, form_page: str) -> str:
+    """A job the auditor starts by posting ``path``'s form (read from ``form_page``): the job's id."""
     client = app.test_client()
     login(client, "auditor@caseflow.demo")
-    r = client.post("/exports/", data={"csrf_token": csrf_token(client, "/exports/")})
+    r = client.post(path, data={"csrf_token": csrf_token(client, form_page)})
     assert r.status_code == 302 and "/jobs/" in r.headers["Location"], r.get_data(as_text=True)[:500]
     return r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def start_export(app) -> str:
+    """An auditor's export past the inline limit, through the page."""
+    return start_job(app, "/exports/", "/exports/")
 
 
 def test_an_export_started_on_one_instance_downloads_from_the_other(new_app, broker, workers, tmp_path):
@@ -542,11 +547,7 @@ def test_reminders_go_to_the_role_the_state_waits_for(app):
 
 
 def start_verify(app) -> str:
-    client = app.test_client()
-    login(client, "auditor@caseflow.demo")
-    r = client.post("/audit/verify-job", data={"csrf_token": csrf_token(client, "/audit/")})
-    assert r.status_code == 302 and "/jobs/" in r.headers["Location"], r.get_data(as_text=True)[:500]
-    return r.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    return start_job(app, "/audit/verify-job", "/audit/")
 
 
 def test_a_whole_verification_goes_in_parts_to_every_worker_and_is_finished_once(new_app, broker, workers):
