@@ -428,15 +428,12 @@ def verify_database(session: Session, chain: str | Chains | None = None, *, log:
 def _checked(session: Session, check, chains: Chains) -> list[Break]:
     """A record check, in a savepoint: history it cannot read (details that are not JSON, stored
     behind the application's back) is a finding beside the changed events the chains name, not a 500."""
-    savepoint = session.begin_nested()
     try:
-        found = check(session, chains)
+        with session.begin_nested():  # rolled back on the error, released otherwise
+            return check(session, chains)
     except (ValueError, SQLAlchemyError) as exc:
-        savepoint.rollback()
         return [Break("-", 0, f"a record check could not read the history ({type(exc).__name__})",
                       "events whose details are JSON", "-")]
-    savepoint.commit()
-    return found
 
 
 def log_leaves(session: Session, size: int | None = None):
